@@ -1,0 +1,3 @@
+//! opsdeck: a keyboard-driven console for publishing operations tasks to fleets of hosts.
+
+pub mod model;

@@ -1,0 +1,18 @@
+//! Plain domain types of opsdeck, with validation; no I/O.
+
+pub mod error;
+pub mod inventory;
+pub mod task;
+pub mod template;
+pub mod time;
+pub mod user;
+
+pub use error::{FieldError, Invalid};
+pub use inventory::{App, Connection, Database, DbRole, DbType, ExecUser, Host, Inventory, Tag};
+pub use task::{
+    AuditEntry, Decision, HostGroups, LogLine, ModuleKind, StepRun, StepState, Stream, Task,
+    TaskSpec, TaskState,
+};
+pub use template::{ArgDecl, BUILTIN_ARGS, Step, Template, Trigger};
+pub use time::{fmt_local, parse_duration, parse_exec_time};
+pub use user::{Role, User};
