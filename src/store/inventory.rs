@@ -1,0 +1,172 @@
+//! Inventory repository: exec users, hosts, tags and apps stored as one JSON row each, replaced atomically.
+
+use rusqlite::params;
+
+use super::{Result, Store, from_json, to_json};
+use crate::model::{Invalid, Inventory};
+
+impl Store {
+    /// The whole stored inventory, users included, in the order it was saved.
+    pub fn load_inventory(&self) -> Result<Inventory> {
+        let conn = self.conn();
+        load(&conn)
+    }
+
+    /// Merges `incoming` into the stored inventory, validates the result and saves it in one
+    /// transaction. On a validation error nothing is written and the errors are returned.
+    pub fn import_inventory(
+        &self,
+        incoming: Inventory,
+        replace: bool,
+    ) -> Result<std::result::Result<Inventory, Invalid>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut inv = if replace {
+            Inventory::default()
+        } else {
+            load(&tx)?
+        };
+        if replace {
+            // Users keep their tokens across a replace; only their inventory entries change.
+            inv.users = load(&tx)?.users;
+        }
+        inv.merge(incoming);
+        if let Err(e) = inv.validate() {
+            return Ok(Err(e));
+        }
+        tx.execute("DELETE FROM inventory_items", [])?;
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO inventory_items (kind, name, position, body) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (i, u) in inv.exec_users.iter().enumerate() {
+                ins.execute(params!["exec_user", u.alias, i as i64, to_json(u)])?;
+            }
+            for (i, h) in inv.hosts.iter().enumerate() {
+                ins.execute(params!["host", h.name, i as i64, to_json(h)])?;
+            }
+            for (i, t) in inv.tags.iter().enumerate() {
+                ins.execute(params!["tag", t.name, i as i64, to_json(t)])?;
+            }
+            for (i, a) in inv.apps.iter().enumerate() {
+                ins.execute(params!["app", a.name, i as i64, to_json(a)])?;
+            }
+            let mut up = tx.prepare(
+                "INSERT INTO users (name, display_name, role) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, role = excluded.role",
+            )?;
+            for u in &inv.users {
+                up.execute(params![u.name, u.display_name, u.role.as_str()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(Ok(inv))
+    }
+}
+
+fn load(conn: &rusqlite::Connection) -> Result<Inventory> {
+    let mut inv = Inventory::default();
+    let mut stmt =
+        conn.prepare("SELECT kind, body FROM inventory_items ORDER BY kind, position")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (kind, body) = row?;
+        match kind.as_str() {
+            "exec_user" => inv.exec_users.push(from_json("inventory_items", &body)?),
+            "host" => inv.hosts.push(from_json("inventory_items", &body)?),
+            "tag" => inv.tags.push(from_json("inventory_items", &body)?),
+            "app" => inv.apps.push(from_json("inventory_items", &body)?),
+            other => {
+                return Err(super::StoreError::Corrupt {
+                    table: "inventory_items",
+                    message: format!("unknown kind `{other}`"),
+                });
+            }
+        }
+    }
+    inv.users = super::users::load_users(conn)?;
+    Ok(inv)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::*;
+    use crate::store::testutil::temp_store;
+
+    fn host(name: &str) -> Host {
+        Host {
+            name: name.into(),
+            address: format!("{name}.example.com"),
+            port: 2222,
+            exec_user: Some("deploy".into()),
+            connection: Connection::Ssh,
+        }
+    }
+
+    fn sample() -> Inventory {
+        Inventory {
+            exec_users: vec![ExecUser {
+                alias: "deploy".into(),
+                user: "deploy".into(),
+                key: Some("/keys/id".into()),
+            }],
+            hosts: vec![host("web01"), host("web02"), host("jump")],
+            tags: vec![Tag {
+                name: "web".into(),
+                hosts: vec!["web01".into(), "web02".into()],
+                proxy: Some("jump".into()),
+                databases: vec![],
+                users: vec!["alice".into()],
+            }],
+            apps: vec![],
+            users: vec![User {
+                name: "alice".into(),
+                display_name: "Alice".into(),
+                role: Role::Approver,
+            }],
+        }
+    }
+
+    #[test]
+    fn inventory_round_trips() {
+        let (_d, store) = temp_store();
+        let saved = store.import_inventory(sample(), false).unwrap().unwrap();
+        assert_eq!(store.load_inventory().unwrap(), saved);
+        assert_eq!(saved, sample());
+    }
+
+    #[test]
+    fn an_invalid_import_changes_nothing() {
+        let (_d, store) = temp_store();
+        store.import_inventory(sample(), false).unwrap().unwrap();
+        let mut bad = Inventory::default();
+        bad.hosts.push(host("web03"));
+        bad.tags.push(Tag {
+            name: "db".into(),
+            hosts: vec!["web03".into()],
+            proxy: Some("nowhere".into()),
+            databases: vec![],
+            users: vec![],
+        });
+        let errs = store.import_inventory(bad, false).unwrap().unwrap_err();
+        assert!(errs.to_string().contains("nowhere"));
+        assert_eq!(store.load_inventory().unwrap(), sample());
+    }
+
+    #[test]
+    fn replace_drops_what_the_new_file_lacks() {
+        let (_d, store) = temp_store();
+        store.import_inventory(sample(), false).unwrap().unwrap();
+        let only = Inventory {
+            hosts: vec![Host {
+                exec_user: None,
+                ..host("solo")
+            }],
+            ..Default::default()
+        };
+        let inv = store.import_inventory(only, true).unwrap().unwrap();
+        assert_eq!(inv.hosts.len(), 1);
+        assert!(inv.tags.is_empty());
+        assert_eq!(inv.users.len(), 1, "users survive a replace");
+    }
+}

@@ -1,0 +1,585 @@
+//! Task and step-run repository; state changes are compare-and-set so an illegal transition changes nothing.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, StoreError, from_json, parse_ts, to_json, ts};
+use crate::model::{Decision, StepRun, StepState, Task, TaskSpec, TaskState, Template};
+
+/// Which tasks `list_tasks` returns; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub states: Vec<TaskState>,
+    pub submitter: Option<String>,
+    pub limit: Option<usize>,
+}
+
+const TASK_COLS: &str = "id, state, template_version, created_at, updated_at, started_at, finished_at, spec, decision, reason";
+
+fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow {
+        id: r.get(0)?,
+        state: r.get(1)?,
+        template_version: r.get(2)?,
+        created_at: r.get(3)?,
+        updated_at: r.get(4)?,
+        started_at: r.get(5)?,
+        finished_at: r.get(6)?,
+        spec: r.get(7)?,
+        decision: r.get(8)?,
+        reason: r.get(9)?,
+    })
+}
+
+struct TaskRow {
+    id: i64,
+    state: String,
+    template_version: u32,
+    created_at: String,
+    updated_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    spec: String,
+    decision: Option<String>,
+    reason: String,
+}
+
+impl TaskRow {
+    fn into_task(self) -> Result<Task> {
+        let opt = |s: Option<String>| s.map(|s| parse_ts("tasks", &s)).transpose();
+        Ok(Task {
+            id: self.id,
+            spec: from_json::<TaskSpec>("tasks", &self.spec)?,
+            state: TaskState::parse(&self.state).ok_or_else(|| StoreError::Corrupt {
+                table: "tasks",
+                message: format!("unknown state `{}`", self.state),
+            })?,
+            template_version: self.template_version,
+            created_at: parse_ts("tasks", &self.created_at)?,
+            updated_at: parse_ts("tasks", &self.updated_at)?,
+            started_at: opt(self.started_at)?,
+            finished_at: opt(self.finished_at)?,
+            decision: self
+                .decision
+                .map(|d| from_json::<Decision>("tasks", &d))
+                .transpose()?,
+            reason: self.reason,
+        })
+    }
+}
+
+const STEP_COLS: &str = "id, task_id, grp, level, host, step_name, state, exit_code, started_at, finished_at, attempt, reason";
+
+fn step_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StepRow> {
+    Ok(StepRow {
+        id: r.get(0)?,
+        task_id: r.get(1)?,
+        group: r.get(2)?,
+        level: r.get(3)?,
+        host: r.get(4)?,
+        step_name: r.get(5)?,
+        state: r.get(6)?,
+        exit_code: r.get(7)?,
+        started_at: r.get(8)?,
+        finished_at: r.get(9)?,
+        attempt: r.get(10)?,
+        reason: r.get(11)?,
+    })
+}
+
+struct StepRow {
+    id: i64,
+    task_id: i64,
+    group: u32,
+    level: u32,
+    host: String,
+    step_name: String,
+    state: String,
+    exit_code: Option<i32>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    attempt: u32,
+    reason: String,
+}
+
+impl StepRow {
+    fn into_step(self) -> Result<StepRun> {
+        let opt = |s: Option<String>| s.map(|s| parse_ts("step_runs", &s)).transpose();
+        Ok(StepRun {
+            id: self.id,
+            task_id: self.task_id,
+            group: self.group,
+            level: self.level,
+            host: self.host,
+            step_name: self.step_name,
+            state: StepState::parse(&self.state).ok_or_else(|| StoreError::Corrupt {
+                table: "step_runs",
+                message: format!("unknown state `{}`", self.state),
+            })?,
+            exit_code: self.exit_code,
+            started_at: opt(self.started_at)?,
+            finished_at: opt(self.finished_at)?,
+            attempt: self.attempt,
+            reason: self.reason,
+        })
+    }
+}
+
+/// The (group, level, host, step name) rows a task gets: each step of a group on each of its hosts,
+/// or once on its `force_host`.
+pub fn planned_steps(spec: &TaskSpec, template: &Template) -> Vec<(u32, u32, String, String)> {
+    let mut out = Vec::new();
+    for g in 1..=template.group_count() {
+        let hosts = spec.hosts.get(&g).cloned().unwrap_or_default();
+        for step in template.group_steps(g) {
+            match &step.force_host {
+                Some(h) => out.push((g, step.level, h.clone(), step.name.clone())),
+                None => {
+                    for h in &hosts {
+                        out.push((g, step.level, h.clone(), step.name.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Store {
+    /// Stores a validated spec as a new task with its step runs, in one transaction.
+    pub fn insert_task(
+        &self,
+        spec: &TaskSpec,
+        template: &Template,
+        template_version: u32,
+        state: TaskState,
+    ) -> Result<Task> {
+        let now = ts(Utc::now());
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO tasks (name, module, submitter, state, template_id, template_version, exec_time,
+                                created_at, updated_at, spec, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, '')",
+            params![
+                spec.name,
+                spec.module.as_str(),
+                spec.submitter,
+                state.as_str(),
+                spec.template_id,
+                template_version,
+                ts(spec.exec_time),
+                now,
+                to_json(spec),
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO step_runs (task_id, grp, level, host, step_name, state) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+            )?;
+            for (g, level, host, name) in planned_steps(spec, template) {
+                ins.execute(params![id, g, level, host, name])?;
+            }
+        }
+        let task = get_task(&tx, id)?.ok_or_else(|| StoreError::NotFound(format!("task {id}")))?;
+        tx.commit()?;
+        Ok(task)
+    }
+
+    pub fn task(&self, id: i64) -> Result<Option<Task>> {
+        get_task(&self.conn(), id)
+    }
+
+    /// Tasks newest first.
+    pub fn tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
+        let conn = self.conn();
+        let mut sql = format!("SELECT {TASK_COLS} FROM tasks WHERE 1=1");
+        let mut args: Vec<String> = Vec::new();
+        if !filter.states.is_empty() {
+            let marks: Vec<String> = filter
+                .states
+                .iter()
+                .map(|s| {
+                    args.push(s.as_str().to_string());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            sql.push_str(&format!(" AND state IN ({})", marks.join(",")));
+        }
+        if let Some(s) = &filter.submitter {
+            args.push(s.clone());
+            sql.push_str(&format!(" AND submitter = ?{}", args.len()));
+        }
+        sql.push_str(" ORDER BY id DESC");
+        if let Some(l) = filter.limit {
+            sql.push_str(&format!(" LIMIT {l}"));
+        }
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), task_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?.into_task()?);
+        }
+        Ok(out)
+    }
+
+    /// Moves a task to `to` only if its state is one of `from`; returns whether it moved.
+    /// Sets `started_at` on entering running and `finished_at` on entering a final state.
+    pub fn transition_task(
+        &self,
+        id: i64,
+        from: &[TaskState],
+        to: TaskState,
+        reason: Option<&str>,
+    ) -> Result<bool> {
+        let now = ts(Utc::now());
+        let conn = self.conn();
+        let states: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+        let placeholders = (0..states.len())
+            .map(|i| format!("?{}", i + 5))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "UPDATE tasks SET state = ?2, updated_at = ?3,
+               started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?3 ELSE started_at END,
+               finished_at = CASE WHEN ?2 IN ('succeeded','failed','rejected','cancelled','interrupted','missed') THEN ?3
+                                  WHEN ?2 IN ('running','scheduled') THEN NULL ELSE finished_at END,
+               reason = coalesce(?4, reason)
+             WHERE id = ?1 AND state IN ({placeholders})"
+        );
+        let mut p: Vec<Box<dyn rusqlite::ToSql>> = vec![
+            Box::new(id),
+            Box::new(to.as_str()),
+            Box::new(now),
+            Box::new(reason.map(str::to_string)),
+        ];
+        for s in states {
+            p.push(Box::new(s));
+        }
+        let n = conn.execute(
+            &sql,
+            rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())),
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Records an approval decision and moves the task out of `pending_approval`, optionally with a new exec time.
+    pub fn decide_task(
+        &self,
+        id: i64,
+        decision: &Decision,
+        new_exec_time: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Some(mut task) = get_task(&tx, id)? else {
+            return Ok(false);
+        };
+        if task.state != TaskState::PendingApproval {
+            return Ok(false);
+        }
+        if let Some(t) = new_exec_time {
+            task.spec.exec_time = t;
+        }
+        let to = if decision.approved {
+            TaskState::Scheduled
+        } else {
+            TaskState::Rejected
+        };
+        let now = ts(Utc::now());
+        tx.execute(
+            "UPDATE tasks SET state = ?2, updated_at = ?3, decision = ?4, spec = ?5, exec_time = ?6,
+               finished_at = CASE WHEN ?2 = 'rejected' THEN ?3 ELSE NULL END,
+               reason = CASE WHEN ?2 = 'rejected' THEN ?7 ELSE reason END
+             WHERE id = ?1",
+            params![
+                id,
+                to.as_str(),
+                now,
+                to_json(decision),
+                to_json(&task.spec),
+                ts(task.spec.exec_time),
+                decision.reason,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Scheduled tasks ordered by exec time (the scheduler's queue).
+    pub fn scheduled_tasks(&self) -> Result<Vec<Task>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {TASK_COLS} FROM tasks WHERE state = 'scheduled' ORDER BY exec_time, id"
+        ))?;
+        let rows = stmt.query_map([], task_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?.into_task()?);
+        }
+        Ok(out)
+    }
+
+    pub fn step_runs(&self, task_id: i64) -> Result<Vec<StepRun>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {STEP_COLS} FROM step_runs WHERE task_id = ?1 ORDER BY grp, level, id"
+        ))?;
+        let rows = stmt.query_map([task_id], step_row)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?.into_step()?);
+        }
+        Ok(out)
+    }
+
+    pub fn step_run(&self, id: i64) -> Result<Option<StepRun>> {
+        let conn = self.conn();
+        conn.query_row(
+            &format!("SELECT {STEP_COLS} FROM step_runs WHERE id = ?1"),
+            [id],
+            step_row,
+        )
+        .optional()?
+        .map(StepRow::into_step)
+        .transpose()
+    }
+
+    /// Updates a step run's state (and exit code / reason). Start and end times follow the state.
+    pub fn set_step_state(
+        &self,
+        id: i64,
+        state: StepState,
+        exit_code: Option<i32>,
+        reason: &str,
+    ) -> Result<()> {
+        let now = ts(Utc::now());
+        self.conn().execute(
+            "UPDATE step_runs SET state = ?2,
+               exit_code = CASE WHEN ?2 = 'running' THEN NULL ELSE coalesce(?3, exit_code) END,
+               started_at = CASE WHEN ?2 = 'running' THEN ?4 ELSE started_at END,
+               finished_at = CASE WHEN ?2 IN ('done','failed','timed_out','skipped','cancelled') THEN ?4
+                                  WHEN ?2 = 'running' THEN NULL ELSE finished_at END,
+               reason = ?5
+             WHERE id = ?1",
+            params![id, state.as_str(), exit_code, now, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Puts a step run back to pending for another attempt.
+    pub fn reset_step_for_retry(&self, id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE step_runs SET state = 'pending', exit_code = NULL, started_at = NULL, finished_at = NULL,
+               reason = '', attempt = attempt + 1 WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+}
+
+fn get_task(conn: &rusqlite::Connection, id: i64) -> Result<Option<Task>> {
+    conn.query_row(
+        &format!("SELECT {TASK_COLS} FROM tasks WHERE id = ?1"),
+        [id],
+        task_row,
+    )
+    .optional()?
+    .map(TaskRow::into_task)
+    .transpose()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::{ModuleKind, Step, Trigger};
+    use crate::store::templates::tests::simple_template;
+    use crate::store::testutil::temp_store;
+
+    pub fn spec(template_id: u32, hosts: &[&str]) -> TaskSpec {
+        TaskSpec {
+            name: "demo".into(),
+            module: ModuleKind::Custom,
+            submitter: "alice".into(),
+            template_id,
+            args: [("K".to_string(), "v".to_string())].into(),
+            hosts: [(1, hosts.iter().map(|s| s.to_string()).collect())].into(),
+            exec_time: Utc::now(),
+            approvers: vec!["bob".into()],
+            needs_approval: true,
+            details: "notes".into(),
+            extra: serde_json::json!({"warnings": ["w"]}),
+        }
+    }
+
+    #[test]
+    fn a_task_round_trips_with_its_step_runs() {
+        let (_d, store) = temp_store();
+        let mut t = simple_template(1, "true");
+        t.steps.push(Step {
+            level: 2,
+            name: "second".into(),
+            ..t.steps[0].clone()
+        });
+        t.steps.push(Step {
+            group: 1,
+            level: 3,
+            name: "on proxy".into(),
+            command: "true".into(),
+            timeout: None,
+            trigger: Trigger::Manual,
+            exec_user: None,
+            force_host: Some("proxy".into()),
+            capture: None,
+            stdin: vec![],
+        });
+        let v = store.put_template(&t, "", "me").unwrap();
+        let s = spec(1, &["a", "b"]);
+        let task = store
+            .insert_task(&s, &t, v, TaskState::PendingApproval)
+            .unwrap();
+        assert_eq!(task.spec, s);
+        assert_eq!(task.state, TaskState::PendingApproval);
+        assert_eq!(store.task(task.id).unwrap().unwrap(), task);
+        let runs = store.step_runs(task.id).unwrap();
+        let got: Vec<(u32, String)> = runs.iter().map(|r| (r.level, r.host.clone())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, "a".into()),
+                (1, "b".into()),
+                (2, "a".into()),
+                (2, "b".into()),
+                (3, "proxy".into())
+            ]
+        );
+        assert!(
+            runs.iter()
+                .all(|r| r.state == StepState::Pending && r.attempt == 1)
+        );
+    }
+
+    #[test]
+    fn transitions_are_compare_and_set() {
+        let (_d, store) = temp_store();
+        let t = simple_template(1, "true");
+        store.put_template(&t, "", "me").unwrap();
+        let task = store
+            .insert_task(&spec(1, &["a"]), &t, 1, TaskState::Scheduled)
+            .unwrap();
+        assert!(
+            !store
+                .transition_task(
+                    task.id,
+                    &[TaskState::PendingApproval],
+                    TaskState::Rejected,
+                    None
+                )
+                .unwrap()
+        );
+        assert_eq!(
+            store.task(task.id).unwrap().unwrap().state,
+            TaskState::Scheduled
+        );
+        assert!(
+            store
+                .transition_task(task.id, &[TaskState::Scheduled], TaskState::Running, None)
+                .unwrap()
+        );
+        let running = store.task(task.id).unwrap().unwrap();
+        assert!(running.started_at.is_some() && running.finished_at.is_none());
+        assert!(
+            store
+                .transition_task(
+                    task.id,
+                    &[TaskState::Running],
+                    TaskState::Failed,
+                    Some("boom")
+                )
+                .unwrap()
+        );
+        let done = store.task(task.id).unwrap().unwrap();
+        assert!(done.finished_at.is_some());
+        assert_eq!(done.reason, "boom");
+    }
+
+    #[test]
+    fn decisions_move_pending_tasks_only() {
+        let (_d, store) = temp_store();
+        let t = simple_template(1, "true");
+        store.put_template(&t, "", "me").unwrap();
+        let task = store
+            .insert_task(&spec(1, &["a"]), &t, 1, TaskState::PendingApproval)
+            .unwrap();
+        let later = Utc::now() + chrono::Duration::hours(1);
+        let d = Decision {
+            by: "bob".into(),
+            at: Utc::now(),
+            approved: true,
+            reason: String::new(),
+        };
+        assert!(store.decide_task(task.id, &d, Some(later)).unwrap());
+        let t2 = store.task(task.id).unwrap().unwrap();
+        assert_eq!(t2.state, TaskState::Scheduled);
+        assert_eq!(t2.spec.exec_time, later);
+        assert_eq!(t2.decision, Some(d.clone()));
+        assert!(
+            !store.decide_task(task.id, &d, None).unwrap(),
+            "second decision refused"
+        );
+        let filtered = store
+            .tasks(&TaskFilter {
+                states: vec![TaskState::Scheduled],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(filtered.len(), 1);
+        assert_eq!(store.scheduled_tasks().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn step_states_carry_times_and_retries_count_attempts() {
+        let (_d, store) = temp_store();
+        let t = simple_template(1, "true");
+        store.put_template(&t, "", "me").unwrap();
+        let task = store
+            .insert_task(&spec(1, &["a"]), &t, 1, TaskState::Scheduled)
+            .unwrap();
+        let run = store.step_runs(task.id).unwrap().remove(0);
+        store
+            .set_step_state(run.id, StepState::Running, None, "")
+            .unwrap();
+        store
+            .set_step_state(run.id, StepState::Failed, Some(2), "exit 2")
+            .unwrap();
+        let r = store.step_run(run.id).unwrap().unwrap();
+        assert_eq!((r.state, r.exit_code), (StepState::Failed, Some(2)));
+        assert!(r.started_at.is_some() && r.finished_at.is_some());
+        store.reset_step_for_retry(run.id).unwrap();
+        let r = store.step_run(run.id).unwrap().unwrap();
+        assert_eq!(
+            (r.state, r.attempt, r.exit_code),
+            (StepState::Pending, 2, None)
+        );
+    }
+
+    #[test]
+    fn a_submitted_task_keeps_its_template_version() {
+        let (_d, store) = temp_store();
+        let v1 = simple_template(4, "echo one");
+        store.put_template(&v1, "", "me").unwrap();
+        let task = store
+            .insert_task(&spec(4, &["a"]), &v1, 1, TaskState::Scheduled)
+            .unwrap();
+        let v2 = simple_template(4, "echo two");
+        assert_eq!(store.put_template(&v2, "", "me").unwrap(), 2);
+        let stored = store.task(task.id).unwrap().unwrap();
+        assert_eq!(stored.template_version, 1);
+        let tpl = store
+            .template(4, Some(stored.template_version))
+            .unwrap()
+            .unwrap();
+        assert_eq!(tpl.template.steps[0].command, "echo one");
+    }
+}

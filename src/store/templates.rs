@@ -1,0 +1,154 @@
+//! Template repository: every import adds an immutable version; tasks keep the version they were submitted with.
+
+use chrono::Utc;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Result, Store, from_json, parse_ts, to_json, ts};
+use crate::model::Template;
+
+/// One stored version of a template, with the TOML it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredTemplate {
+    pub version: u32,
+    pub created_at: chrono::DateTime<Utc>,
+    pub created_by: String,
+    pub source: String,
+    pub template: Template,
+}
+
+impl Store {
+    /// Stores `template` as a new version unless it equals the latest one; returns the version in force.
+    pub fn put_template(&self, template: &Template, source: &str, by: &str) -> Result<u32> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let latest: Option<(u32, String)> = tx
+            .query_row(
+                "SELECT version, body FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                [template.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let body = to_json(template);
+        if let Some((v, b)) = &latest
+            && *b == body
+        {
+            return Ok(*v);
+        }
+        let version = latest.map(|(v, _)| v + 1).unwrap_or(1);
+        tx.execute(
+            "INSERT INTO templates (id, version, name, source, body, created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                template.id,
+                version,
+                template.name,
+                source,
+                body,
+                ts(Utc::now()),
+                by
+            ],
+        )?;
+        tx.commit()?;
+        Ok(version)
+    }
+
+    /// A template version; `None` for the latest.
+    pub fn template(&self, id: u32, version: Option<u32>) -> Result<Option<StoredTemplate>> {
+        let conn = self.conn();
+        let row = match version {
+            Some(v) => conn
+                .query_row(
+                    "SELECT version, created_at, created_by, source, body FROM templates WHERE id = ?1 AND version = ?2",
+                    params![id, v],
+                    row_tuple,
+                )
+                .optional()?,
+            None => conn
+                .query_row(
+                    "SELECT version, created_at, created_by, source, body FROM templates WHERE id = ?1
+                     ORDER BY version DESC LIMIT 1",
+                    [id],
+                    row_tuple,
+                )
+                .optional()?,
+        };
+        row.map(to_stored).transpose()
+    }
+
+    /// The latest version of every template, by id.
+    pub fn templates(&self) -> Result<Vec<StoredTemplate>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT version, created_at, created_by, source, body FROM templates t
+             WHERE version = (SELECT max(version) FROM templates WHERE id = t.id) ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], row_tuple)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(to_stored(r?)?);
+        }
+        Ok(out)
+    }
+}
+
+type Row = (u32, String, String, String, String);
+
+fn row_tuple(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_stored((version, created_at, created_by, source, body): Row) -> Result<StoredTemplate> {
+    Ok(StoredTemplate {
+        version,
+        created_at: parse_ts("templates", &created_at)?,
+        created_by,
+        source,
+        template: from_json("templates", &body)?,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::model::{Step, Template, Trigger};
+    use crate::store::testutil::temp_store;
+
+    pub fn simple_template(id: u32, command: &str) -> Template {
+        Template {
+            id,
+            name: format!("template {id}"),
+            description: String::new(),
+            approvers: vec![],
+            args: vec![],
+            steps: vec![Step {
+                group: 1,
+                level: 1,
+                name: "run".into(),
+                command: command.into(),
+                timeout: None,
+                trigger: Trigger::Order,
+                exec_user: None,
+                force_host: None,
+                capture: None,
+                stdin: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn versions_are_added_only_on_change() {
+        let (_d, store) = temp_store();
+        let t = simple_template(5, "true");
+        assert_eq!(store.put_template(&t, "src1", "me").unwrap(), 1);
+        assert_eq!(store.put_template(&t, "src1", "me").unwrap(), 1);
+        let t2 = simple_template(5, "false");
+        assert_eq!(store.put_template(&t2, "src2", "me").unwrap(), 2);
+        assert_eq!(store.template(5, None).unwrap().unwrap().template, t2);
+        assert_eq!(store.template(5, Some(1)).unwrap().unwrap().template, t);
+        assert_eq!(store.template(5, Some(1)).unwrap().unwrap().source, "src1");
+        assert!(store.template(6, None).unwrap().is_none());
+        let all = store.templates().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].version, 2);
+    }
+}

@@ -1,0 +1,96 @@
+//! Users repository: names, roles and hashed API tokens.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, StoreError};
+use crate::model::{Role, User};
+
+pub(super) fn load_users(conn: &rusqlite::Connection) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare("SELECT name, display_name, role FROM users ORDER BY name")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, display_name, role) = row?;
+        let role = Role::parse(&role).map_err(|message| StoreError::Corrupt {
+            table: "users",
+            message,
+        })?;
+        out.push(User {
+            name,
+            display_name,
+            role,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    pub fn users(&self) -> Result<Vec<User>> {
+        load_users(&self.conn())
+    }
+
+    pub fn user(&self, name: &str) -> Result<Option<User>> {
+        Ok(self.users()?.into_iter().find(|u| u.name == name))
+    }
+
+    /// Creates or updates a user; `token_hash` replaces the stored hash when given.
+    pub fn put_user(&self, user: &User, token_hash: Option<&str>) -> Result<()> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO users (name, display_name, role, token_hash) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
+               token_hash = coalesce(excluded.token_hash, users.token_hash)",
+            params![user.name, user.display_name, user.role.as_str(), token_hash],
+        )?;
+        Ok(())
+    }
+
+    /// The user whose token hashes to `token_hash`.
+    pub fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
+        let name: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT name FROM users WHERE token_hash = ?1",
+                [token_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match name {
+            Some(n) => self.user(&n),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testutil::temp_store;
+
+    #[test]
+    fn users_and_tokens_round_trip() {
+        let (_d, store) = temp_store();
+        let u = User {
+            name: "bob".into(),
+            display_name: "Bob".into(),
+            role: Role::Admin,
+        };
+        store.put_user(&u, Some("h1")).unwrap();
+        assert_eq!(store.user("bob").unwrap(), Some(u.clone()));
+        assert_eq!(store.user_by_token_hash("h1").unwrap(), Some(u.clone()));
+        // Updating the role keeps the token.
+        let u2 = User {
+            role: Role::Viewer,
+            ..u
+        };
+        store.put_user(&u2, None).unwrap();
+        assert_eq!(store.user_by_token_hash("h1").unwrap(), Some(u2));
+        assert_eq!(store.user_by_token_hash("nope").unwrap(), None);
+    }
+}
