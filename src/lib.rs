@@ -2,3 +2,8 @@
 
 pub mod model;
 pub mod store;
+pub mod config;
+pub mod context;
+pub mod backend;
+pub mod engine;
+pub mod exec;

@@ -18,6 +18,7 @@ const MAX_BATCH: usize = 8_192;
 enum Msg {
     Line(LogLine),
     Flush(oneshot::Sender<()>),
+    Stop,
 }
 
 /// Sends log lines to the writer thread; cheap to clone.
@@ -69,12 +70,17 @@ impl LogWriter {
                 let mut conn = conn;
                 let mut batch: Vec<LogLine> = Vec::with_capacity(MAX_BATCH);
                 let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
-                while let Some(first) = rx.blocking_recv() {
+                let mut stop = false;
+                while !stop && let Some(first) = rx.blocking_recv() {
                     let mut next = Some(first);
                     while let Some(msg) = next.take() {
                         match msg {
                             Msg::Line(l) => batch.push(l),
                             Msg::Flush(w) => waiters.push(w),
+                            Msg::Stop => {
+                                stop = true;
+                                break;
+                            }
                         }
                         if batch.len() >= MAX_BATCH {
                             break;
@@ -105,10 +111,11 @@ impl LogWriter {
         self.sender.clone()
     }
 
-    /// Stops accepting lines from this handle and waits until the queue is written.
-    /// Other clones of the sender keep the thread alive until they are dropped too.
+    /// Writes what was queued before this call, then stops the thread; later sends fail with
+    /// [`StoreError::WriterGone`].
     pub fn shutdown(mut self) {
         let handle = self.handle.take();
+        let _ = self.sender.tx.blocking_send(Msg::Stop);
         drop(self);
         if let Some(h) = handle {
             let _ = h.join();

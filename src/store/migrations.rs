@@ -86,6 +86,12 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX audit_by_task ON audit (task_id);
+    CREATE TABLE captures (
+        task_id INTEGER NOT NULL REFERENCES tasks (id),
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (task_id, name)
+    );
     "#,
 ];
 

@@ -379,6 +379,30 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records a value a `capture` step produced, for later steps and for retries.
+    pub fn put_capture(&self, task_id: i64, name: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO captures (task_id, name, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (task_id, name) DO UPDATE SET value = excluded.value",
+            params![task_id, name, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn captures(&self, task_id: i64) -> Result<std::collections::BTreeMap<String, String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT name, value FROM captures WHERE task_id = ?1")?;
+        let rows = stmt.query_map([task_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = std::collections::BTreeMap::new();
+        for r in rows {
+            let (k, v) = r?;
+            out.insert(k, v);
+        }
+        Ok(out)
+    }
+}
+
 fn get_task(conn: &rusqlite::Connection, id: i64) -> Result<Option<Task>> {
     conn.query_row(
         &format!("SELECT {TASK_COLS} FROM tasks WHERE id = ?1"),

@@ -1,0 +1,296 @@
+//! The `Backend` trait every front end (CLI, console, API) talks to, and `LocalBackend` over the embedded engine.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::engine::{Engine, EngineError, Event, actions};
+use crate::model::{Inventory, LogLine, StepRun, Task, TaskSpec, TaskState, User};
+use crate::store::{Store, StoredTemplate, TaskFilter};
+
+pub type BackendError = EngineError;
+pub type LogStream = Pin<Box<dyn Stream<Item = LogLine> + Send>>;
+
+/// A task with its step runs (the group × level × host matrix).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskDetail {
+    pub task: Task,
+    pub steps: Vec<StepRun>,
+}
+
+impl TaskDetail {
+    /// Hosts that finished every step, and all hosts.
+    pub fn progress(&self) -> (usize, usize) {
+        let mut hosts: std::collections::BTreeMap<&str, bool> = Default::default();
+        for s in &self.steps {
+            let e = hosts.entry(s.host.as_str()).or_insert(true);
+            *e &= s.state.is_success();
+        }
+        (hosts.values().filter(|d| **d).count(), hosts.len())
+    }
+}
+
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// The user this backend acts as, with their role.
+    async fn whoami(&self) -> Result<User, BackendError>;
+    async fn submit(&self, spec: TaskSpec) -> Result<Task, BackendError>;
+    async fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, BackendError>;
+    async fn task(&self, id: i64) -> Result<TaskDetail, BackendError>;
+    async fn approve(&self, id: i64, new_exec_time: Option<DateTime<Utc>>) -> Result<Task, BackendError>;
+    async fn reject(&self, id: i64, reason: &str) -> Result<Task, BackendError>;
+    async fn cancel(&self, id: i64) -> Result<Task, BackendError>;
+    async fn retry(&self, id: i64) -> Result<Task, BackendError>;
+    /// Releases manual steps waiting for a person: one step run, one host's, or all of the task's.
+    async fn release(&self, id: i64, step_run: Option<i64>, host: Option<&str>) -> Result<usize, BackendError>;
+    async fn skip(&self, id: i64, step_run: i64) -> Result<(), BackendError>;
+    /// Stored log lines with `seq >= from_seq`, at most `limit`.
+    async fn logs(&self, id: i64, from_seq: u64, limit: usize) -> Result<Vec<LogLine>, BackendError>;
+    /// Every line from `from_seq` on, live, in order; ends after the task reaches a final state.
+    async fn follow(&self, id: i64, from_seq: u64) -> Result<LogStream, BackendError>;
+    async fn inventory(&self) -> Result<Inventory, BackendError>;
+    async fn templates(&self) -> Result<Vec<StoredTemplate>, BackendError>;
+    async fn template(&self, id: u32, version: Option<u32>) -> Result<StoredTemplate, BackendError>;
+}
+
+/// The backend of a single machine: the store directly, plus the engine when this process runs it.
+/// Without an in-process engine, changes are announced to the engine of another process on the same data dir.
+#[derive(Clone)]
+pub struct LocalBackend {
+    store: Store,
+    config: Config,
+    user: String,
+    data_dir: PathBuf,
+    engine: Option<Engine>,
+}
+
+impl LocalBackend {
+    pub fn new(store: Store, config: Config, user: String, data_dir: PathBuf, engine: Option<Engine>) -> Self {
+        LocalBackend {
+            store,
+            config,
+            user,
+            data_dir,
+            engine,
+        }
+    }
+
+    pub fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    fn actor(&self) -> Result<User, BackendError> {
+        actions::resolve_actor(&self.store, &self.user)
+    }
+
+    fn changed(&self) {
+        match &self.engine {
+            Some(e) => e.notify(),
+            None => crate::engine::poke(&self.data_dir),
+        }
+    }
+
+    /// Runs blocking store work off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&LocalBackend) -> Result<T, BackendError> + Send + 'static,
+    ) -> Result<T, BackendError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || f(&me))
+            .await
+            .map_err(|e| EngineError::Other(format!("internal error: {e}")))?
+    }
+}
+
+#[async_trait]
+impl Backend for LocalBackend {
+    async fn whoami(&self) -> Result<User, BackendError> {
+        self.actor()
+    }
+
+    async fn submit(&self, spec: TaskSpec) -> Result<Task, BackendError> {
+        let t = self
+            .blocking(move |b| actions::submit(&b.store, &b.config, &b.actor()?, spec))
+            .await?;
+        self.changed();
+        Ok(t)
+    }
+
+    async fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, BackendError> {
+        self.blocking(move |b| Ok(b.store.tasks(&filter)?)).await
+    }
+
+    async fn task(&self, id: i64) -> Result<TaskDetail, BackendError> {
+        self.blocking(move |b| {
+            let task = b.store.task(id)?.ok_or(EngineError::NotFound(format!("task {id}")))?;
+            let steps = b.store.step_runs(id)?;
+            Ok(TaskDetail { task, steps })
+        })
+        .await
+    }
+
+    async fn approve(&self, id: i64, new_exec_time: Option<DateTime<Utc>>) -> Result<Task, BackendError> {
+        let t = self
+            .blocking(move |b| actions::approve(&b.store, &b.config, &b.actor()?, id, new_exec_time))
+            .await?;
+        self.changed();
+        Ok(t)
+    }
+
+    async fn reject(&self, id: i64, reason: &str) -> Result<Task, BackendError> {
+        let reason = reason.to_string();
+        self.blocking(move |b| actions::reject(&b.store, &b.config, &b.actor()?, id, &reason))
+            .await
+    }
+
+    async fn cancel(&self, id: i64) -> Result<Task, BackendError> {
+        let t = self.blocking(move |b| actions::cancel(&b.store, &b.actor()?, id)).await?;
+        self.changed();
+        Ok(t)
+    }
+
+    async fn retry(&self, id: i64) -> Result<Task, BackendError> {
+        let t = self.blocking(move |b| actions::retry(&b.store, &b.actor()?, id)).await?;
+        self.changed();
+        Ok(t)
+    }
+
+    async fn release(&self, id: i64, step_run: Option<i64>, host: Option<&str>) -> Result<usize, BackendError> {
+        let host = host.map(str::to_string);
+        let n = self
+            .blocking(move |b| actions::release(&b.store, &b.actor()?, id, step_run, host.as_deref()))
+            .await?;
+        self.changed();
+        Ok(n)
+    }
+
+    async fn skip(&self, id: i64, step_run: i64) -> Result<(), BackendError> {
+        self.blocking(move |b| actions::skip(&b.store, &b.actor()?, id, step_run)).await?;
+        self.changed();
+        Ok(())
+    }
+
+    async fn logs(&self, id: i64, from_seq: u64, limit: usize) -> Result<Vec<LogLine>, BackendError> {
+        self.blocking(move |b| Ok(b.store.logs(id, from_seq, limit)?)).await
+    }
+
+    async fn follow(&self, id: i64, from_seq: u64) -> Result<LogStream, BackendError> {
+        if self.store.task(id)?.is_none() {
+            return Err(EngineError::NotFound(format!("task {id}")));
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel::<LogLine>(1024);
+        let store = self.store.clone();
+        let engine = self.engine.clone();
+        tokio::spawn(async move {
+            let _ = follow_task(store, engine, id, from_seq.max(1), tx).await;
+        });
+        Ok(Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|l| (l, rx))
+        })))
+    }
+
+    async fn inventory(&self) -> Result<Inventory, BackendError> {
+        self.blocking(|b| Ok(b.store.load_inventory()?)).await
+    }
+
+    async fn templates(&self) -> Result<Vec<StoredTemplate>, BackendError> {
+        self.blocking(|b| Ok(b.store.templates()?)).await
+    }
+
+    async fn template(&self, id: u32, version: Option<u32>) -> Result<StoredTemplate, BackendError> {
+        self.blocking(move |b| {
+            b.store
+                .template(id, version)?
+                .ok_or(EngineError::NotFound(format!("template {id}")))
+        })
+        .await
+    }
+}
+
+/// Sends a task's lines from `next` on: first what the store has, then live lines from the engine's
+/// broadcast (re-reading the store on any gap), or by polling the store when the engine runs elsewhere.
+async fn follow_task(
+    store: Store,
+    engine: Option<Engine>,
+    id: i64,
+    mut next: u64,
+    tx: tokio::sync::mpsc::Sender<LogLine>,
+) -> Result<(), BackendError> {
+    let mut live = engine.as_ref().map(|e| e.hub().subscribe());
+    loop {
+        // Catch up from the store.
+        loop {
+            let page = store.logs(id, next, 2_000)?;
+            if page.is_empty() {
+                break;
+            }
+            for l in page {
+                next = l.seq + 1;
+                if tx.send(l).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        let state = store.task(id)?.map(|t| t.state).unwrap_or(TaskState::Cancelled);
+        if state.is_final() && !engine.as_ref().is_some_and(|e| e.running_tasks().contains(&id)) {
+            // One last read: the runner's final lines are flushed before its state is final.
+            match &engine {
+                Some(e) => e.hub().flush().await,
+                // The other process writes its last lines just after the final state.
+                None => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+            let rest = store.logs(id, next, usize::MAX >> 1)?;
+            if rest.is_empty() {
+                return Ok(());
+            }
+            continue;
+        }
+        match live.as_mut() {
+            None => tokio::time::sleep(Duration::from_millis(250)).await,
+            Some(rx) => loop {
+                match tokio::time::timeout(Duration::from_secs(1), rx.recv()).await {
+                    Err(_) => break, // quiet: re-check the task's state
+                    Ok(Ok(Event::Line(l))) if l.task_id == id => {
+                        if l.seq < next {
+                            continue;
+                        }
+                        if l.seq > next {
+                            // Missed some (subscribed late): read the gap from the store.
+                            if let Some(e) = &engine {
+                                e.hub().flush().await;
+                            }
+                            break;
+                        }
+                        next = l.seq + 1;
+                        if tx.send(l).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                    Ok(Ok(Event::TaskState { task_id, state })) if task_id == id && state.is_final() => {
+                        if let Some(e) = &engine {
+                            e.hub().flush().await;
+                        }
+                        break;
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                        if let Some(e) = &engine {
+                            e.hub().flush().await;
+                        }
+                        break;
+                    }
+                    Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => {
+                        live = None;
+                        break;
+                    }
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! User configuration (TOML at the XDG config path) and where opsdeck keeps its files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::parse_duration;
+
+/// Whether a host key missing from known_hosts may be learned on first contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyPolicy {
+    /// Unknown and mismatching keys both fail the host.
+    #[default]
+    Strict,
+    /// Unknown keys are learned into known_hosts; a mismatch still fails.
+    AcceptNew,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Who you are; defaults to `$USER`.
+    pub user: Option<String>,
+    /// UI language: `en` or `zh`.
+    pub lang: Option<String>,
+    /// Most hosts one task runs on at once (and the most hosts one host group may hold).
+    pub concurrency: usize,
+    /// Most hosts all tasks together run on at once.
+    pub global_concurrency: usize,
+    pub allow_self_approval: bool,
+    /// Whether CODO JSON may name addresses the inventory does not know.
+    pub allow_adhoc_hosts: bool,
+    /// Exec user alias for hosts that name none.
+    pub default_exec_user: Option<String>,
+    pub host_key_policy: HostKeyPolicy,
+    /// Defaults to `~/.ssh/known_hosts`.
+    pub known_hosts: Option<PathBuf>,
+    pub connect_timeout: String,
+    pub step_timeout: String,
+    /// A scheduled task whose time passed longer ago than this while opsdeck was down is marked missed.
+    pub missed_grace: String,
+    /// Team mode: the server URL the console and CLI talk to.
+    pub server: Option<String>,
+    /// Team mode: the API token (prefer the OPSDECK_TOKEN environment variable).
+    pub token: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            user: None,
+            lang: None,
+            concurrency: 100,
+            global_concurrency: 200,
+            allow_self_approval: false,
+            allow_adhoc_hosts: false,
+            default_exec_user: None,
+            host_key_policy: HostKeyPolicy::Strict,
+            known_hosts: None,
+            connect_timeout: "10s".into(),
+            step_timeout: "1h".into(),
+            missed_grace: "10m".into(),
+            server: None,
+            token: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}:{line}:{column}: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: {field}: {message}")]
+    Invalid {
+        file: String,
+        field: &'static str,
+        message: String,
+    },
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot find a home directory for the default config and data paths; pass --config and --data-dir (or set OPSDECK_CONFIG and OPSDECK_DATA_DIR)"
+    )]
+    NoHome,
+}
+
+impl Config {
+    /// Parses and checks a config file's text; `file` names it in errors.
+    pub fn parse(src: &str, file: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(src).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|s| line_col(src, s.start))
+                .unwrap_or((1, 1));
+            ConfigError::Parse {
+                file: file.to_string(),
+                line,
+                column,
+                message: e.message().to_string(),
+            }
+        })?;
+        cfg.check(file)?;
+        Ok(cfg)
+    }
+
+    fn check(&self, file: &str) -> Result<(), ConfigError> {
+        let invalid = |field, message: String| ConfigError::Invalid {
+            file: file.to_string(),
+            field,
+            message,
+        };
+        if self.concurrency == 0 || self.concurrency > 10_000 {
+            return Err(invalid("concurrency", "must be 1..10000".into()));
+        }
+        if self.global_concurrency < self.concurrency {
+            return Err(invalid(
+                "global_concurrency",
+                format!("must be at least concurrency ({})", self.concurrency),
+            ));
+        }
+        if let Some(l) = &self.lang
+            && !matches!(l.as_str(), "en" | "zh")
+        {
+            return Err(invalid("lang", format!("`{l}` is not supported; accepted: en, zh")));
+        }
+        for (field, v) in [
+            ("connect_timeout", &self.connect_timeout),
+            ("step_timeout", &self.step_timeout),
+            ("missed_grace", &self.missed_grace),
+        ] {
+            parse_duration(v).map_err(|m| invalid(field, m))?;
+        }
+        Ok(())
+    }
+
+    /// Reads the config at `path`, or creates it from the commented default when it does not exist.
+    /// Returns the config and whether it was just created (the first run).
+    pub fn load_or_create(path: &Path) -> Result<(Config, bool), ConfigError> {
+        let file = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(src) => Ok((Config::parse(&src, &file)?, false)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|source| ConfigError::Io {
+                        file: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                std::fs::write(path, crate::assets::DEFAULT_CONFIG).map_err(|source| {
+                    ConfigError::Io {
+                        file: file.clone(),
+                        source,
+                    }
+                })?;
+                Ok((Config::parse(crate::assets::DEFAULT_CONFIG, &file)?, true))
+            }
+            Err(source) => Err(ConfigError::Io { file, source }),
+        }
+    }
+
+    /// The current user: the config's `user`, else `$USER`, else the login name of this process.
+    pub fn current_user(&self) -> String {
+        if let Some(u) = self.user.as_ref().filter(|u| !u.trim().is_empty()) {
+            return u.clone();
+        }
+        if let Ok(u) = std::env::var("USER")
+            && !u.trim().is_empty()
+        {
+            return u;
+        }
+        login_name().unwrap_or_else(|| "unknown".into())
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        parse_duration(&self.connect_timeout).unwrap_or(Duration::from_secs(10))
+    }
+
+    pub fn step_timeout(&self) -> Duration {
+        parse_duration(&self.step_timeout).unwrap_or(Duration::from_secs(3600))
+    }
+
+    pub fn missed_grace(&self) -> Duration {
+        parse_duration(&self.missed_grace).unwrap_or(Duration::from_secs(600))
+    }
+
+    pub fn known_hosts_path(&self) -> PathBuf {
+        self.known_hosts.clone().unwrap_or_else(|| {
+            directories::BaseDirs::new()
+                .map(|b| b.home_dir().join(".ssh/known_hosts"))
+                .unwrap_or_else(|| PathBuf::from("/root/.ssh/known_hosts"))
+        })
+    }
+}
+
+fn login_name() -> Option<String> {
+    // SAFETY: getpwuid returns a pointer into static storage or null; we copy the name out at once.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return None;
+        }
+        std::ffi::CStr::from_ptr((*pw).pw_name)
+            .to_str()
+            .ok()
+            .map(str::to_string)
+    }
+}
+
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let before = &src[..offset.min(src.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// Where the config file and the data directory are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    /// Flags (or their OPSDECK_CONFIG / OPSDECK_DATA_DIR env vars, resolved by clap) win over XDG defaults.
+    pub fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, ConfigError> {
+        let dirs = directories::ProjectDirs::from("", "", "opsdeck");
+        let config_file = match config {
+            Some(c) => c,
+            None => dirs
+                .as_ref()
+                .ok_or(ConfigError::NoHome)?
+                .config_dir()
+                .join("config.toml"),
+        };
+        let data_dir = match data_dir {
+            Some(d) => d,
+            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.data_dir().to_path_buf(),
+        };
+        Ok(Paths {
+            config_file,
+            data_dir,
+        })
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("opsdeck.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_default_parses_to_the_defaults() {
+        let c = Config::parse(crate::assets::DEFAULT_CONFIG, "default").unwrap();
+        assert_eq!(c.concurrency, Config::default().concurrency);
+        assert_eq!(c.host_key_policy, HostKeyPolicy::Strict);
+        assert!(!c.allow_self_approval);
+    }
+
+    #[test]
+    fn bad_configs_name_the_file_line_and_field() {
+        let e = Config::parse("concurrency = 10\nbogus = 1\n", "c.toml").unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:2:"), "{e}");
+        assert!(e.to_string().contains("bogus"), "{e}");
+        let e = Config::parse("concurrency = \"many\"\n", "c.toml").unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:1:"), "{e}");
+        let e = Config::parse("lang = \"fr\"\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("lang: `fr` is not supported; accepted: en, zh"), "{e}");
+        let e = Config::parse("step_timeout = \"ages\"\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("step_timeout"), "{e}");
+        let e = Config::parse("concurrency = 0\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("concurrency: must be 1..10000"), "{e}");
+        let e = Config::parse("host_key_policy = \"yolo\"\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("accept-new"), "{e}");
+    }
+
+    #[test]
+    fn the_first_run_creates_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/config.toml");
+        let (_, created) = Config::load_or_create(&path).unwrap();
+        assert!(created && path.exists());
+        let (_, created) = Config::load_or_create(&path).unwrap();
+        assert!(!created);
+    }
+
+    #[test]
+    fn the_user_comes_from_config_first() {
+        let c = Config {
+            user: Some("carol".into()),
+            ..Config::default()
+        };
+        assert_eq!(c.current_user(), "carol");
+        assert!(!Config::default().current_user().is_empty());
+    }
+
+    #[test]
+    fn explicit_paths_win() {
+        let p = Paths::resolve(Some("/x/c.toml".into()), Some("/d".into())).unwrap();
+        assert_eq!(p.config_file, PathBuf::from("/x/c.toml"));
+        assert_eq!(p.database(), PathBuf::from("/d/opsdeck.db"));
+    }
+}

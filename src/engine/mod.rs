@@ -1,0 +1,147 @@
+//! The embedded engine: scheduler, task runner, operator actions and the live log pipeline.
+
+pub mod actions;
+pub mod events;
+mod lock;
+mod runner;
+mod scheduler;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::model::Invalid;
+use crate::store::{LogWriter, Store, StoreError};
+
+pub use events::{Event, LogHub};
+pub use lock::{EngineLock, engine_running, poke};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a running task exposes to the engine: how to stop it and how to tell it the store changed.
+struct RunningTask {
+    changed: Arc<Notify>,
+}
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub hub: LogHub,
+    /// Wakes the scheduler: new task, approval, retry.
+    pub wake: Notify,
+    running: std::sync::Mutex<HashMap<i64, RunningTask>>,
+    pub global: Arc<Semaphore>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+/// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+    writer: Arc<std::sync::Mutex<Option<LogWriter>>>,
+    _lock: Arc<EngineLock>,
+}
+
+impl Engine {
+    /// Takes the data directory's engine lock, recovers from a previous crash and starts the scheduler.
+    /// Must be called inside a tokio runtime.
+    pub async fn start(store: Store, config: Config, data_dir: &Path) -> Result<Engine, EngineError> {
+        let lock = EngineLock::acquire(data_dir)?;
+        let writer = LogWriter::spawn(store.path())?;
+        let hub = LogHub::new(store.clone(), writer.sender());
+        let inner = Arc::new(Inner {
+            global: Arc::new(Semaphore::new(config.global_concurrency)),
+            store,
+            config,
+            hub,
+            wake: Notify::new(),
+            running: Default::default(),
+            tracker: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+        });
+        scheduler::recover(&inner).await?;
+        let socket = lock.socket_path();
+        let engine = Engine {
+            inner: inner.clone(),
+            writer: Arc::new(std::sync::Mutex::new(Some(writer))),
+            _lock: Arc::new(lock),
+        };
+        scheduler::listen_for_pokes(inner.clone(), socket)?;
+        let i2 = inner.clone();
+        inner.tracker.spawn(async move { scheduler::run(i2).await });
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn hub(&self) -> &LogHub {
+        &self.inner.hub
+    }
+
+    /// Tells the engine the store changed (a submit, an action): it re-reads what it needs.
+    pub fn notify(&self) {
+        notify_inner(&self.inner);
+    }
+
+    /// Stops scheduling, cancels running tasks (they end as interrupted on the next start if killed
+    /// before finishing) and waits for every line to be written.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.tracker.close();
+        self.inner.tracker.wait().await;
+        self.inner.hub.flush().await;
+        let w = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = w {
+            tokio::task::spawn_blocking(move || w.shutdown()).await.ok();
+        }
+    }
+
+    /// Ids of the tasks running in this engine now.
+    pub fn running_tasks(&self) -> Vec<i64> {
+        let map = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<i64> = map.keys().copied().collect();
+        v.sort();
+        v
+    }
+}
+
+/// Wakes the scheduler and every running task so they compare their view with the store.
+pub(crate) fn notify_inner(inner: &Inner) {
+    inner.wake.notify_one();
+    let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+    for r in map.values() {
+        r.changed.notify_waiters();
+        r.changed.notify_one();
+    }
+}
+
+/// The default data-dir socket path used to wake an engine in another process.
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("engine.sock")
+}

@@ -1,0 +1,496 @@
+//! Runs one task: host groups one after another; inside a group each host walks its levels in order,
+//! independently of the others, at most `concurrency` hosts at a time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use tokio::sync::{Mutex, Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use super::{EngineError, Inner};
+use crate::exec::render::{Masker, render_command, stdin_bytes};
+use crate::exec::{HostSession, OutputStream, exec_user_for};
+use crate::model::{Inventory, Step, StepState, Stream, Task, TaskState, Template, Trigger};
+
+/// Most bytes of stdout a `capture` step keeps.
+const CAPTURE_LIMIT: usize = 1024 * 1024;
+
+struct TaskRun {
+    inner: Arc<Inner>,
+    task: Task,
+    tpl: Template,
+    inv: Inventory,
+    masker: Masker,
+    args: BTreeMap<String, String>,
+    captures: Mutex<BTreeMap<String, String>>,
+    sessions: Mutex<HashMap<(String, Option<String>), Arc<HostSession>>>,
+    cancel: CancellationToken,
+    changed: Arc<Notify>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostResult {
+    Ok,
+    Failed,
+    Cancelled,
+}
+
+pub(super) async fn run_task(
+    inner: &Arc<Inner>,
+    id: i64,
+    cancel: CancellationToken,
+    changed: Arc<Notify>,
+) -> Result<(), EngineError> {
+    let store = &inner.store;
+    let Some(task) = store.task(id)? else {
+        return Ok(());
+    };
+    if !store.transition_task(id, &[TaskState::Scheduled], TaskState::Running, Some(""))? {
+        return Ok(());
+    }
+    inner.hub.state_changed(id, TaskState::Running);
+    let started = Instant::now();
+    let tpl = store
+        .template(task.spec.template_id, Some(task.template_version))?
+        .ok_or_else(|| EngineError::NotFound(format!("template {} v{}", task.spec.template_id, task.template_version)))?
+        .template;
+    let inv = store.load_inventory()?;
+    let secrets: Vec<String> = tpl
+        .secret_args()
+        .iter()
+        .filter_map(|n| task.spec.args.get(*n).cloned())
+        .collect();
+    let mut args = BTreeMap::new();
+    for a in &tpl.args {
+        if let Some(d) = &a.default {
+            args.insert(a.name.clone(), d.clone());
+        }
+    }
+    args.extend(task.spec.args.clone());
+    args.insert("FLOW_ID".into(), id.to_string());
+    let run = Arc::new(TaskRun {
+        inner: inner.clone(),
+        masker: Masker::new(secrets),
+        captures: Mutex::new(store.captures(id)?),
+        args,
+        tpl,
+        inv,
+        task,
+        sessions: Default::default(),
+        cancel: cancel.clone(),
+        changed: changed.clone(),
+    });
+
+    // A user's cancel arrives as a store change; turn it into the cancellation token.
+    let watcher = {
+        let (inner, cancel, changed) = (inner.clone(), cancel.clone(), changed.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = changed.notified() => {}
+                    _ = cancel.cancelled() => return,
+                }
+                if let Ok(Some(t)) = inner.store.task(id)
+                    && t.state == TaskState::Cancelled
+                {
+                    cancel.cancel();
+                    return;
+                }
+            }
+        })
+    };
+
+    let n_groups = run.tpl.group_count();
+    inner
+        .hub
+        .system(
+            id,
+            None,
+            None,
+            format!(
+                "task {id} started: template {} `{}` v{}, {} group(s), {} host(s)",
+                run.tpl.id,
+                run.tpl.name,
+                run.task.template_version,
+                n_groups,
+                run.task.spec.all_hosts().len()
+            ),
+        )
+        .await;
+    let per_task = Arc::new(Semaphore::new(inner.config.concurrency));
+    let mut result = HostResult::Ok;
+    for g in 1..=n_groups {
+        let hosts = hosts_of_group(&run.task, &run.tpl, g);
+        let mut set = tokio::task::JoinSet::new();
+        for h in hosts {
+            let (run, sem) = (run.clone(), per_task.clone());
+            set.spawn(async move {
+                let r = host_chain(&run, g, &h, sem).await;
+                (h, r)
+            });
+        }
+        let mut failed = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok((_, HostResult::Ok)) => {}
+                Ok((h, HostResult::Failed)) => failed.push(h),
+                Ok((_, HostResult::Cancelled)) => {}
+                Err(e) => failed.push(format!("(a host runner panicked: {e})")),
+            }
+        }
+        if cancel.is_cancelled() {
+            result = HostResult::Cancelled;
+            break;
+        }
+        if !failed.is_empty() {
+            failed.sort();
+            let later = if g < n_groups { "; later groups will not start" } else { "" };
+            inner
+                .hub
+                .system(id, None, None, format!("group {g} failed on {}{later}", failed.join(", ")))
+                .await;
+            result = HostResult::Failed;
+            break;
+        }
+    }
+    watcher.abort();
+    let sessions: Vec<_> = run.sessions.lock().await.drain().map(|(_, s)| s).collect();
+    for s in sessions {
+        if let Ok(s) = Arc::try_unwrap(s) {
+            s.close().await;
+        }
+    }
+
+    let elapsed = format!("{:.1}s", started.elapsed().as_secs_f64());
+    let final_state = match result {
+        HostResult::Ok => TaskState::Succeeded,
+        HostResult::Failed => TaskState::Failed,
+        HostResult::Cancelled => {
+            let now = store.task(id)?.map(|t| t.state);
+            if now == Some(TaskState::Cancelled) {
+                TaskState::Cancelled
+            } else {
+                TaskState::Interrupted
+            }
+        }
+    };
+    mark_unfinished(&run, final_state).await?;
+    match final_state {
+        TaskState::Cancelled => {}
+        TaskState::Interrupted => {
+            store.transition_task(
+                id,
+                &[TaskState::Running],
+                TaskState::Interrupted,
+                Some("opsdeck was stopped while this task was running; retry it to continue"),
+            )?;
+        }
+        s => {
+            store.transition_task(id, &[TaskState::Running], s, None)?;
+        }
+    }
+    let state = store.task(id)?.map(|t| t.state).unwrap_or(final_state);
+    inner
+        .hub
+        .system(id, None, None, format!("task {id} {} in {elapsed}", state.as_str()))
+        .await;
+    inner.hub.state_changed(id, state);
+    inner.hub.flush().await;
+    inner.hub.forget(id);
+    Ok(())
+}
+
+/// After a cancel or interruption, steps that never finished are marked so the matrix tells the truth.
+async fn mark_unfinished(run: &TaskRun, final_state: TaskState) -> Result<(), EngineError> {
+    if !matches!(final_state, TaskState::Cancelled | TaskState::Interrupted) {
+        return Ok(());
+    }
+    for r in run.inner.store.step_runs(run.task.id)? {
+        if matches!(r.state, StepState::Running | StepState::Waiting | StepState::Manual) {
+            let (state, why) = if final_state == TaskState::Cancelled {
+                (StepState::Cancelled, "task cancelled")
+            } else {
+                (StepState::Failed, "interrupted: opsdeck stopped")
+            };
+            run.inner.store.set_step_state(r.id, state, None, why)?;
+        }
+    }
+    Ok(())
+}
+
+/// The hosts of a group: the task's hosts for it plus any host a step of the group is forced onto.
+fn hosts_of_group(task: &Task, tpl: &Template, g: u32) -> Vec<String> {
+    let mut hosts = task.spec.hosts.get(&g).cloned().unwrap_or_default();
+    for s in tpl.group_steps(g) {
+        if let Some(f) = &s.force_host
+            && !hosts.contains(f)
+        {
+            hosts.push(f.clone());
+        }
+    }
+    hosts
+}
+
+fn runs_on(step: &Step, task: &Task, host: &str) -> bool {
+    match &step.force_host {
+        Some(f) => f == host,
+        None => task
+            .spec
+            .hosts
+            .get(&step.group)
+            .is_some_and(|hs| hs.iter().any(|h| h == host)),
+    }
+}
+
+async fn host_chain(run: &Arc<TaskRun>, g: u32, host: &str, sem: Arc<Semaphore>) -> HostResult {
+    let inner = &run.inner;
+    let permits = tokio::select! {
+        p = async {
+            let a = sem.acquire_owned().await;
+            let b = inner.global.clone().acquire_owned().await;
+            (a, b)
+        } => p,
+        _ = run.cancel.cancelled() => return HostResult::Cancelled,
+    };
+    let _permits = permits;
+    let id = run.task.id;
+    let runs = match inner.store.step_runs(id) {
+        Ok(r) => r,
+        Err(e) => {
+            inner.hub.system(id, None, Some(host), format!("[{host}] cannot read step runs: {e}")).await;
+            return HostResult::Failed;
+        }
+    };
+    let steps: Vec<Step> = run
+        .tpl
+        .group_steps(g)
+        .into_iter()
+        .filter(|s| runs_on(s, &run.task, host))
+        .cloned()
+        .collect();
+    for step in steps {
+        let Some(sr) = runs.iter().find(|r| r.group == g && r.level == step.level && r.host == host) else {
+            continue;
+        };
+        let sr_id = sr.id;
+        let state = current_state(run, sr_id);
+        if state.is_success() {
+            continue;
+        }
+        if state == StepState::Cancelled || run.cancel.is_cancelled() {
+            return HostResult::Cancelled;
+        }
+        match wait_for_trigger(run, &step, sr_id, host).await {
+            Gate::Go => {}
+            Gate::Skipped => continue,
+            Gate::Cancelled => return HostResult::Cancelled,
+        }
+        let st = run_step(run, &step, sr_id, host).await;
+        match st {
+            StepState::Done | StepState::Skipped => {}
+            StepState::Cancelled => return HostResult::Cancelled,
+            _ => return HostResult::Failed,
+        }
+    }
+    HostResult::Ok
+}
+
+fn current_state(run: &TaskRun, sr_id: i64) -> StepState {
+    run.inner
+        .store
+        .step_run(sr_id)
+        .ok()
+        .flatten()
+        .map(|r| r.state)
+        .unwrap_or(StepState::Pending)
+}
+
+enum Gate {
+    Go,
+    Skipped,
+    Cancelled,
+}
+
+/// Holds a timed step until the exec time and a manual step until someone releases it; a skip or a
+/// cancel ends the wait.
+async fn wait_for_trigger(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> Gate {
+    let inner = &run.inner;
+    let id = run.task.id;
+    let exec_time = run.task.spec.exec_time;
+    let waiting = match step.trigger {
+        Trigger::Order => return Gate::Go,
+        Trigger::Timed if Utc::now() >= exec_time => return Gate::Go,
+        Trigger::Timed => StepState::Waiting,
+        Trigger::Manual => StepState::Manual,
+    };
+    let _ = inner.store.set_step_state(sr_id, waiting, None, "");
+    let msg = match waiting {
+        StepState::Waiting => format!(
+            "[{host}] step '{}' waits for the exec time {}",
+            step.name,
+            crate::model::fmt_local(exec_time)
+        ),
+        _ => format!(
+            "[{host}] step '{}' waits for release (opsdeck task release {id} --step {sr_id})",
+            step.name
+        ),
+    };
+    inner.hub.system(id, Some(sr_id), Some(host), msg).await;
+    loop {
+        let sleep = match waiting {
+            StepState::Waiting => (exec_time - Utc::now()).to_std().unwrap_or_default(),
+            _ => std::time::Duration::from_secs(3600),
+        };
+        let notified = run.changed.notified();
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            _ = notified => {}
+            _ = run.cancel.cancelled() => return Gate::Cancelled,
+        }
+        match current_state(run, sr_id) {
+            StepState::Skipped => {
+                inner.hub.system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' skipped", step.name)).await;
+                return Gate::Skipped;
+            }
+            StepState::Cancelled => return Gate::Cancelled,
+            StepState::Pending if waiting == StepState::Manual => {
+                inner.hub.system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' released", step.name)).await;
+                return Gate::Go;
+            }
+            _ if waiting == StepState::Waiting && Utc::now() >= exec_time => return Gate::Go,
+            _ => {}
+        }
+    }
+}
+
+async fn session_for(run: &TaskRun, host: &str, step: &Step) -> Result<Arc<HostSession>, String> {
+    let h = run
+        .inv
+        .host(host)
+        .ok_or_else(|| format!("host `{host}` is no longer in the inventory"))?;
+    let user = exec_user_for(&run.inv, &run.inner.config, h, step.exec_user.as_deref())?;
+    let key = (host.to_string(), user.as_ref().map(|u| u.alias.clone()));
+    let mut sessions = run.sessions.lock().await;
+    if let Some(s) = sessions.get(&key) {
+        return Ok(s.clone());
+    }
+    // Holding the lock while connecting would serialise connections across hosts; connect unlocked.
+    drop(sessions);
+    let s = tokio::select! {
+        s = HostSession::open(h, user.as_ref(), &run.inner.config) => s.map_err(|e| e.to_string())?,
+        _ = run.cancel.cancelled() => return Err("cancelled while connecting".into()),
+    };
+    let s = Arc::new(s);
+    sessions = run.sessions.lock().await;
+    Ok(sessions.entry(key).or_insert(s).clone())
+}
+
+async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepState {
+    let inner = &run.inner;
+    let id = run.task.id;
+    let store = &inner.store;
+    let _ = store.set_step_state(sr_id, StepState::Running, None, "");
+    let mut args = run.args.clone();
+    args.extend(run.captures.lock().await.clone());
+    if let Some(h) = run.inv.host(host) {
+        args.entry("SERVER_IP".into()).or_insert_with(|| h.address.clone());
+        args.entry("SERVER_HOST".into()).or_insert_with(|| h.name.clone());
+    }
+    let command = render_command(&step.command, &args);
+    let stdin = stdin_bytes(step, &args);
+    inner
+        .hub
+        .system(
+            id,
+            Some(sr_id),
+            Some(host),
+            format!("[{host}] step '{}' started: $ {}", step.name, run.masker.mask(&command)),
+        )
+        .await;
+    let started = Instant::now();
+    let session = match session_for(run, host, step).await {
+        Ok(s) => s,
+        Err(reason) => {
+            let cancelled = run.cancel.is_cancelled();
+            let state = if cancelled { StepState::Cancelled } else { StepState::Failed };
+            let _ = store.set_step_state(sr_id, state, None, &reason);
+            inner
+                .hub
+                .system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' failed: {reason}", step.name))
+                .await;
+            return state;
+        }
+    };
+    let timeout = step.timeout().unwrap_or_else(|| inner.config.step_timeout());
+    let (tx, mut rx) = mpsc::channel(1024);
+    let cancel = run.cancel.child_token();
+    let exec = {
+        let (session, command, cancel) = (session.clone(), command.clone(), cancel.clone());
+        tokio::spawn(async move { session.run(&command, stdin, tx, cancel, Some(timeout)).await })
+    };
+    let mut captured = String::new();
+    let mut capture_full = false;
+    while let Some(chunk) = rx.recv().await {
+        let stream = match chunk.stream {
+            OutputStream::Stdout => Stream::Stdout,
+            OutputStream::Stderr => Stream::Stderr,
+        };
+        if step.capture.is_some() && stream == Stream::Stdout && !capture_full {
+            if captured.len() + chunk.line.len() > CAPTURE_LIMIT {
+                capture_full = true;
+            } else {
+                if !captured.is_empty() {
+                    captured.push('\n');
+                }
+                captured.push_str(&chunk.line);
+            }
+        }
+        let text = run.masker.mask(&chunk.line);
+        inner.hub.emit(id, Some(sr_id), Some(host), stream, text).await;
+    }
+    let took = format!("{:.1}s", started.elapsed().as_secs_f64());
+    let outcome = match exec.await {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            let reason = e.to_string();
+            let _ = store.set_step_state(sr_id, StepState::Failed, None, &reason);
+            inner
+                .hub
+                .system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' failed after {took}: {reason}", step.name))
+                .await;
+            return StepState::Failed;
+        }
+        Err(e) => {
+            let reason = format!("the step runner stopped unexpectedly: {e}");
+            let _ = store.set_step_state(sr_id, StepState::Failed, None, &reason);
+            inner.hub.system(id, Some(sr_id), Some(host), format!("[{host}] {reason}")).await;
+            return StepState::Failed;
+        }
+    };
+    let (state, reason, line) = if outcome.cancelled {
+        (StepState::Cancelled, "cancelled".to_string(), format!("[{host}] step '{}' cancelled after {took}", step.name))
+    } else if outcome.timed_out {
+        let r = format!("timed out after {}", humantime::format_duration(timeout));
+        (StepState::TimedOut, r.clone(), format!("[{host}] step '{}' {r}", step.name))
+    } else if let Some(code) = outcome.exit_code {
+        let st = if code == 0 { StepState::Done } else { StepState::Failed };
+        let r = if code == 0 { String::new() } else { format!("exit code {code}") };
+        (st, r, format!("[{host}] step '{}' exited {code} in {took}", step.name))
+    } else {
+        let sig = outcome.signal.clone().unwrap_or_else(|| "unknown".into());
+        let r = format!("killed by signal {sig}");
+        (StepState::Failed, r.clone(), format!("[{host}] step '{}' {r} after {took}", step.name))
+    };
+    let _ = store.set_step_state(sr_id, state, outcome.exit_code, &reason);
+    if state == StepState::Done
+        && let Some(name) = &step.capture
+    {
+        let value = captured.trim().to_string();
+        let _ = store.put_capture(id, name, &value);
+        run.captures.lock().await.insert(name.clone(), value);
+    }
+    inner.hub.system(id, Some(sr_id), Some(host), line).await;
+    state
+}

@@ -1,0 +1,178 @@
+//! The scheduler: sleeps until the next task is due or something changes, then starts runners; crash recovery.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{EngineError, Inner, notify_inner, runner};
+use crate::model::{StepState, TaskState, Trigger};
+
+/// When a scheduled task should start: at its exec time when its first step is timed,
+/// otherwise as soon as it is scheduled (order and manual steps start when reached).
+fn due_time(first: Trigger, exec_time: DateTime<Utc>, scheduled_at: DateTime<Utc>) -> DateTime<Utc> {
+    match first {
+        Trigger::Timed => exec_time,
+        _ => scheduled_at.min(exec_time).min(Utc::now()),
+    }
+}
+
+/// Trigger of the first step a task runs (group 1, lowest level), cached per template version.
+#[derive(Default)]
+struct FirstTriggers(HashMap<(u32, u32), Trigger>);
+
+impl FirstTriggers {
+    fn get(&mut self, inner: &Inner, id: u32, version: u32) -> Trigger {
+        *self.0.entry((id, version)).or_insert_with(|| {
+            inner
+                .store
+                .template(id, Some(version))
+                .ok()
+                .flatten()
+                .and_then(|t| t.template.group_steps(1).first().map(|s| s.trigger))
+                .unwrap_or(Trigger::Order)
+        })
+    }
+}
+
+/// After a restart: running tasks become interrupted (never silently re-run); scheduled tasks whose
+/// due time passed longer ago than the grace period become missed.
+pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
+    let store = &inner.store;
+    for t in store.tasks(&crate::store::TaskFilter {
+        states: vec![TaskState::Running],
+        ..Default::default()
+    })? {
+        let reason = "opsdeck stopped while this task was running; its log up to then is kept. Retry it to continue from the failed steps";
+        if store.transition_task(t.id, &[TaskState::Running], TaskState::Interrupted, Some(reason))? {
+            for r in store.step_runs(t.id)? {
+                if matches!(r.state, StepState::Running | StepState::Waiting | StepState::Manual) {
+                    store.set_step_state(r.id, StepState::Failed, None, "interrupted: opsdeck stopped")?;
+                }
+            }
+            inner.hub.system(t.id, None, None, format!("task interrupted: {reason}")).await;
+            store.audit("opsdeck", "interrupted", Some(t.id), "found running at start-up")?;
+        }
+    }
+    let grace = chrono::Duration::from_std(inner.config.missed_grace()).unwrap_or(chrono::Duration::minutes(10));
+    let mut triggers = FirstTriggers::default();
+    let now = Utc::now();
+    for t in store.scheduled_tasks()? {
+        let first = triggers.get(inner, t.spec.template_id, t.template_version);
+        let due = due_time(first, t.spec.exec_time, t.updated_at);
+        if due < now - grace {
+            let reason = format!(
+                "its start time {} passed while opsdeck was not running (more than {} ago); retry it to run it now",
+                crate::model::fmt_local(due),
+                inner.config.missed_grace
+            );
+            if store.transition_task(t.id, &[TaskState::Scheduled], TaskState::Missed, Some(&reason))? {
+                inner.hub.system(t.id, None, None, format!("task missed: {reason}")).await;
+                store.audit("opsdeck", "missed", Some(t.id), "")?;
+            }
+        }
+    }
+    inner.hub.flush().await;
+    Ok(())
+}
+
+/// The main loop: a queue of (due time, task id) rebuilt from the store whenever something changes.
+pub(super) async fn run(inner: Arc<Inner>) {
+    let mut queue: BTreeSet<(DateTime<Utc>, i64)> = BTreeSet::new();
+    let mut triggers = FirstTriggers::default();
+    let mut dirty = true;
+    loop {
+        if dirty {
+            dirty = false;
+            match inner.store.scheduled_tasks() {
+                Ok(tasks) => {
+                    queue.clear();
+                    let running = running_ids(&inner);
+                    for t in tasks {
+                        if running.contains(&t.id) {
+                            continue;
+                        }
+                        let first = triggers.get(&inner, t.spec.template_id, t.template_version);
+                        queue.insert((due_time(first, t.spec.exec_time, t.updated_at), t.id));
+                    }
+                }
+                Err(e) => eprintln!("opsdeck: scheduler cannot read tasks: {e}"),
+            }
+        }
+        let now = Utc::now();
+        while let Some(&(due, id)) = queue.first() {
+            if due > now {
+                break;
+            }
+            queue.pop_first();
+            start(&inner, id);
+        }
+        let sleep = queue
+            .first()
+            .map(|(due, _)| (*due - Utc::now()).to_std().unwrap_or_default());
+        tokio::select! {
+            _ = async {
+                match sleep {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+            _ = inner.wake.notified() => dirty = true,
+            _ = inner.shutdown.cancelled() => break,
+        }
+    }
+}
+
+fn running_ids(inner: &Inner) -> BTreeSet<i64> {
+    let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+    map.keys().copied().collect()
+}
+
+fn start(inner: &Arc<Inner>, id: i64) {
+    let cancel = inner.shutdown.child_token();
+    let changed = Arc::new(tokio::sync::Notify::new());
+    {
+        let mut map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+        if map.contains_key(&id) {
+            return;
+        }
+        map.insert(
+            id,
+            super::RunningTask {
+                changed: changed.clone(),
+            },
+        );
+    }
+    let i2 = inner.clone();
+    inner.tracker.spawn(async move {
+        if let Err(e) = runner::run_task(&i2, id, cancel, changed).await {
+            eprintln!("opsdeck: task {id}: {e}");
+        }
+        i2.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        // A retry may have re-scheduled it meanwhile.
+        i2.wake.notify_one();
+    });
+}
+
+/// Listens on the engine socket; any datagram means "the store changed, look again".
+pub(super) fn listen_for_pokes(inner: Arc<Inner>, path: std::path::PathBuf) -> Result<(), EngineError> {
+    let _ = std::fs::remove_file(&path);
+    let sock = tokio::net::UnixDatagram::bind(&path)
+        .map_err(|e| EngineError::Other(format!("cannot listen on {}: {e}", path.display())))?;
+    let shutdown = inner.shutdown.clone();
+    let tracker = inner.tracker.clone();
+    tracker.spawn(async move {
+        let mut buf = [0u8; 64];
+        loop {
+            tokio::select! {
+                r = sock.recv(&mut buf) => {
+                    if r.is_err() { break; }
+                    notify_inner(&inner);
+                }
+                _ = shutdown.cancelled() => break,
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    });
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Turning a step into what runs: `${ARG}` substitution with shell quoting, stdin assembly, secret masking.
+
+use std::collections::BTreeMap;
+
+use crate::model::Step;
+
+/// Substitutes every `${NAME}` with the shell-quoted value of `NAME`; unknown names become `''`.
+pub fn render_command(command: &str, args: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(command.len());
+    let mut rest = command;
+    while let Some(i) = rest.find("${") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(j) => {
+                let name = &after[..j];
+                let value = args.get(name).map(String::as_str).unwrap_or("");
+                out.push_str(&quote(value));
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push_str(&rest[i..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One shell word holding exactly `value` (POSIX single quotes; `''` for empty).
+pub fn quote(value: &str) -> String {
+    if value.is_empty() {
+        return "''".to_string();
+    }
+    shell_escape::unix::escape(value.into()).into_owned()
+}
+
+/// The bytes written to a step's stdin: each listed arg's value followed by a newline.
+pub fn stdin_bytes(step: &Step, args: &BTreeMap<String, String>) -> Option<Vec<u8>> {
+    if step.stdin.is_empty() {
+        return None;
+    }
+    let mut buf = Vec::new();
+    for name in &step.stdin {
+        if let Some(v) = args.get(name) {
+            buf.extend_from_slice(v.as_bytes());
+        }
+        if !buf.ends_with(b"\n") {
+            buf.push(b'\n');
+        }
+    }
+    Some(buf)
+}
+
+/// Replaces every occurrence of the secret values in log text by `******`.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    secrets: Vec<String>,
+}
+
+pub const MASK: &str = "******";
+
+impl Masker {
+    /// Secrets shorter than 3 characters are still masked; empty ones are ignored.
+    pub fn new<I: IntoIterator<Item = String>>(secrets: I) -> Masker {
+        let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
+        // Multi-line secrets are masked line by line too, since logs are split into lines.
+        let parts: Vec<String> = secrets
+            .iter()
+            .flat_map(|s| s.lines().map(str::to_string).collect::<Vec<_>>())
+            .filter(|s| !s.trim().is_empty())
+            .collect();
+        secrets.extend(parts);
+        // Longest first, so a secret containing another is masked whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Masker { secrets }
+    }
+
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), MASK);
+            }
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn values_are_single_shell_words() {
+        let a = args(&[("A", "'; touch /tmp/pwned; '"), ("B", "x y"), ("C", "plain")]);
+        let cmd = render_command("echo ${A} ${B} ${C} ${MISSING}", &a);
+        assert_eq!(cmd, r#"echo ''\''; touch /tmp/pwned; '\''' 'x y' plain ''"#);
+    }
+
+    #[test]
+    fn injection_attempts_stay_data_when_run_by_sh() {
+        let evil = [
+            "'; touch /tmp/opsdeck-pwned-render; '",
+            "$(touch /tmp/opsdeck-pwned-render)",
+            "`touch /tmp/opsdeck-pwned-render`",
+            "a\nb; touch /tmp/opsdeck-pwned-render",
+            "\\'",
+        ];
+        for e in evil {
+            let cmd = render_command("printf %s ${V}", &args(&[("V", e)]));
+            let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), e, "{cmd}");
+        }
+        assert!(!std::path::Path::new("/tmp/opsdeck-pwned-render").exists());
+    }
+
+    #[test]
+    fn secrets_are_masked_everywhere_in_a_line() {
+        let m = Masker::new(["hunter2".to_string(), String::new(), "line1\nline2".to_string()]);
+        assert_eq!(m.mask("pw=hunter2 again hunter2"), "pw=****** again ******");
+        assert_eq!(m.mask("got line2"), "got ******");
+        assert_eq!(m.mask("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn stdin_joins_values_with_newlines() {
+        let step: Step = toml::from_str(
+            "group = 1\nlevel = 1\nname = \"x\"\ncommand = \"cat\"\nstdin = [\"P\", \"SQL\"]",
+        )
+        .unwrap();
+        let b = stdin_bytes(&step, &args(&[("P", "pw"), ("SQL", "select 1;\nselect 2;")])).unwrap();
+        assert_eq!(b, b"pw\nselect 1;\nselect 2;\n");
+    }
+}
