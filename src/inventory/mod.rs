@@ -1,0 +1,1 @@
+//! Loading inventories from files: opsdeck's native TOML and Ansible INI imports.
