@@ -120,6 +120,12 @@ impl Parser {
             );
             return Section::Skip;
         }
+        if let Some(&g) = self.group_ix.get(name)
+            && self.groups[g].line == 0
+        {
+            // `all` and `ungrouped` exist from the start; remember where they are first named.
+            self.groups[g].line = line;
+        }
         match suffix {
             None => {
                 let g = self.group(name, line);
@@ -918,6 +924,12 @@ mod tests {
         assert_eq!(inv.tag("b").unwrap().hosts, vec!["h1", "h2"]);
         assert!(inv.tag("ungrouped").is_none());
         assert!(inv.exec_users.is_empty());
+        let e = err("[ungrouped]\nbad/host\n[x]\n");
+        assert!(e.starts_with("hosts.ini:2: host `bad/host`"), "{e}");
+        let inv = load("[all]\nh0\n[ungrouped]\nh1\n").unwrap();
+        assert_eq!(inv.hosts.len(), 2);
+        assert_eq!(inv.tag("ungrouped").unwrap().hosts, vec!["h1"]);
+        assert!(inv.tag("all").is_none());
     }
 
     #[test]

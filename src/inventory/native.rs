@@ -106,6 +106,19 @@ mod tests {
     }
 
     #[test]
+    fn shape_errors_point_at_their_line() {
+        let src = "[[hosts]]\nname = \"a\"\naddress = \"x\"\n\n[[hosts]]\nname = \"b\"\naddress = \"y\"\nport = \"22\"\n";
+        let e = load_toml_str(src, "t.toml").unwrap_err().to_string();
+        assert!(e.starts_with("t.toml:8: "), "{e}");
+        let src = "[[hosts]]\nname = \"a\"\naddress = \"x\"\n\n[[hosts]]\nname = \"b\"\n";
+        let e = load_toml_str(src, "t.toml").unwrap_err().to_string();
+        assert!(e.starts_with("t.toml:5: ") && e.contains("address"), "{e}");
+        let src = "[[hosts]]\nname = \"a\"\naddress = \"x\"\nconnection = \"telnet\"\n";
+        let e = load_toml_str(src, "t.toml").unwrap_err().to_string();
+        assert!(e.starts_with("t.toml:4: "), "{e}");
+    }
+
+    #[test]
     fn several_problems_are_all_reported_in_line_order() {
         let src = "[[hosts]]\nname = \"a b\"\naddress = \"x\"\n\n[[tags]]\nname = \"t\"\nhosts = [\"zz\"]\n";
         let e = load_toml_str(src, "m.toml").unwrap_err();
