@@ -403,6 +403,9 @@ pub fn expand_range(pattern: &str) -> Result<Vec<String>, String> {
                 .collect()
         };
     let rest = expand_range(tail)?;
+    if (seq.len() as u64).saturating_mul(rest.len() as u64) > MAX_RANGE {
+        return Err(format!("more than {MAX_RANGE} hosts"));
+    }
     let mut out = Vec::with_capacity(seq.len() * rest.len());
     for s in &seq {
         for r in &rest {
@@ -511,11 +514,11 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
         for v in group_vars.chain(&h.vars) {
             vars.insert(canonical(&v.key), v);
         }
-        let get = |keys: &[&str]| keys.iter().find_map(|k| vars.get(k).copied());
-        let address = get(&["ansible_host"])
+        let get = |key: &str| vars.get(key).copied();
+        let address = get("ansible_host")
             .map(|v| v.value.clone())
             .unwrap_or_else(|| h.name.clone());
-        let port = match get(&["ansible_port"]) {
+        let port = match get("ansible_port") {
             None => 22,
             Some(v) => match v.value.parse::<u16>() {
                 Ok(p) if p > 0 => p,
@@ -528,12 +531,12 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
                 }
             },
         };
-        let connection = match get(&["ansible_connection"]) {
+        let connection = match get("ansible_connection") {
             Some(v) if v.value == "local" => Connection::Local,
             _ => Connection::Ssh,
         };
-        let user = get(&["ansible_user"]).map(|v| v.value.clone());
-        let key = get(&["ansible_ssh_private_key_file"]).map(|v| PathBuf::from(&v.value));
+        let user = get("ansible_user").map(|v| v.value.clone());
+        let key = get("ansible_ssh_private_key_file").map(|v| PathBuf::from(&v.value));
         let pair_ix = user.map(|u| {
             let pair = (u, key);
             match pairs.iter().position(|x| *x == pair) {
