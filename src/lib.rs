@@ -1,9 +1,13 @@
 //! opsdeck: a keyboard-driven console for publishing operations tasks to fleets of hosts.
 
-pub mod model;
-pub mod store;
+pub mod assets;
+pub mod backend;
 pub mod config;
 pub mod context;
-pub mod backend;
 pub mod engine;
 pub mod exec;
+pub mod inventory;
+pub mod model;
+pub mod store;
+pub mod templates;
+pub mod tomlpos;
