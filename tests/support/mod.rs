@@ -7,7 +7,9 @@
 pub mod mariadb;
 pub mod sshd;
 
+#[allow(unused_imports)]
 pub use mariadb::Mariadb;
+#[allow(unused_imports)]
 pub use sshd::Sshd;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
