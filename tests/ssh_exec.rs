@@ -518,3 +518,48 @@ async fn cancel_escalates_to_kill_for_processes_that_ignore_term() {
         pgrep_count(&pattern)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_the_connection_mid_step_is_an_error() {
+    if !have_sshd() {
+        return;
+    }
+    let sshd = Sshd::start(1);
+    let session = connect(&target(&sshd, 0)).await.unwrap();
+    let tag = unique_sleep();
+    let pattern = format!("sleep {tag}");
+    let killer = {
+        let pattern = pattern.clone();
+        tokio::spawn(async move {
+            wait_until_running(&pattern, 1).await;
+            sshd.kill_connections();
+            sshd
+        })
+    };
+    let start = Instant::now();
+    let (result, _) = run(
+        &session,
+        &format!("sleep {tag}"),
+        None,
+        CancellationToken::new(),
+        Some(Duration::from_secs(30)),
+    )
+    .await;
+    let sshd = killer.await.unwrap();
+    let err = result.expect_err("must fail");
+    assert!(matches!(err, ExecError::Channel { .. }), "{err:?}");
+    assert!(err.to_string().contains("connection was lost"), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(session.is_closed());
+
+    // The step's process outlived its connection; it is found and killed here by hand.
+    let pids = Command::new("pgrep")
+        .arg("-f")
+        .arg(&pattern)
+        .output()
+        .unwrap();
+    for pid in String::from_utf8_lossy(&pids.stdout).lines() {
+        let _ = Command::new("kill").arg("-KILL").arg(pid).status();
+    }
+    drop(sshd);
+}

@@ -94,29 +94,48 @@ struct HostKeyChecker {
 impl HostKeyChecker {
     fn check(&self, key: &PublicKey) -> KeyVerdict {
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        if let Some(verdict) = self.lookup(key, &fingerprint) {
+            return verdict;
+        }
+        if !self.accept_new {
+            return KeyVerdict::Unknown { fingerprint };
+        }
+        // Connections to many hosts learn into one file at once: one writer at a time, and look
+        // again under the lock in case a parallel connection just learned this host.
+        static LEARN: Mutex<()> = Mutex::new(());
+        let _guard = LEARN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(verdict) = self.lookup(key, &fingerprint) {
+            return verdict;
+        }
+        match russh::keys::known_hosts::learn_known_hosts_path(
+            &self.names[0],
+            self.port,
+            key,
+            &self.known_hosts,
+        ) {
+            Ok(()) => KeyVerdict::Trusted,
+            Err(e) => KeyVerdict::Failed(format!("cannot record the new host key: {e}")),
+        }
+    }
+
+    /// The verdict when known_hosts has an entry of this key's algorithm for one of our names.
+    fn lookup(&self, key: &PublicKey, fingerprint: &str) -> Option<KeyVerdict> {
         for name in &self.names {
             match russh::keys::check_known_hosts_path(name, self.port, key, &self.known_hosts) {
-                Ok(true) => return KeyVerdict::Trusted,
+                Ok(true) => return Some(KeyVerdict::Trusted),
                 Ok(false) => {}
                 Err(russh::keys::Error::KeyChanged { line }) => {
-                    return KeyVerdict::Mismatch { line, fingerprint };
+                    return Some(KeyVerdict::Mismatch {
+                        line,
+                        fingerprint: fingerprint.to_string(),
+                    });
                 }
-                Err(e) => return KeyVerdict::Failed(e.to_string()),
+                Err(e) => return Some(KeyVerdict::Failed(e.to_string())),
             }
         }
-        if self.accept_new {
-            let name = &self.names[0];
-            return match russh::keys::known_hosts::learn_known_hosts_path(
-                name,
-                self.port,
-                key,
-                &self.known_hosts,
-            ) {
-                Ok(()) => KeyVerdict::Trusted,
-                Err(e) => KeyVerdict::Failed(format!("cannot record the new host key: {e}")),
-            };
-        }
-        KeyVerdict::Unknown { fingerprint }
+        None
     }
 }
 
@@ -435,6 +454,7 @@ impl SshSession {
         let mut killed_at: Option<Instant> = None;
         let mut closed = false;
         let mut refused = false;
+        let mut lost = false;
 
         loop {
             let kill_running = kill.is_some() && killed_at.is_none();
@@ -452,7 +472,12 @@ impl SshSession {
                     killed_at = Some(Instant::now());
                 }
                 msg = channel.wait(), if !closed => match msg {
-                    None | Some(ChannelMsg::Close) => closed = true,
+                    None => {
+                        // The session dropped the channel without a Close: connection gone.
+                        lost = true;
+                        closed = true;
+                    }
+                    Some(ChannelMsg::Close) => closed = true,
                     Some(ChannelMsg::Data { data }) => {
                         for line in stdout.push(&data) {
                             emit(&out, OutputStream::Stdout, line).await;
@@ -540,7 +565,7 @@ impl SshSession {
         if stop.is_none()
             && outcome.exit_code.is_none()
             && outcome.signal.is_none()
-            && self.handle.is_closed()
+            && (lost || self.handle.is_closed())
         {
             return Err(ExecError::Channel {
                 host: self.host_name.clone(),

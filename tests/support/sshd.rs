@@ -124,8 +124,46 @@ impl Sshd {
     }
 }
 
+impl Sshd {
+    /// Kills every per-connection sshd process (sshd puts each in its own session, so stopping
+    /// the listeners alone leaves established connections up). Clients see the connection drop.
+    pub fn kill_connections(&self) {
+        let pids: Vec<libc::pid_t> = self
+            .children
+            .iter()
+            .flat_map(|c| children_of(c.id() as libc::pid_t))
+            .collect();
+        for &pid in &pids {
+            // SAFETY: plain syscall on processes our own sshd forked.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Pids whose parent is `parent`, from /proc.
+fn children_of(parent: libc::pid_t) -> Vec<libc::pid_t> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<libc::pid_t>().ok())
+        .filter(|&pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    // Fields after the command name (which may contain spaces) in parentheses.
+                    let rest = &stat[stat.rfind(')')? + 2..];
+                    rest.split(' ').nth(1)?.parse::<libc::pid_t>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
 impl Drop for Sshd {
     fn drop(&mut self) {
+        self.kill_connections();
         for child in &mut self.children {
             stop_child(child, Duration::from_secs(2));
         }
