@@ -7,8 +7,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::lines::LineSplitter;
-use super::{ExecError, OutputChunk, OutputStream, RunOutcome};
+use super::{ExecError, LineSplitter, OutputChunk, OutputStream, RunOutcome};
 
 /// How long a cancelled or timed-out process group gets between SIGTERM and SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(2);
@@ -29,7 +28,11 @@ pub async fn run_local(
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| ExecError::Io(format!("cannot start `sh -c` locally: {e}")))?;
+        .map_err(|source| ExecError::Io {
+            host: "local".into(),
+            what: "cannot start `sh -c`".into(),
+            source,
+        })?;
     let pgid = child.id().map(|p| p as i32);
     if let (Some(data), Some(mut w)) = (stdin, child.stdin.take()) {
         tokio::spawn(async move {
@@ -59,7 +62,11 @@ pub async fn run_local(
     let mut outcome = RunOutcome::default();
     tokio::select! {
         status = child.wait() => {
-            let status = status.map_err(|e| ExecError::Io(e.to_string()))?;
+            let status = status.map_err(|source| ExecError::Io {
+                host: "local".into(),
+                what: "waiting for the step".into(),
+                source,
+            })?;
             outcome.exit_code = status.code();
             outcome.signal = std::os::unix::process::ExitStatusExt::signal(&status).map(signal_name);
         }
@@ -98,7 +105,7 @@ async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) {
 }
 
 async fn pump<R: AsyncRead + Unpin>(mut r: R, stream: OutputStream, out: mpsc::Sender<OutputChunk>) {
-    let mut split = LineSplitter::default();
+    let mut split = LineSplitter::new();
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         match r.read(&mut buf).await {

@@ -1,7 +1,8 @@
 //! Executing steps on hosts: SSH (russh) and local transports, command rendering and secret masking.
 
-pub mod lines;
+pub mod error;
 pub mod local;
+pub mod output;
 pub mod render;
 pub mod ssh;
 
@@ -14,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, HostKeyPolicy};
 use crate::model::{Connection, ExecUser, Host, Inventory};
 
-pub use ssh::{ExecError, OutputChunk, OutputStream, RunOutcome, SshSession, SshTarget};
+pub use error::ExecError;
+pub use output::{LineSplitter, MAX_LINE_BYTES, OutputChunk, OutputStream, RunOutcome};
+pub use ssh::{SshSession, SshTarget};
 
 /// A host's connection, opened once and reused for every step the host runs in a task.
 pub enum HostSession {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the whole test suite with the system services the integration tests need (sshd, mariadbd…),
+# installing any missing ones first. Extra arguments go to `cargo test`.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+
+# binary → Debian package providing it
+declare -A NEEDED=(
+    [/usr/sbin/sshd]=openssh-server
+    [ssh]=openssh-client
+    [ssh-keygen]=openssh-client
+    [/usr/sbin/mariadbd]=mariadb-server
+    [mariadb-install-db]=mariadb-server
+    [mariadb]=mariadb-client
+    [tmux]=tmux
+    [pdsh]=pdsh
+    [parallel-ssh]=pssh
+    [pt-query-digest]=percona-toolkit
+)
+
+missing=()
+for bin in "${!NEEDED[@]}"; do
+    if ! command -v "$bin" >/dev/null 2>&1; then
+        pkg="${NEEDED[$bin]}"
+        case " ${missing[*]-} " in
+            *" $pkg "*) ;;
+            *) missing+=("$pkg") ;;
+        esac
+    fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing missing system packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+$SUDO mkdir -p /run/sshd
+
+export OPSDECK_REQUIRE_SYSTEM_TESTS=1
+exec cargo test --all-targets "$@"
