@@ -115,7 +115,9 @@ impl LogWriter {
     /// [`StoreError::WriterGone`].
     pub fn shutdown(mut self) {
         let handle = self.handle.take();
-        let _ = self.sender.tx.blocking_send(Msg::Stop);
+        // A plain thread, so this also works when called from inside an async runtime.
+        let tx = self.sender.tx.clone();
+        let _ = std::thread::spawn(move || tx.blocking_send(Msg::Stop)).join();
         drop(self);
         if let Some(h) = handle {
             let _ = h.join();
