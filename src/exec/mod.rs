@@ -6,13 +6,12 @@ pub mod output;
 pub mod render;
 pub mod ssh;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, HostKeyPolicy};
+use crate::config::{Config, HostKeyPolicy, expand_home};
 use crate::model::{Connection, ExecUser, Host, Inventory};
 
 pub use error::ExecError;
@@ -62,20 +61,17 @@ pub fn ssh_target(host: &Host, user: Option<&ExecUser>, config: &Config) -> SshT
     }
 }
 
-fn expand_home(p: &std::path::Path) -> PathBuf {
-    if let Ok(rest) = p.strip_prefix("~")
-        && let Some(home) = directories::BaseDirs::new()
-    {
-        return home.home_dir().join(rest);
-    }
-    p.to_path_buf()
-}
-
 impl HostSession {
-    pub async fn open(host: &Host, user: Option<&ExecUser>, config: &Config) -> Result<HostSession, ExecError> {
+    pub async fn open(
+        host: &Host,
+        user: Option<&ExecUser>,
+        config: &Config,
+    ) -> Result<HostSession, ExecError> {
         match host.connection {
             Connection::Local => Ok(HostSession::Local),
-            Connection::Ssh => Ok(HostSession::Ssh(ssh::connect(&ssh_target(host, user, config)).await?)),
+            Connection::Ssh => Ok(HostSession::Ssh(
+                ssh::connect(&ssh_target(host, user, config)).await?,
+            )),
         }
     }
 
