@@ -340,7 +340,9 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
 }
 
 async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
-    let inv = ctx.store.load_inventory()?;
+    let engine = if a.wait { engine_for_wait(ctx).await? } else { None };
+    let b = backend(ctx, engine.clone());
+    let inv = b.inventory().await?;
     let mut hosts: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for t in &a.tags {
         let (g, name) = group_prefixed(t, "tag")?;
@@ -376,7 +378,7 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
         args.insert(k.trim().to_string(), v.to_string());
     }
     let exec_time = parse_exec_time(&a.at, Utc::now()).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
-    let tpl = ctx.store.template(a.template, None)?;
+    let tpl = b.template(a.template, None).await.ok();
     let tpl_approvers = tpl
         .as_ref()
         .map(|t| !t.template.approvers.is_empty())
@@ -444,6 +446,15 @@ async fn wait_for(
     }
     let d = b.task(id).await?;
     if let Some(e) = engine {
+        // This in-process engine may have picked up other due tasks: let them finish, never cut them off.
+        let mut told = false;
+        while !e.running_tasks().is_empty() {
+            if !told {
+                eprintln!("waiting for other running tasks to finish: {:?}", e.running_tasks());
+                told = true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         e.shutdown().await;
     }
     if json {
