@@ -519,3 +519,171 @@ async fn invalid_specs_store_nothing() {
     assert!(w.store.tasks(&Default::default()).unwrap().is_empty());
     w.stop().await;
 }
+
+#[tokio::test]
+async fn the_concurrency_cap_limits_hosts_running_at_once() {
+    let t = r#"
+id = 16
+name = "nap"
+[[steps]]
+group = 1
+level = 1
+name = "nap"
+command = "sleep 0.3"
+"#;
+    let cfg = Config {
+        concurrency: 2,
+        ..Config::default()
+    };
+    let w = World::new(&local_inventory(5), &[t], cfg).await;
+    let b = w.as_user("alice");
+    let id = submit(&b, spec(16, &[(1, &["h1", "h2"])], &[])).await;
+    assert_eq!(w.wait_state(id, None, T).await, TaskState::Succeeded);
+    // More hosts than the cap in one group is refused at submit.
+    let e = b
+        .submit(spec(16, &[(1, &["h1", "h2", "h3"])], &[]))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("concurrency cap of 2"), "{e}");
+    w.stop().await;
+
+    // With a cap of 2 hosts and 5 hosts in the group, never more than 2 steps overlap.
+    let cfg = Config {
+        concurrency: 2,
+        ..Config::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = opsdeck::store::Store::open(&dir.path().join("o.db")).unwrap();
+    store
+        .import_inventory(toml::from_str(&local_inventory(5)).unwrap(), false)
+        .unwrap()
+        .unwrap();
+    let tpl: opsdeck::model::Template = toml::from_str(t).unwrap();
+    store.put_template(&tpl, t, "test").unwrap();
+    // The spec is checked against a larger cap at submit, then run under a cap of 2.
+    let wide = Config {
+        concurrency: 5,
+        ..Config::default()
+    };
+    let actor = opsdeck::engine::actions::resolve_actor(&store, "alice").unwrap();
+    let task = opsdeck::engine::actions::submit(
+        &store,
+        &wide,
+        &actor,
+        spec(16, &[(1, &["h1", "h2", "h3", "h4", "h5"])], &[]),
+    )
+    .unwrap();
+    let engine = opsdeck::engine::Engine::start(store.clone(), cfg, dir.path())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + T;
+    while !store.task(task.id).unwrap().unwrap().state.is_final() {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let runs = store.step_runs(task.id).unwrap();
+    // Sweep over start (+1) and end (-1) events; ends sort before starts at the same instant.
+    let mut events: Vec<(chrono::DateTime<Utc>, i32)> = runs
+        .iter()
+        .flat_map(|r| [(r.started_at.unwrap(), 1), (r.finished_at.unwrap(), -1)])
+        .collect();
+    events.sort();
+    let (mut now, mut max_overlap) = (0, 0);
+    for (_, d) in events {
+        now += d;
+        max_overlap = max_overlap.max(now);
+    }
+    assert_eq!(runs.len(), 5);
+    assert!(
+        max_overlap <= 2,
+        "{max_overlap} hosts ran at once under a cap of 2"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn overdue_tasks_are_marked_missed_and_running_ones_interrupted_on_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = opsdeck::store::Store::open(&dir.path().join("o.db")).unwrap();
+    store
+        .import_inventory(toml::from_str(&local_inventory(1)).unwrap(), false)
+        .unwrap()
+        .unwrap();
+    let t = r#"
+id = 17
+name = "timed"
+[[steps]]
+group = 1
+level = 1
+name = "at time"
+command = "echo ran"
+trigger = "timed"
+"#;
+    let tpl: opsdeck::model::Template = toml::from_str(t).unwrap();
+    store.put_template(&tpl, t, "test").unwrap();
+    let actor = opsdeck::engine::actions::resolve_actor(&store, "alice").unwrap();
+    let cfg = Config::default();
+    let mut old = spec(17, &[(1, &["h1"])], &[]);
+    old.exec_time = Utc::now() - chrono::Duration::hours(1);
+    let missed = opsdeck::engine::actions::submit(&store, &cfg, &actor, old.clone()).unwrap();
+    let mut recent = old.clone();
+    recent.exec_time = Utc::now() - chrono::Duration::minutes(2);
+    let late_but_ok = opsdeck::engine::actions::submit(&store, &cfg, &actor, recent).unwrap();
+    // A task the previous engine left running.
+    let crashed =
+        opsdeck::engine::actions::submit(&store, &cfg, &actor, spec(17, &[(1, &["h1"])], &[]))
+            .unwrap();
+    store
+        .transition_task(
+            crashed.id,
+            &[TaskState::Scheduled],
+            TaskState::Running,
+            None,
+        )
+        .unwrap();
+    let engine = opsdeck::engine::Engine::start(store.clone(), cfg, dir.path())
+        .await
+        .unwrap();
+    let state = |id| store.task(id).unwrap().unwrap();
+    assert_eq!(state(missed.id).state, TaskState::Missed);
+    assert!(
+        state(missed.id).reason.contains("retry"),
+        "{}",
+        state(missed.id).reason
+    );
+    assert_eq!(state(crashed.id).state, TaskState::Interrupted);
+    let deadline = tokio::time::Instant::now() + T;
+    while state(late_but_ok.id).state != TaskState::Succeeded {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            state(late_but_ok.id).state
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A second engine on the same data directory is refused.
+    let e = opsdeck::engine::Engine::start(store.clone(), Config::default(), dir.path())
+        .await
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("another opsdeck engine"), "{e}");
+    // Retrying a missed task runs it now.
+    let b = opsdeck::backend::LocalBackend::new(
+        store.clone(),
+        Config::default(),
+        "alice".into(),
+        dir.path().into(),
+        Some(engine.clone()),
+    );
+    b.retry(missed.id).await.unwrap();
+    let deadline = tokio::time::Instant::now() + T;
+    while state(missed.id).state != TaskState::Succeeded {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            state(missed.id).state
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    engine.shutdown().await;
+}

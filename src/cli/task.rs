@@ -340,7 +340,11 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
 }
 
 async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
-    let engine = if a.wait { engine_for_wait(ctx).await? } else { None };
+    let engine = if a.wait {
+        engine_for_wait(ctx).await?
+    } else {
+        None
+    };
     let b = backend(ctx, engine.clone());
     let inv = b.inventory().await?;
     let mut hosts: BTreeMap<u32, Vec<String>> = BTreeMap::new();
@@ -450,7 +454,10 @@ async fn wait_for(
         let mut told = false;
         while !e.running_tasks().is_empty() {
             if !told {
-                eprintln!("waiting for other running tasks to finish: {:?}", e.running_tasks());
+                eprintln!(
+                    "waiting for other running tasks to finish: {:?}",
+                    e.running_tasks()
+                );
                 told = true;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
