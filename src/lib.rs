@@ -11,3 +11,4 @@ pub mod model;
 pub mod store;
 pub mod templates;
 pub mod tomlpos;
+pub mod tui;

@@ -19,7 +19,7 @@ use opsdeck::context::Context;
     about = "A keyboard-driven console for publishing operations tasks to fleets of hosts",
     long_about = "opsdeck publishes operations tasks — app releases, approved SQL changes, node additions, \
 custom templated commands — to fleets of hosts over SSH, with approvals and a live log of every host.\n\n\
-Run without a subcommand for an overview of the inventory and templates."
+Run without a subcommand to open the console (with no terminal it prints an overview instead)."
 )]
 pub struct Cli {
     /// Config file [default: ~/.config/opsdeck/config.toml]; created with defaults on first run
@@ -28,6 +28,9 @@ pub struct Cli {
     /// Data directory holding opsdeck.db [default: ~/.local/share/opsdeck]
     #[arg(long, global = true, env = "OPSDECK_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Console language: en or zh [default: config `lang`, then $LANG]
+    #[arg(long, global = true, value_parser = ["en", "zh"])]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -68,12 +71,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
     }
     match cli.command {
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            let lang =
+                opsdeck::tui::i18n::Lang::resolve(cli.lang.as_deref(), ctx.config.lang.as_deref());
+            runtime()?.block_on(console(&ctx, lang))
+        }
         None => overview(&ctx),
         Some(Command::Inventory(c)) => inventory::run(&ctx, c),
         Some(Command::Template(c)) => template::run(&ctx, c),
         Some(Command::Task(c)) => runtime()?.block_on(task::run(&ctx, c)),
         Some(Command::Engine) => runtime()?.block_on(task::engine(&ctx)),
     }
+}
+
+/// The console on the embedded engine (or beside the engine another process runs on this data dir).
+async fn console(ctx: &Context, lang: opsdeck::tui::i18n::Lang) -> anyhow::Result<ExitCode> {
+    let engine = if opsdeck::engine::engine_running(&ctx.paths.data_dir) {
+        None
+    } else {
+        Some(
+            opsdeck::engine::Engine::start(
+                ctx.store.clone(),
+                ctx.config.clone(),
+                &ctx.paths.data_dir,
+            )
+            .await?,
+        )
+    };
+    let backend = opsdeck::backend::LocalBackend::new(
+        ctx.store.clone(),
+        ctx.config.clone(),
+        ctx.user.clone(),
+        ctx.paths.data_dir.clone(),
+        engine.clone(),
+    );
+    let r = opsdeck::tui::run(std::sync::Arc::new(backend), lang).await;
+    if let Some(e) = engine {
+        e.shutdown().await;
+    }
+    r.map(|_| ExitCode::SUCCESS)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

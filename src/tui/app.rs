@@ -1,0 +1,698 @@
+//! Console state and `update`: keys and backend results in, state changes and commands out. No I/O here.
+
+use std::collections::BTreeSet;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::i18n::{Key, Lang, t};
+use super::keys::Scope;
+use super::widgets::log_view::{LogView, PAGE};
+use crate::backend::TaskDetail;
+use crate::model::{Inventory, LogLine, Task, TaskState, User};
+use crate::store::StoredTemplate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Tasks,
+    Approvals,
+    Inventory,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 3] = [Tab::Tasks, Tab::Approvals, Tab::Inventory];
+
+    pub fn next(self) -> Tab {
+        let i = Self::ALL.iter().position(|t| *t == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    pub fn prev(self) -> Tab {
+        let i = Self::ALL.iter().position(|t| *t == self).unwrap_or(0);
+        Self::ALL[(i + Self::ALL.len() - 1) % Self::ALL.len()]
+    }
+
+    pub fn title(self, lang: Lang) -> &'static str {
+        match self {
+            Tab::Tasks => t(lang, Key::TabTasks),
+            Tab::Approvals => t(lang, Key::TabApprovals),
+            Tab::Inventory => t(lang, Key::TabInventory),
+        }
+    }
+}
+
+/// Side effects `update` asks the runtime to perform; results come back as [`Msg`]s.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    LoadMe,
+    LoadTasks,
+    LoadApprovals,
+    LoadInventory,
+    LoadTask(i64),
+    LoadLogs { id: i64, from: u64, limit: usize },
+    Follow { id: i64, from: u64 },
+    StopFollow,
+    Approve(Vec<i64>),
+    Reject(i64, String),
+    Cancel(i64),
+    Retry(i64),
+    Release(i64),
+    Skip(i64, i64),
+    Export { id: i64, path: String },
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Tick,
+    Me(User),
+    Tasks(Vec<Task>),
+    Approvals(Vec<Task>),
+    Inventory(Box<Inventory>, Vec<StoredTemplate>),
+    Task(Box<TaskDetail>),
+    Logs { id: i64, lines: Vec<LogLine> },
+    Live(LogLine),
+    Done(String),
+    Error(String),
+}
+
+/// A dangerous action waiting for `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Confirm {
+    Approve(Vec<i64>),
+    Cancel(i64),
+    Retry(i64),
+    Release(i64),
+    Skip(i64, i64),
+}
+
+/// What a text prompt is collecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    TaskFilter,
+    ApprovalFilter,
+    LogSearch,
+    RejectReason(i64),
+    Palette,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    None,
+    Help,
+    Confirm(Confirm),
+    Prompt(PromptKind, String),
+}
+
+pub struct Detail {
+    pub id: i64,
+    pub detail: Option<TaskDetail>,
+    pub log: LogView,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InvSection {
+    #[default]
+    Tags,
+    Hosts,
+    Templates,
+    Apps,
+}
+
+impl InvSection {
+    pub fn next(self) -> InvSection {
+        match self {
+            InvSection::Tags => InvSection::Hosts,
+            InvSection::Hosts => InvSection::Templates,
+            InvSection::Templates => InvSection::Apps,
+            InvSection::Apps => InvSection::Tags,
+        }
+    }
+}
+
+pub struct App {
+    pub lang: Lang,
+    pub color: bool,
+    pub tab: Tab,
+    pub me: Option<User>,
+    pub tasks: Vec<Task>,
+    pub task_sel: usize,
+    pub task_filter: String,
+    pub detail: Option<Detail>,
+    pub approvals: Vec<Task>,
+    pub approval_sel: usize,
+    pub approval_filter: String,
+    pub marked: BTreeSet<i64>,
+    pub inventory: Option<Inventory>,
+    pub templates: Vec<StoredTemplate>,
+    pub inv_section: InvSection,
+    pub inv_sel: usize,
+    pub overlay: Overlay,
+    pub status: Option<(String, bool)>,
+    pub pending: usize,
+    pub quit: bool,
+    /// Rows the log pane showed last frame (for paging).
+    pub log_height: usize,
+}
+
+impl App {
+    pub fn new(lang: Lang, color: bool) -> App {
+        App {
+            lang,
+            color,
+            tab: Tab::Tasks,
+            me: None,
+            tasks: Vec::new(),
+            task_sel: 0,
+            task_filter: String::new(),
+            detail: None,
+            approvals: Vec::new(),
+            approval_sel: 0,
+            approval_filter: String::new(),
+            marked: BTreeSet::new(),
+            inventory: None,
+            templates: Vec::new(),
+            inv_section: InvSection::default(),
+            inv_sel: 0,
+            overlay: Overlay::None,
+            status: None,
+            pending: 0,
+            quit: false,
+            log_height: 20,
+        }
+    }
+
+    /// What to load when the console opens.
+    pub fn init(&mut self) -> Vec<Cmd> {
+        self.pending += 4;
+        vec![
+            Cmd::LoadMe,
+            Cmd::LoadTasks,
+            Cmd::LoadApprovals,
+            Cmd::LoadInventory,
+        ]
+    }
+
+    pub fn scope(&self) -> Scope {
+        match self.tab {
+            Tab::Tasks if self.detail.is_some() => Scope::TaskDetail,
+            Tab::Tasks => Scope::TaskList,
+            Tab::Approvals => Scope::Approvals,
+            Tab::Inventory => Scope::Inventory,
+        }
+    }
+
+    /// Tasks shown in the Tasks tab after the filter (matches id, name, state, submitter, module).
+    pub fn visible_tasks(&self) -> Vec<&Task> {
+        filter_tasks(&self.tasks, &self.task_filter)
+    }
+
+    /// Tasks waiting on me, after the filter.
+    pub fn visible_approvals(&self) -> Vec<&Task> {
+        filter_tasks(&self.approvals, &self.approval_filter)
+    }
+
+    /// The number on the Approvals tab: tasks pending approval that I may approve.
+    pub fn approval_badge(&self) -> usize {
+        self.approvals.len()
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        match msg {
+            Msg::Key(k) => self.key(k),
+            Msg::Tick => {
+                // Keep lists fresh without blocking anything; answers arrive as messages.
+                vec![Cmd::LoadTasks, Cmd::LoadApprovals]
+                    .into_iter()
+                    .chain(self.detail.as_ref().map(|d| Cmd::LoadTask(d.id)))
+                    .collect()
+            }
+            Msg::Me(u) => {
+                self.done_one();
+                self.me = Some(u);
+                vec![Cmd::LoadApprovals]
+            }
+            Msg::Tasks(ts) => {
+                self.done_one();
+                self.tasks = ts;
+                self.task_sel = self
+                    .task_sel
+                    .min(self.visible_tasks().len().saturating_sub(1));
+                vec![]
+            }
+            Msg::Approvals(ts) => {
+                self.done_one();
+                let me = self.me.clone();
+                self.approvals = ts
+                    .into_iter()
+                    .filter(|t| {
+                        t.state == TaskState::PendingApproval && may_approve(me.as_ref(), t)
+                    })
+                    .collect();
+                let ids: BTreeSet<i64> = self.approvals.iter().map(|t| t.id).collect();
+                self.marked.retain(|i| ids.contains(i));
+                self.approval_sel = self
+                    .approval_sel
+                    .min(self.visible_approvals().len().saturating_sub(1));
+                vec![]
+            }
+            Msg::Inventory(inv, tpls) => {
+                self.done_one();
+                self.inventory = Some(*inv);
+                self.templates = tpls;
+                vec![]
+            }
+            Msg::Task(d) => {
+                self.done_one();
+                if let Some(open) = self.detail.as_mut()
+                    && open.id == d.task.id
+                {
+                    open.detail = Some(*d);
+                }
+                vec![]
+            }
+            Msg::Logs { id, lines } => {
+                self.done_one();
+                if let Some(open) = self.detail.as_mut()
+                    && open.id == id
+                {
+                    open.log.add(lines);
+                }
+                vec![]
+            }
+            Msg::Live(l) => {
+                if let Some(open) = self.detail.as_mut()
+                    && open.id == l.task_id
+                {
+                    open.log.add(vec![l]);
+                }
+                vec![]
+            }
+            Msg::Done(s) => {
+                self.done_one();
+                self.status = Some((s, false));
+                let mut cmds = vec![Cmd::LoadTasks, Cmd::LoadApprovals];
+                if let Some(d) = &self.detail {
+                    cmds.push(Cmd::LoadTask(d.id));
+                }
+                cmds
+            }
+            Msg::Error(e) => {
+                self.done_one();
+                self.status = Some((e, true));
+                vec![]
+            }
+        }
+    }
+
+    fn done_one(&mut self) {
+        self.pending = self.pending.saturating_sub(1);
+    }
+
+    fn load(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
+        self.pending += cmds
+            .iter()
+            .filter(|c| !matches!(c, Cmd::Follow { .. } | Cmd::StopFollow))
+            .count();
+        cmds
+    }
+
+    fn key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+            self.quit = true;
+            return vec![Cmd::StopFollow];
+        }
+        match self.overlay.clone() {
+            Overlay::Help => {
+                self.overlay = Overlay::None;
+                return vec![];
+            }
+            Overlay::Confirm(c) => {
+                self.overlay = Overlay::None;
+                if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    let cmd = match c {
+                        Confirm::Approve(ids) => {
+                            self.marked.clear();
+                            Cmd::Approve(ids)
+                        }
+                        Confirm::Cancel(id) => Cmd::Cancel(id),
+                        Confirm::Retry(id) => Cmd::Retry(id),
+                        Confirm::Release(id) => Cmd::Release(id),
+                        Confirm::Skip(id, s) => Cmd::Skip(id, s),
+                    };
+                    return self.load(vec![cmd]);
+                }
+                return vec![];
+            }
+            Overlay::Prompt(kind, text) => return self.prompt_key(kind, text, k),
+            Overlay::None => {}
+        }
+        self.status = None;
+        match k.code {
+            KeyCode::Char('?') => {
+                self.overlay = Overlay::Help;
+                return vec![];
+            }
+            KeyCode::Char(':') => {
+                self.overlay = Overlay::Prompt(PromptKind::Palette, String::new());
+                return vec![];
+            }
+            KeyCode::Char(']') => return self.switch(self.tab.next()),
+            KeyCode::Char('[') => return self.switch(self.tab.prev()),
+            KeyCode::Char(c @ '1'..='3') if self.detail.is_none() || self.tab != Tab::Tasks => {
+                let i = (c as usize) - ('1' as usize);
+                return self.switch(Tab::ALL[i]);
+            }
+            KeyCode::Char('r') => {
+                let mut c = vec![Cmd::LoadTasks, Cmd::LoadApprovals, Cmd::LoadInventory];
+                if let Some(d) = &self.detail {
+                    c.push(Cmd::LoadTask(d.id));
+                }
+                return self.load(c);
+            }
+            _ => {}
+        }
+        match self.scope() {
+            Scope::TaskList => self.task_list_key(k),
+            Scope::TaskDetail => self.detail_key(k),
+            Scope::Approvals => self.approvals_key(k),
+            Scope::Inventory => self.inventory_key(k),
+            Scope::Global => vec![],
+        }
+    }
+
+    fn switch(&mut self, tab: Tab) -> Vec<Cmd> {
+        self.tab = tab;
+        vec![]
+    }
+
+    fn back_or_quit(&mut self) -> Vec<Cmd> {
+        self.quit = true;
+        vec![Cmd::StopFollow]
+    }
+
+    fn task_list_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        let n = self.visible_tasks().len();
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.task_sel = (self.task_sel + 1).min(n.saturating_sub(1))
+            }
+            KeyCode::Char('k') | KeyCode::Up => self.task_sel = self.task_sel.saturating_sub(1),
+            KeyCode::Char('g') | KeyCode::Home => self.task_sel = 0,
+            KeyCode::Char('G') | KeyCode::End => self.task_sel = n.saturating_sub(1),
+            KeyCode::Char('/') => {
+                self.overlay = Overlay::Prompt(PromptKind::TaskFilter, self.task_filter.clone())
+            }
+            KeyCode::Enter => {
+                if let Some(id) = self.visible_tasks().get(self.task_sel).map(|t| t.id) {
+                    return self.open_task(id);
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Opens a task's detail: its matrix and its log, following live lines.
+    pub fn open_task(&mut self, id: i64) -> Vec<Cmd> {
+        self.tab = Tab::Tasks;
+        self.detail = Some(Detail {
+            id,
+            detail: None,
+            log: LogView::new(),
+        });
+        let mut cmds = self.load(vec![Cmd::LoadTask(id)]);
+        cmds.push(Cmd::StopFollow);
+        cmds.push(Cmd::Follow { id, from: 1 });
+        cmds
+    }
+
+    fn detail_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        let height = self.log_height.max(1);
+        let lang = self.lang;
+        let Some(d) = self.detail.as_mut() else {
+            return vec![];
+        };
+        let id = d.id;
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => {
+                self.detail = None;
+                return vec![Cmd::StopFollow];
+            }
+            KeyCode::Char('k') | KeyCode::Up => d.log.scroll_up(1),
+            KeyCode::Char('j') | KeyCode::Down => d.log.scroll_down(1),
+            KeyCode::PageUp => d.log.scroll_up(height),
+            KeyCode::PageDown => d.log.scroll_down(height),
+            KeyCode::Char('g') | KeyCode::Home => d.log.scroll_up(usize::MAX / 2),
+            KeyCode::Char('G') | KeyCode::End => d.log.scroll_down(usize::MAX / 2),
+            KeyCode::Char('f') => d.log.toggle_follow(),
+            KeyCode::Char('w') => d.log.wrap = !d.log.wrap,
+            KeyCode::Char('h') => {
+                let hosts = d.detail.as_ref().map(hosts_of).unwrap_or_default();
+                d.log.cycle_host(&hosts);
+            }
+            KeyCode::Char('/') => {
+                let q = d.log.search.clone().unwrap_or_default();
+                self.overlay = Overlay::Prompt(PromptKind::LogSearch, q);
+                return vec![];
+            }
+            KeyCode::Char('n') => d.log.jump(false),
+            KeyCode::Char('N') => d.log.jump(true),
+            KeyCode::Char('e') => {
+                let path = format!("opsdeck-task-{id}.log");
+                return self.load(vec![Cmd::Export { id, path }]);
+            }
+            KeyCode::Char('c') => self.overlay = Overlay::Confirm(Confirm::Cancel(id)),
+            KeyCode::Char('R') => self.overlay = Overlay::Confirm(Confirm::Retry(id)),
+            KeyCode::Char('l') => self.overlay = Overlay::Confirm(Confirm::Release(id)),
+            KeyCode::Char('s') => {
+                // Skip the first step that is waiting or failed.
+                let target = d.detail.as_ref().and_then(|dd| {
+                    dd.steps.iter().find(|s| {
+                        use crate::model::StepState::*;
+                        matches!(s.state, Waiting | Manual | Failed | TimedOut)
+                    })
+                });
+                match target {
+                    Some(s) => self.overlay = Overlay::Confirm(Confirm::Skip(id, s.id)),
+                    None => self.status = Some((format!("{}: -", t(lang, Key::Skip)), true)),
+                }
+            }
+            _ => {}
+        }
+        // Scrolled to the top of what is loaded: fetch the page before it.
+        if let Some(d) = self.detail.as_ref()
+            && d.log.wants_older(height)
+            && let Some(first) = d.log.first_seq()
+        {
+            let from = first.saturating_sub(PAGE as u64).max(1);
+            let limit = (first - from) as usize;
+            return self.load(vec![Cmd::LoadLogs { id, from, limit }]);
+        }
+        vec![]
+    }
+
+    fn approvals_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        let visible: Vec<i64> = self.visible_approvals().iter().map(|t| t.id).collect();
+        let n = visible.len();
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1))
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                self.approval_sel = self.approval_sel.saturating_sub(1)
+            }
+            KeyCode::Char(' ') => {
+                if let Some(id) = visible.get(self.approval_sel) {
+                    if !self.marked.remove(id) {
+                        self.marked.insert(*id);
+                    }
+                    self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1));
+                }
+            }
+            KeyCode::Char('a') => {
+                let ids: Vec<i64> = if self.marked.is_empty() {
+                    visible
+                        .get(self.approval_sel)
+                        .copied()
+                        .into_iter()
+                        .collect()
+                } else {
+                    self.marked.iter().copied().collect()
+                };
+                if !ids.is_empty() {
+                    self.overlay = Overlay::Confirm(Confirm::Approve(ids));
+                }
+            }
+            KeyCode::Char('x') => {
+                if let Some(id) = visible.get(self.approval_sel) {
+                    self.overlay = Overlay::Prompt(PromptKind::RejectReason(*id), String::new());
+                }
+            }
+            KeyCode::Char('/') => {
+                self.overlay =
+                    Overlay::Prompt(PromptKind::ApprovalFilter, self.approval_filter.clone())
+            }
+            KeyCode::Enter => {
+                if let Some(id) = visible.get(self.approval_sel) {
+                    return self.open_task(*id);
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn inventory_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
+            KeyCode::Tab => {
+                self.inv_section = self.inv_section.next();
+                self.inv_sel = 0;
+            }
+            KeyCode::Char('j') | KeyCode::Down => self.inv_sel += 1,
+            KeyCode::Char('k') | KeyCode::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
+            _ => {}
+        }
+        let n = self.inventory_rows();
+        self.inv_sel = self.inv_sel.min(n.saturating_sub(1));
+        vec![]
+    }
+
+    pub fn inventory_rows(&self) -> usize {
+        match (self.inv_section, &self.inventory) {
+            (_, None) => 0,
+            (InvSection::Tags, Some(i)) => i.tags.len(),
+            (InvSection::Hosts, Some(i)) => i.hosts.len(),
+            (InvSection::Templates, _) => self.templates.len(),
+            (InvSection::Apps, Some(i)) => i.apps.len(),
+        }
+    }
+
+    fn prompt_key(&mut self, kind: PromptKind, mut text: String, k: KeyEvent) -> Vec<Cmd> {
+        match k.code {
+            KeyCode::Esc => {
+                self.overlay = Overlay::None;
+                return vec![];
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) => text.push(c),
+            KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                return self.submit_prompt(kind, text);
+            }
+            _ => {}
+        }
+        // Filters apply as you type.
+        match kind {
+            PromptKind::TaskFilter => {
+                self.task_filter = text.clone();
+                self.task_sel = 0;
+            }
+            PromptKind::ApprovalFilter => {
+                self.approval_filter = text.clone();
+                self.approval_sel = 0;
+            }
+            _ => {}
+        }
+        self.overlay = Overlay::Prompt(kind, text);
+        vec![]
+    }
+
+    fn submit_prompt(&mut self, kind: PromptKind, text: String) -> Vec<Cmd> {
+        match kind {
+            PromptKind::TaskFilter => self.task_filter = text,
+            PromptKind::ApprovalFilter => self.approval_filter = text,
+            PromptKind::LogSearch => {
+                if let Some(d) = self.detail.as_mut() {
+                    d.log.search = (!text.is_empty()).then_some(text);
+                    d.log.hit = None;
+                    d.log.jump(false);
+                }
+            }
+            PromptKind::RejectReason(id) => {
+                if text.trim().is_empty() {
+                    self.status = Some((
+                        format!(
+                            "{}: {}",
+                            t(self.lang, Key::Reject),
+                            t(self.lang, Key::Reason)
+                        ),
+                        true,
+                    ));
+                    return vec![];
+                }
+                return self.load(vec![Cmd::Reject(id, text)]);
+            }
+            PromptKind::Palette => return self.palette(text.trim()),
+        }
+        vec![]
+    }
+
+    /// `:tasks`, `:approvals`, `:inventory`, `:task 12` (or just `:12`), `:q`.
+    fn palette(&mut self, cmd: &str) -> Vec<Cmd> {
+        let mut words = cmd.split_whitespace();
+        let first = words.next().unwrap_or("");
+        let arg = words.next();
+        match (first, arg) {
+            ("tasks" | "t", None) => self.switch(Tab::Tasks),
+            ("approvals" | "a", None) => self.switch(Tab::Approvals),
+            ("inventory" | "i", None) => self.switch(Tab::Inventory),
+            ("task", Some(n)) | (n, None) if n.parse::<i64>().is_ok() => {
+                let id = n.parse::<i64>().unwrap_or_default();
+                self.open_task(id)
+            }
+            ("q" | "quit", None) => self.back_or_quit(),
+            _ => {
+                self.status = Some((
+                    format!(
+                        "unknown command `{cmd}`: try tasks, approvals, inventory, task ID, quit"
+                    ),
+                    true,
+                ));
+                vec![]
+            }
+        }
+    }
+}
+
+fn filter_tasks<'a>(tasks: &'a [Task], filter: &str) -> Vec<&'a Task> {
+    let f = filter.trim().to_lowercase();
+    tasks
+        .iter()
+        .filter(|t| {
+            f.is_empty()
+                || t.id.to_string() == f
+                || t.spec.name.to_lowercase().contains(&f)
+                || t.state.as_str().contains(&f)
+                || t.spec.submitter.to_lowercase().contains(&f)
+                || t.spec.module.as_str().contains(&f)
+        })
+        .collect()
+}
+
+/// Hosts of a task, in step order, for the log's host filter.
+pub fn hosts_of(d: &TaskDetail) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in &d.steps {
+        if !out.contains(&s.host) {
+            out.push(s.host.clone());
+        }
+    }
+    out
+}
+
+/// Mirrors the engine's rule for the badge: admins, or users named by the task (never one's own task).
+fn may_approve(me: Option<&User>, t: &Task) -> bool {
+    let Some(me) = me else {
+        return false;
+    };
+    if t.spec.submitter == me.name {
+        return false;
+    }
+    me.role == crate::model::Role::Admin
+        || (me.role.can_approve() && t.spec.approvers.contains(&me.name))
+}

@@ -1,0 +1,316 @@
+//! Console tests: every screen rendered in both languages into a TestBackend (insta snapshots), and
+//! key-driven scenarios through `update`.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{App, Cmd, Confirm, Msg, Overlay, Tab};
+use super::i18n::Lang;
+use super::view;
+use crate::backend::TaskDetail;
+use crate::model::*;
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn at(h: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, h, 0, 0).unwrap()
+}
+
+fn task(id: i64, state: TaskState, submitter: &str, approvers: &[&str]) -> Task {
+    Task {
+        id,
+        spec: TaskSpec {
+            name: format!("发布 release {id}"),
+            module: ModuleKind::Custom,
+            submitter: submitter.into(),
+            template_id: 9504,
+            args: Default::default(),
+            hosts: [(1, vec!["web01".to_string(), "web02".to_string()])].into(),
+            exec_time: at(10),
+            approvers: approvers.iter().map(|s| s.to_string()).collect(),
+            needs_approval: !approvers.is_empty(),
+            details: String::new(),
+            extra: serde_json::Value::Null,
+        },
+        state,
+        template_version: 1,
+        created_at: Utc::now() - chrono::Duration::minutes(5),
+        updated_at: at(9),
+        started_at: None,
+        finished_at: None,
+        decision: None,
+        reason: String::new(),
+    }
+}
+
+fn detail() -> TaskDetail {
+    let step = |id, host: &str, state| StepRun {
+        id,
+        task_id: 1,
+        group: 1,
+        level: 1,
+        host: host.into(),
+        step_name: "run".into(),
+        state,
+        exit_code: None,
+        started_at: None,
+        finished_at: None,
+        attempt: 1,
+        reason: String::new(),
+    };
+    TaskDetail {
+        task: task(1, TaskState::Running, "alice", &[]),
+        steps: vec![
+            step(1, "web01", StepState::Done),
+            step(2, "web02", StepState::Manual),
+        ],
+    }
+}
+
+fn log_line(seq: u64, host: &str, text: &str) -> LogLine {
+    LogLine {
+        task_id: 1,
+        seq,
+        step_run_id: None,
+        host: Some(host.into()),
+        ts: at(10),
+        stream: if seq == 1 {
+            Stream::System
+        } else {
+            Stream::Stdout
+        },
+        text: text.into(),
+    }
+}
+
+fn me(name: &str, role: Role) -> Msg {
+    Msg::Me(User {
+        name: name.into(),
+        display_name: String::new(),
+        role,
+    })
+}
+
+fn loaded(lang: Lang) -> App {
+    let mut app = App::new(lang, false);
+    app.init();
+    app.update(me("bob", Role::Approver));
+    app.update(Msg::Tasks(vec![
+        task(3, TaskState::PendingApproval, "alice", &["bob"]),
+        task(2, TaskState::Failed, "alice", &[]),
+        task(1, TaskState::Running, "alice", &[]),
+    ]));
+    app.update(Msg::Approvals(vec![
+        task(3, TaskState::PendingApproval, "alice", &["bob"]),
+        task(4, TaskState::PendingApproval, "carol", &["dave"]),
+        task(5, TaskState::PendingApproval, "bob", &["bob"]),
+    ]));
+    let inv: Inventory = toml::from_str(crate::assets::DEMO_INVENTORY).unwrap();
+    app.update(Msg::Inventory(Box::new(inv), vec![]));
+    app
+}
+
+fn draw(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::render(app, f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buf.area.width {
+            // A wide character fills two cells; its second cell holds nothing of its own.
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+            line.push_str(sym);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn every_screen_renders_in_both_languages() {
+    for (lang, name) in [(Lang::En, "en"), (Lang::Zh, "zh")] {
+        let mut app = loaded(lang);
+        insta::assert_snapshot!(format!("tasks_{name}"), draw(&mut app, 100, 20));
+        app.update(key('2'));
+        insta::assert_snapshot!(format!("approvals_{name}"), draw(&mut app, 100, 20));
+        app.update(key('3'));
+        insta::assert_snapshot!(format!("inventory_{name}"), draw(&mut app, 100, 20));
+        app.update(key('1'));
+        app.update(key('?'));
+        insta::assert_snapshot!(format!("help_{name}"), draw(&mut app, 100, 30));
+        app.update(key('x'));
+        let cmds = app.update(code(KeyCode::Enter));
+        assert!(cmds.contains(&Cmd::LoadTask(3)));
+        app.update(Msg::Task(Box::new(TaskDetail {
+            task: task(3, TaskState::Running, "alice", &[]),
+            ..detail()
+        })));
+        app.update(Msg::Logs {
+            id: 3,
+            lines: vec![],
+        });
+        let mut lines = vec![log_line(1, "web01", "task started")];
+        lines.extend((2..=30).map(|i| {
+            log_line(
+                i,
+                if i % 2 == 0 { "web01" } else { "web02" },
+                &format!("output 中文 {i}"),
+            )
+        }));
+        for l in lines {
+            app.update(Msg::Live(LogLine { task_id: 3, ..l }));
+        }
+        insta::assert_snapshot!(format!("detail_{name}"), draw(&mut app, 100, 24));
+        insta::assert_snapshot!(format!("too_small_{name}"), draw(&mut app, 40, 10));
+    }
+}
+
+#[test]
+fn the_approvals_badge_counts_only_what_i_may_approve() {
+    let app = loaded(Lang::En);
+    // Task 3 names bob; 4 names dave; 5 is bob's own.
+    assert_eq!(
+        app.approvals.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![3]
+    );
+    assert_eq!(app.approval_badge(), 1);
+}
+
+#[test]
+fn approving_several_marked_tasks_asks_first() {
+    let mut app = App::new(Lang::En, true);
+    app.update(me("root", Role::Admin));
+    app.update(Msg::Approvals(vec![
+        task(7, TaskState::PendingApproval, "alice", &[]),
+        task(8, TaskState::PendingApproval, "alice", &[]),
+        task(9, TaskState::PendingApproval, "alice", &[]),
+    ]));
+    app.update(key(']'));
+    assert_eq!(app.tab, Tab::Approvals);
+    app.update(key(' '));
+    app.update(key(' '));
+    assert_eq!(app.marked.len(), 2);
+    assert!(
+        app.update(key('a')).is_empty(),
+        "nothing happens before confirmation"
+    );
+    assert_eq!(app.overlay, Overlay::Confirm(Confirm::Approve(vec![7, 8])));
+    // n declines and changes nothing.
+    assert!(app.update(key('n')).is_empty());
+    assert_eq!(app.marked.len(), 2);
+    app.update(key('a'));
+    assert_eq!(app.update(key('y')), vec![Cmd::Approve(vec![7, 8])]);
+    assert!(app.marked.is_empty());
+}
+
+#[test]
+fn reject_needs_a_reason() {
+    let mut app = App::new(Lang::En, true);
+    app.update(me("root", Role::Admin));
+    app.update(Msg::Approvals(vec![task(
+        7,
+        TaskState::PendingApproval,
+        "alice",
+        &[],
+    )]));
+    app.update(key('2'));
+    app.update(key('x'));
+    assert!(
+        app.update(code(KeyCode::Enter)).is_empty(),
+        "an empty reason is refused"
+    );
+    assert!(app.status.as_ref().is_some_and(|(_, err)| *err));
+    app.update(key('x'));
+    for c in "freeze".chars() {
+        app.update(key(c));
+    }
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Cmd::Reject(7, "freeze".into())]
+    );
+}
+
+#[test]
+fn the_task_filter_and_the_palette() {
+    let mut app = loaded(Lang::En);
+    app.update(key('/'));
+    for c in "failed".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter));
+    assert_eq!(
+        app.visible_tasks().iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![2]
+    );
+    app.update(key(':'));
+    for c in "task 1".chars() {
+        app.update(key(c));
+    }
+    let cmds = app.update(code(KeyCode::Enter));
+    assert!(cmds.contains(&Cmd::LoadTask(1)) && cmds.contains(&Cmd::Follow { id: 1, from: 1 }));
+    // Dangerous keys in the detail ask first.
+    app.update(key('c'));
+    assert_eq!(app.overlay, Overlay::Confirm(Confirm::Cancel(1)));
+    assert_eq!(app.update(key('y')), vec![Cmd::Cancel(1)]);
+    app.update(key(':'));
+    for c in "nonsense".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter));
+    assert!(app.status.as_ref().unwrap().0.contains("unknown command"));
+}
+
+#[test]
+fn log_pane_follow_scroll_and_search() {
+    let mut app = loaded(Lang::En);
+    app.open_task(1);
+    app.update(Msg::Task(Box::new(detail())));
+    app.update(Msg::Logs {
+        id: 1,
+        lines: (1..=100)
+            .map(|i| log_line(i, "web01", &format!("line {i}")))
+            .collect(),
+    });
+    let d = app.detail.as_ref().unwrap();
+    assert!(d.log.follow);
+    app.update(key('k'));
+    assert!(
+        !app.detail.as_ref().unwrap().log.follow,
+        "scrolling up leaves follow mode"
+    );
+    app.update(key('f'));
+    assert!(app.detail.as_ref().unwrap().log.follow);
+    app.update(key('/'));
+    for c in "line 5".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter));
+    let log = &app.detail.as_ref().unwrap().log;
+    assert_eq!(log.search.as_deref(), Some("line 5"));
+    assert!(log.hit.is_some());
+    // A stale answer for another task is dropped.
+    app.update(Msg::Logs {
+        id: 99,
+        lines: vec![log_line(500, "x", "stale")],
+    });
+    assert_eq!(app.detail.as_ref().unwrap().log.last_seq, 100);
+    // Esc closes the detail and stops following.
+    assert_eq!(app.update(code(KeyCode::Esc)), vec![Cmd::StopFollow]);
+    assert!(app.detail.is_none());
+}

@@ -1,0 +1,224 @@
+//! Drawing the console: the tab bar, the current screen, overlays and the status bar.
+
+mod approvals;
+mod help;
+mod inventory;
+mod task_detail;
+mod tasks;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Confirm, Overlay, PromptKind, Tab};
+use super::i18n::{Key, state_name, t};
+use super::keys;
+use crate::model::TaskState;
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+pub fn render(app: &mut App, f: &mut Frame) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        f.render_widget(
+            Paragraph::new(t(app.lang, Key::TooSmall)).wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [top, body, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_tabs(app, f, top);
+    match app.tab {
+        Tab::Tasks if app.detail.is_some() => task_detail::render(app, f, body),
+        Tab::Tasks => tasks::render(app, f, body),
+        Tab::Approvals => approvals::render(app, f, body),
+        Tab::Inventory => inventory::render(app, f, body),
+    }
+    render_status(app, f, bottom);
+    match app.overlay.clone() {
+        Overlay::None => {}
+        Overlay::Help => help::render(app, f, body),
+        Overlay::Confirm(c) => render_confirm(app, f, body, &c),
+        Overlay::Prompt(kind, text) => render_prompt(app, f, bottom, kind, &text),
+    }
+}
+
+fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
+    let mut spans = vec![Span::styled(
+        " opsdeck ",
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        let mut label = format!(" {} {} ", i + 1, tab.title(app.lang));
+        if *tab == Tab::Approvals && app.approval_badge() > 0 {
+            label = format!(
+                " {} {} ({}) ",
+                i + 1,
+                tab.title(app.lang),
+                app.approval_badge()
+            );
+        }
+        let style = if *tab == app.tab {
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(label, style));
+    }
+    if let Some(me) = &app.me {
+        spans.push(Span::raw(format!("  {} ({})", me.name, me.role.as_str())));
+    }
+    if app.pending > 0 {
+        spans.push(Span::styled(
+            format!("  {}", t(app.lang, Key::Loading)),
+            Style::default().add_modifier(Modifier::DIM),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_status(app: &App, f: &mut Frame, area: Rect) {
+    if let Some((msg, err)) = &app.status {
+        let style = if *err && app.color {
+            Style::default().fg(Color::Red)
+        } else if *err {
+            Style::default().add_modifier(Modifier::BOLD)
+        } else {
+            Style::default()
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg.as_str(), style)), area);
+        return;
+    }
+    let hints: Vec<String> = keys::for_scope(app.scope())
+        .filter(|b| b.hint)
+        .map(|b| format!("{} {}", b.keys, t(app.lang, b.action)))
+        .collect();
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            hints.join("  "),
+            Style::default().add_modifier(Modifier::DIM),
+        )),
+        area,
+    );
+}
+
+fn render_confirm(app: &App, f: &mut Frame, area: Rect, c: &Confirm) {
+    let what = match c {
+        Confirm::Approve(ids) => format!("{} {}?", t(app.lang, Key::Approve), ids_text(ids)),
+        Confirm::Cancel(id) => format!("{} #{id}?", t(app.lang, Key::Cancel)),
+        Confirm::Retry(id) => format!("{} #{id}?", t(app.lang, Key::Retry)),
+        Confirm::Release(id) => format!("{} #{id}?", t(app.lang, Key::Release)),
+        Confirm::Skip(id, s) => format!(
+            "{} #{id} {} {s}?",
+            t(app.lang, Key::Skip),
+            t(app.lang, Key::Step)
+        ),
+    };
+    let text = format!(
+        "{what}\n\ny = {}   n/Esc = {}",
+        t(app.lang, Key::Yes),
+        t(app.lang, Key::No)
+    );
+    let r = centered(area, 50, 6);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {} ", t(app.lang, Key::Confirm))),
+        ),
+        r,
+    );
+}
+
+fn ids_text(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|i| format!("#{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, text: &str) {
+    let label = match kind {
+        PromptKind::TaskFilter | PromptKind::ApprovalFilter => {
+            format!("{}: ", t(app.lang, Key::Filter))
+        }
+        PromptKind::LogSearch => "/".to_string(),
+        PromptKind::RejectReason(id) => format!(
+            "{} #{id} {}: ",
+            t(app.lang, Key::Reject),
+            t(app.lang, Key::Reason)
+        ),
+        PromptKind::Palette => ":".to_string(),
+    };
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled(label, Style::default().add_modifier(Modifier::BOLD)),
+            Span::raw(text.to_string()),
+            Span::styled("█", Style::default().add_modifier(Modifier::SLOW_BLINK)),
+        ])),
+        area,
+    );
+}
+
+/// `s` cut or padded to exactly `width` terminal cells (CJK characters count two).
+pub fn pad(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push_str(&" ".repeat(width - used));
+    out
+}
+
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// A state's colour (or emphasis when colour is off).
+pub fn state_style(app: &App, s: TaskState) -> Style {
+    if !app.color {
+        return match s {
+            TaskState::Failed | TaskState::Interrupted => {
+                Style::default().add_modifier(Modifier::BOLD)
+            }
+            _ => Style::default(),
+        };
+    }
+    let c = match s {
+        TaskState::PendingApproval => Color::Yellow,
+        TaskState::Scheduled => Color::Blue,
+        TaskState::Running => Color::Cyan,
+        TaskState::Succeeded => Color::Green,
+        TaskState::Failed | TaskState::Interrupted => Color::Red,
+        TaskState::Rejected | TaskState::Cancelled | TaskState::Missed => Color::DarkGray,
+    };
+    Style::default().fg(c)
+}
+
+pub fn state_span(app: &App, s: TaskState) -> Span<'static> {
+    Span::styled(state_name(app.lang, s), state_style(app, s))
+}

@@ -1,0 +1,3 @@
+//! Reusable console widgets.
+
+pub mod log_view;

@@ -1,0 +1,120 @@
+//! The real binary in a real terminal (tmux): the console opens on the demo inventory, runs a task on
+//! the embedded engine, and shows its log lines live.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn wait_for(&self, what: &str, limit: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "`{what}` never appeared; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+#[test]
+fn the_console_shows_a_task_running_live_on_the_demo_host() {
+    if !support::require_system("tmux") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("opsdeck");
+    let env = format!(
+        "OPSDECK_CONFIG={} OPSDECK_DATA_DIR={} USER=tester",
+        dir.path().join("config.toml").display(),
+        dir.path().join("data").display()
+    );
+    // A task due in a few seconds on the demo's local host; the console's engine runs it.
+    let submit = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{env} {} task submit --template 9504 --tag demo --at +2s --arg 'COMMAND=for i in 1 2 3 4 5; do echo tick-$i; sleep 0.5; done'",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        submit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submit.stderr)
+    );
+    let session = format!("opsdeck-e2e-{}", std::process::id());
+    let status = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "32"])
+        .arg(format!("{env} {}", bin.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Tmux { session };
+    t.wait_for("Run a shell command", Duration::from_secs(20));
+    t.keys(&["Enter"]);
+    // Live lines appear while the task runs, then it succeeds.
+    t.wait_for("tick-1", Duration::from_secs(30));
+    let screen = t.wait_for("tick-5", Duration::from_secs(30));
+    assert!(screen.contains("follow"), "{screen}");
+    t.wait_for("succeeded", Duration::from_secs(30));
+    // Help overlay, the Inventory tab with the demo host, then quit.
+    // Keys go one at a time: an Escape followed at once by a key reads as Alt+key.
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["3"]);
+    t.wait_for("localhost", Duration::from_secs(10));
+    t.keys(&["?"]);
+    t.wait_for("help", Duration::from_secs(10));
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["q"]);
+    let start = Instant::now();
+    loop {
+        let alive = Command::new("tmux")
+            .args(["has-session", "-t", &t.session])
+            .status()
+            .unwrap()
+            .success();
+        if !alive || !t.capture().contains("opsdeck") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the console did not quit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
