@@ -1,3 +1,4 @@
 //! Reusable console widgets.
 
+pub mod field;
 pub mod log_view;

@@ -1,0 +1,149 @@
+//! Console performance on a task holding 1,000,000 log lines: time to open it, per-frame draw time
+//! while scrolling and following, and the process's peak RSS. Run: `cargo bench --bench tui`.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::backend::{Backend, LocalBackend};
+use opsdeck::config::Config;
+use opsdeck::model::{LogLine, ModuleKind, Stream, TaskSpec, TaskState, Template};
+use opsdeck::store::{LogWriter, Store};
+use opsdeck::tui::app::{App, Cmd, Msg};
+use opsdeck::tui::i18n::Lang;
+use opsdeck::tui::widgets::log_view::WINDOW;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const LINES: u64 = 1_000_000;
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn line(task_id: i64, seq: u64, text: String) -> LogLine {
+    LogLine {
+        task_id,
+        seq,
+        step_run_id: None,
+        host: Some("localhost".into()),
+        ts: Utc::now(),
+        stream: Stream::Stdout,
+        text,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("opsdeck.db")).unwrap();
+    store
+        .import_inventory(toml::from_str(opsdeck::assets::DEMO_INVENTORY).unwrap(), false)
+        .unwrap()
+        .unwrap();
+    let tpl: Template =
+        toml::from_str("id = 1\nname = \"big\"\n[[steps]]\ngroup = 1\nlevel = 1\nname = \"s\"\ncommand = \"true\"\n")
+            .unwrap();
+    store.put_template(&tpl, "", "bench").unwrap();
+    let spec = TaskSpec {
+        name: "a million lines".into(),
+        module: ModuleKind::Custom,
+        submitter: "bench".into(),
+        template_id: 1,
+        args: Default::default(),
+        hosts: [(1, vec!["localhost".to_string()])].into(),
+        exec_time: Utc::now(),
+        approvers: vec![],
+        needs_approval: false,
+        details: String::new(),
+        extra: serde_json::Value::Null,
+    };
+    let task = store.insert_task(&spec, &tpl, 1, TaskState::Succeeded).unwrap();
+    let t0 = Instant::now();
+    let writer = LogWriter::spawn(store.path()).unwrap();
+    let tx = writer.sender();
+    for seq in 1..=LINES {
+        let text = format!("2026-11-24T10:00:00Z INFO worker[{}] processed batch {seq} in 12ms ok", seq % 16);
+        tx.send(line(task.id, seq, text)).await.unwrap();
+    }
+    tx.flush().await.unwrap();
+    drop(tx);
+    writer.shutdown();
+    eprintln!("seeded {LINES} lines in {:.1?}", t0.elapsed());
+    let rss_seeded = peak_rss_mb();
+
+    let backend = LocalBackend::new(store.clone(), Config::default(), "bench".into(), dir.path().into(), None);
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let mut app = App::new(Lang::En, true);
+    // Open: the detail, the last window of lines, the first frame.
+    let open = Instant::now();
+    let cmds = app.open_task(task.id);
+    assert!(cmds.contains(&Cmd::LoadTask(task.id)));
+    app.update(Msg::Task(Box::new(backend.task(task.id).await.unwrap())));
+    let last = store.last_log_seq(task.id).unwrap();
+    let from = last.saturating_sub(WINDOW as u64) + 1;
+    let lines = backend.logs(task.id, from, WINDOW).await.unwrap();
+    app.update(Msg::Logs { id: task.id, lines });
+    term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+    let open_time = open.elapsed();
+
+    // Scrolling up through the log, fetching older pages when the console asks for them.
+    let mut scroll_frames = Vec::new();
+    for i in 0..400 {
+        let k = if i % 4 == 3 { KeyCode::PageDown } else { KeyCode::PageUp };
+        let start = Instant::now();
+        for c in app.update(key(k)) {
+            if let Cmd::LoadLogs { id, from, limit } = c {
+                let lines = backend.logs(id, from, limit).await.unwrap();
+                app.update(Msg::Logs { id, lines });
+            }
+        }
+        term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+        scroll_frames.push(start.elapsed());
+    }
+    // Following: 100 new lines arrive per frame.
+    app.update(key(KeyCode::Char('f')));
+    let mut follow_frames = Vec::new();
+    let mut seq = last;
+    for _ in 0..400 {
+        let start = Instant::now();
+        for _ in 0..100 {
+            seq += 1;
+            app.update(Msg::Live(line(task.id, seq, format!("live line {seq}"))));
+        }
+        term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+        follow_frames.push(start.elapsed());
+    }
+    // Wrapped lines while scrolling.
+    app.update(key(KeyCode::Char('w')));
+    let mut wrap_frames = Vec::new();
+    for _ in 0..200 {
+        let start = Instant::now();
+        app.update(key(KeyCode::PageUp));
+        term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+        wrap_frames.push(start.elapsed());
+    }
+    println!("task with {LINES} stored log lines, 160x48 terminal");
+    println!("open (task detail + last {WINDOW} lines + first frame): {open_time:.2?}");
+    for (name, v) in [("scroll", &mut scroll_frames), ("follow", &mut follow_frames), ("wrap+scroll", &mut wrap_frames)] {
+        let (p50, p99, max) = (pct(v, 0.5), pct(v, 0.99), pct(v, 1.0));
+        println!("{name:<12} frames: p50 {p50:.2?}  p99 {p99:.2?}  max {max:.2?}");
+    }
+    println!("peak RSS: {:.1} MB (of which seeding the store: {rss_seeded:.1} MB)", peak_rss_mb());
+}
