@@ -54,7 +54,10 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("opsdeck.db")).unwrap();
     store
-        .import_inventory(toml::from_str(opsdeck::assets::DEMO_INVENTORY).unwrap(), false)
+        .import_inventory(
+            toml::from_str(opsdeck::assets::DEMO_INVENTORY).unwrap(),
+            false,
+        )
         .unwrap()
         .unwrap();
     let tpl: Template =
@@ -74,12 +77,17 @@ async fn main() {
         details: String::new(),
         extra: serde_json::Value::Null,
     };
-    let task = store.insert_task(&spec, &tpl, 1, TaskState::Succeeded).unwrap();
+    let task = store
+        .insert_task(&spec, &tpl, 1, TaskState::Succeeded)
+        .unwrap();
     let t0 = Instant::now();
     let writer = LogWriter::spawn(store.path()).unwrap();
     let tx = writer.sender();
     for seq in 1..=LINES {
-        let text = format!("2026-11-24T10:00:00Z INFO worker[{}] processed batch {seq} in 12ms ok", seq % 16);
+        let text = format!(
+            "2026-11-24T10:00:00Z INFO worker[{}] processed batch {seq} in 12ms ok",
+            seq % 16
+        );
         tx.send(line(task.id, seq, text)).await.unwrap();
     }
     tx.flush().await.unwrap();
@@ -88,7 +96,13 @@ async fn main() {
     eprintln!("seeded {LINES} lines in {:.1?}", t0.elapsed());
     let rss_seeded = peak_rss_mb();
 
-    let backend = LocalBackend::new(store.clone(), Config::default(), "bench".into(), dir.path().into(), None);
+    let backend = LocalBackend::new(
+        store.clone(),
+        Config::default(),
+        "bench".into(),
+        dir.path().into(),
+        None,
+    );
     let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
     let mut app = App::new(Lang::En, true);
     // Open: the detail, the last window of lines, the first frame.
@@ -100,13 +114,18 @@ async fn main() {
     let from = last.saturating_sub(WINDOW as u64) + 1;
     let lines = backend.logs(task.id, from, WINDOW).await.unwrap();
     app.update(Msg::Logs { id: task.id, lines });
-    term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+    term.draw(|f| opsdeck::tui::view::render(&mut app, f))
+        .unwrap();
     let open_time = open.elapsed();
 
     // Scrolling up through the log, fetching older pages when the console asks for them.
     let mut scroll_frames = Vec::new();
     for i in 0..400 {
-        let k = if i % 4 == 3 { KeyCode::PageDown } else { KeyCode::PageUp };
+        let k = if i % 4 == 3 {
+            KeyCode::PageDown
+        } else {
+            KeyCode::PageUp
+        };
         let start = Instant::now();
         for c in app.update(key(k)) {
             if let Cmd::LoadLogs { id, from, limit } = c {
@@ -114,7 +133,8 @@ async fn main() {
                 app.update(Msg::Logs { id, lines });
             }
         }
-        term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+        term.draw(|f| opsdeck::tui::view::render(&mut app, f))
+            .unwrap();
         scroll_frames.push(start.elapsed());
     }
     // Following: 100 new lines arrive per frame.
@@ -127,7 +147,8 @@ async fn main() {
             seq += 1;
             app.update(Msg::Live(line(task.id, seq, format!("live line {seq}"))));
         }
-        term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+        term.draw(|f| opsdeck::tui::view::render(&mut app, f))
+            .unwrap();
         follow_frames.push(start.elapsed());
     }
     // Wrapped lines while scrolling.
@@ -136,14 +157,22 @@ async fn main() {
     for _ in 0..200 {
         let start = Instant::now();
         app.update(key(KeyCode::PageUp));
-        term.draw(|f| opsdeck::tui::view::render(&mut app, f)).unwrap();
+        term.draw(|f| opsdeck::tui::view::render(&mut app, f))
+            .unwrap();
         wrap_frames.push(start.elapsed());
     }
     println!("task with {LINES} stored log lines, 160x48 terminal");
     println!("open (task detail + last {WINDOW} lines + first frame): {open_time:.2?}");
-    for (name, v) in [("scroll", &mut scroll_frames), ("follow", &mut follow_frames), ("wrap+scroll", &mut wrap_frames)] {
+    for (name, v) in [
+        ("scroll", &mut scroll_frames),
+        ("follow", &mut follow_frames),
+        ("wrap+scroll", &mut wrap_frames),
+    ] {
         let (p50, p99, max) = (pct(v, 0.5), pct(v, 0.99), pct(v, 1.0));
         println!("{name:<12} frames: p50 {p50:.2?}  p99 {p99:.2?}  max {max:.2?}");
     }
-    println!("peak RSS: {:.1} MB (of which seeding the store: {rss_seeded:.1} MB)", peak_rss_mb());
+    println!(
+        "peak RSS: {:.1} MB (of which seeding the store: {rss_seeded:.1} MB)",
+        peak_rss_mb()
+    );
 }

@@ -1,5 +1,6 @@
 //! opsdeck: a keyboard-driven console for publishing operations tasks to fleets of hosts.
 
+pub mod api;
 pub mod assets;
 pub mod backend;
 pub mod config;

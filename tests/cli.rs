@@ -390,3 +390,37 @@ fn a_task_runs_on_the_demo_host_and_wait_reports_the_outcome() {
         "bad submits stored nothing"
     );
 }
+
+#[test]
+fn user_add_prints_a_token_once_and_stores_only_its_hash() {
+    let e = Env::new();
+    let out = e
+        .cmd()
+        .args(["user", "add", "bob", "--role", "approver"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.starts_with("odk_"), "{token}");
+    let mut db = std::fs::read(e.dir.path().join("data/opsdeck.db")).unwrap();
+    db.extend(std::fs::read(e.dir.path().join("data/opsdeck.db-wal")).unwrap_or_default());
+    let needle = token.as_bytes();
+    assert!(
+        !db.windows(needle.len()).any(|w| w == needle),
+        "the token itself was stored"
+    );
+    let users = e.json(&["user", "list", "--json"]);
+    assert_eq!(users[0]["name"], "bob");
+    assert_eq!(users[0]["role"], "approver");
+    e.cmd()
+        .args(["user", "add", "eve", "--role", "root"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "accepted: viewer, operator, approver, admin",
+        ));
+}

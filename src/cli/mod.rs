@@ -4,6 +4,7 @@ mod inventory;
 mod output;
 mod task;
 mod template;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,9 @@ enum Command {
     Task(task::TaskCmd),
     /// Run the engine (scheduler and executor) in the foreground, without the console
     Engine,
+    /// Users, roles and API tokens
+    #[command(subcommand)]
+    User(user::UserCmd),
 }
 
 pub fn main() -> ExitCode {
@@ -81,6 +85,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Template(c)) => template::run(&ctx, c),
         Some(Command::Task(c)) => runtime()?.block_on(task::run(&ctx, c)),
         Some(Command::Engine) => runtime()?.block_on(task::engine(&ctx)),
+        Some(Command::User(c)) => user::run(&ctx, c),
     }
 }
 

@@ -25,9 +25,22 @@ pub struct KvRow {
 pub enum Value {
     Text(String),
     /// Options and the chosen index; typing filters the options.
-    Select { options: Vec<String>, chosen: Option<usize>, filter: String, cursor: usize },
-    Multi { options: Vec<String>, chosen: Vec<bool>, cursor: usize },
-    Kv { rows: Vec<KvRow>, cursor: usize, on_value: bool },
+    Select {
+        options: Vec<String>,
+        chosen: Option<usize>,
+        filter: String,
+        cursor: usize,
+    },
+    Multi {
+        options: Vec<String>,
+        chosen: Vec<bool>,
+        cursor: usize,
+    },
+    Kv {
+        rows: Vec<KvRow>,
+        cursor: usize,
+        on_value: bool,
+    },
     Time(String),
     Editor(Box<TextArea<'static>>),
 }
@@ -48,16 +61,41 @@ impl Field {
     }
 
     pub fn select(name: &'static str, label: impl Into<String>, options: Vec<String>) -> Field {
-        Field::new(name, label, Value::Select { options, chosen: None, filter: String::new(), cursor: 0 })
+        Field::new(
+            name,
+            label,
+            Value::Select {
+                options,
+                chosen: None,
+                filter: String::new(),
+                cursor: 0,
+            },
+        )
     }
 
     pub fn multi(name: &'static str, label: impl Into<String>, options: Vec<String>) -> Field {
         let n = options.len();
-        Field::new(name, label, Value::Multi { options, chosen: vec![false; n], cursor: 0 })
+        Field::new(
+            name,
+            label,
+            Value::Multi {
+                options,
+                chosen: vec![false; n],
+                cursor: 0,
+            },
+        )
     }
 
     pub fn kv(name: &'static str, label: impl Into<String>, rows: Vec<KvRow>) -> Field {
-        Field::new(name, label, Value::Kv { rows, cursor: 0, on_value: true })
+        Field::new(
+            name,
+            label,
+            Value::Kv {
+                rows,
+                cursor: 0,
+                on_value: true,
+            },
+        )
     }
 
     pub fn time(name: &'static str, label: impl Into<String>) -> Field {
@@ -71,7 +109,13 @@ impl Field {
     }
 
     fn new(name: &'static str, label: impl Into<String>, value: Value) -> Field {
-        Field { name, label: label.into(), value, error: None, note: None }
+        Field {
+            name,
+            label: label.into(),
+            value,
+            error: None,
+            note: None,
+        }
     }
 
     /// Rows the field takes on screen.
@@ -90,7 +134,11 @@ impl Field {
     pub fn as_text(&self) -> String {
         match &self.value {
             Value::Text(s) | Value::Time(s) => s.clone(),
-            Value::Select { options, chosen, .. } => chosen.and_then(|i| options.get(i).cloned()).unwrap_or_default(),
+            Value::Select {
+                options, chosen, ..
+            } => chosen
+                .and_then(|i| options.get(i).cloned())
+                .unwrap_or_default(),
             Value::Editor(ta) => ta.lines().join("\n"),
             Value::Multi { .. } | Value::Kv { .. } => String::new(),
         }
@@ -98,10 +146,19 @@ impl Field {
 
     pub fn chosen(&self) -> Vec<String> {
         match &self.value {
-            Value::Multi { options, chosen, .. } => {
-                options.iter().zip(chosen).filter(|(_, c)| **c).map(|(o, _)| o.clone()).collect()
-            }
-            _ => self.as_text().split_whitespace().map(str::to_string).collect(),
+            Value::Multi {
+                options, chosen, ..
+            } => options
+                .iter()
+                .zip(chosen)
+                .filter(|(_, c)| **c)
+                .map(|(o, _)| o.clone())
+                .collect(),
+            _ => self
+                .as_text()
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
         }
     }
 
@@ -115,14 +172,24 @@ impl Field {
     /// Sets the options of a select or multi-select, keeping what was chosen when it still exists.
     pub fn set_options(&mut self, new: Vec<String>) {
         match &mut self.value {
-            Value::Select { options, chosen, .. } => {
+            Value::Select {
+                options, chosen, ..
+            } => {
                 let keep = chosen.and_then(|i| options.get(i).cloned());
                 *chosen = keep.and_then(|k| new.iter().position(|o| *o == k));
                 *options = new;
             }
-            Value::Multi { options, chosen, cursor } => {
-                let keep: Vec<String> =
-                    options.iter().zip(chosen.iter()).filter(|(_, c)| **c).map(|(o, _)| o.clone()).collect();
+            Value::Multi {
+                options,
+                chosen,
+                cursor,
+            } => {
+                let keep: Vec<String> = options
+                    .iter()
+                    .zip(chosen.iter())
+                    .filter(|(_, c)| **c)
+                    .map(|(o, _)| o.clone())
+                    .collect();
                 *chosen = new.iter().map(|o| keep.contains(o)).collect();
                 *options = new;
                 *cursor = (*cursor).min(options.len().saturating_sub(1));
@@ -133,8 +200,12 @@ impl Field {
 
     pub fn choose(&mut self, option: &str) {
         match &mut self.value {
-            Value::Select { options, chosen, .. } => *chosen = options.iter().position(|o| o == option),
-            Value::Multi { options, chosen, .. } => {
+            Value::Select {
+                options, chosen, ..
+            } => *chosen = options.iter().position(|o| o == option),
+            Value::Multi {
+                options, chosen, ..
+            } => {
                 if let Some(i) = options.iter().position(|o| o == option) {
                     chosen[i] = true;
                 }
@@ -170,7 +241,12 @@ impl Field {
                 }
                 _ => return false,
             },
-            Value::Select { options, chosen, filter, cursor } => {
+            Value::Select {
+                options,
+                chosen,
+                filter,
+                cursor,
+            } => {
                 let visible: Vec<usize> = options
                     .iter()
                     .enumerate()
@@ -211,8 +287,14 @@ impl Field {
                     *chosen = Some(*i);
                 }
             }
-            Value::Multi { options, chosen, cursor } => match k.code {
-                KeyCode::Down | KeyCode::Char('j') => *cursor = (*cursor + 1).min(options.len().saturating_sub(1)),
+            Value::Multi {
+                options,
+                chosen,
+                cursor,
+            } => match k.code {
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *cursor = (*cursor + 1).min(options.len().saturating_sub(1))
+                }
                 KeyCode::Up | KeyCode::Char('k') => *cursor = cursor.saturating_sub(1),
                 KeyCode::Char(' ') => {
                     if let Some(c) = chosen.get_mut(*cursor) {
@@ -225,7 +307,11 @@ impl Field {
                 }
                 _ => return false,
             },
-            Value::Kv { rows, cursor, on_value } => {
+            Value::Kv {
+                rows,
+                cursor,
+                on_value,
+            } => {
                 let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
                 match k.code {
                     KeyCode::Char('n') if ctrl => {
@@ -244,12 +330,20 @@ impl Field {
                     KeyCode::Left | KeyCode::Right => *on_value = !*on_value,
                     KeyCode::Char(c) => {
                         if let Some(r) = rows.get_mut(*cursor) {
-                            if *on_value { r.value.push(c) } else { r.key.push(c) }
+                            if *on_value {
+                                r.value.push(c)
+                            } else {
+                                r.key.push(c)
+                            }
                         }
                     }
                     KeyCode::Backspace => {
                         if let Some(r) = rows.get_mut(*cursor) {
-                            if *on_value { r.value.pop() } else { r.key.pop() };
+                            if *on_value {
+                                r.value.pop()
+                            } else {
+                                r.key.pop()
+                            };
                         }
                     }
                     _ => return false,
@@ -272,7 +366,11 @@ impl Field {
         let mut lines: Vec<Line> = Vec::new();
         let mut editor_area = None;
         match &self.value {
-            Value::Text(s) => lines.push(Line::from(vec![label, Span::raw(" "), Span::raw(s.clone())])),
+            Value::Text(s) => lines.push(Line::from(vec![
+                label,
+                Span::raw(" "),
+                Span::raw(s.clone()),
+            ])),
             Value::Time(s) => {
                 let resolved = match parse_exec_time(s, Utc::now()) {
                     Ok(t) => format!("  → {}", fmt_local(t)),
@@ -285,12 +383,26 @@ impl Field {
                     Span::styled(resolved, Style::default().add_modifier(Modifier::DIM)),
                 ]));
             }
-            Value::Select { options, chosen, filter, cursor } => {
-                let shown = chosen.and_then(|i| options.get(i).cloned()).unwrap_or_else(|| "—".into());
+            Value::Select {
+                options,
+                chosen,
+                filter,
+                cursor,
+            } => {
+                let shown = chosen
+                    .and_then(|i| options.get(i).cloned())
+                    .unwrap_or_else(|| "—".into());
                 let hint = if focused && !filter.is_empty() {
-                    let visible: Vec<&String> =
-                        options.iter().filter(|o| o.to_lowercase().contains(&filter.to_lowercase())).collect();
-                    format!("  [{filter}] {} ({}/{})", visible.get(*cursor).map(|s| s.as_str()).unwrap_or(""), visible.len(), options.len())
+                    let visible: Vec<&String> = options
+                        .iter()
+                        .filter(|o| o.to_lowercase().contains(&filter.to_lowercase()))
+                        .collect();
+                    format!(
+                        "  [{filter}] {} ({}/{})",
+                        visible.get(*cursor).map(|s| s.as_str()).unwrap_or(""),
+                        visible.len(),
+                        options.len()
+                    )
                 } else if focused {
                     format!("  ({} ↑↓ Enter)", options.len())
                 } else {
@@ -303,24 +415,64 @@ impl Field {
                     Span::styled(hint, Style::default().add_modifier(Modifier::DIM)),
                 ]));
             }
-            Value::Multi { options, chosen, cursor } => {
+            Value::Multi {
+                options,
+                chosen,
+                cursor,
+            } => {
                 let n = chosen.iter().filter(|c| **c).count();
-                lines.push(Line::from(vec![label, Span::raw(format!(" {n}/{} (Space, a)", options.len()))]));
+                lines.push(Line::from(vec![
+                    label,
+                    Span::raw(format!(" {n}/{} (Space, a)", options.len())),
+                ]));
                 let start = cursor.saturating_sub(5);
                 for (i, o) in options.iter().enumerate().skip(start).take(6) {
                     let mark = if chosen[i] { "[x]" } else { "[ ]" };
-                    let style = if focused && i == *cursor { Style::default().add_modifier(Modifier::REVERSED) } else { Style::default() };
-                    lines.push(Line::from(Span::styled(format!("               {mark} {o}"), style)));
+                    let style = if focused && i == *cursor {
+                        Style::default().add_modifier(Modifier::REVERSED)
+                    } else {
+                        Style::default()
+                    };
+                    lines.push(Line::from(Span::styled(
+                        format!("               {mark} {o}"),
+                        style,
+                    )));
                 }
             }
-            Value::Kv { rows, cursor, on_value } => {
-                lines.push(Line::from(vec![label, Span::styled(" (Ctrl-N add, Ctrl-D remove, ←→)", Style::default().add_modifier(Modifier::DIM))]));
+            Value::Kv {
+                rows,
+                cursor,
+                on_value,
+            } => {
+                lines.push(Line::from(vec![
+                    label,
+                    Span::styled(
+                        " (Ctrl-N add, Ctrl-D remove, ←→)",
+                        Style::default().add_modifier(Modifier::DIM),
+                    ),
+                ]));
                 for (i, r) in rows.iter().enumerate() {
-                    let value = if r.secret && !r.value.is_empty() { MASK.to_string() } else { r.value.clone() };
-                    let marks = format!("{}{}", if r.required { "*" } else { " " }, if r.secret { "🔒" } else { "  " });
+                    let value = if r.secret && !r.value.is_empty() {
+                        MASK.to_string()
+                    } else {
+                        r.value.clone()
+                    };
+                    let marks = format!(
+                        "{}{}",
+                        if r.required { "*" } else { " " },
+                        if r.secret { "🔒" } else { "  " }
+                    );
                     let sel = focused && i == *cursor;
-                    let ks = if sel && !*on_value { Style::default().add_modifier(Modifier::REVERSED) } else { Style::default() };
-                    let vs = if sel && *on_value { Style::default().add_modifier(Modifier::REVERSED) } else { Style::default() };
+                    let ks = if sel && !*on_value {
+                        Style::default().add_modifier(Modifier::REVERSED)
+                    } else {
+                        Style::default()
+                    };
+                    let vs = if sel && *on_value {
+                        Style::default().add_modifier(Modifier::REVERSED)
+                    } else {
+                        Style::default()
+                    };
                     lines.push(Line::from(vec![
                         Span::raw(format!("            {marks} ")),
                         Span::styled(format!("{:<20}", r.key), ks),
@@ -331,27 +483,54 @@ impl Field {
             }
             Value::Editor(_) => {
                 lines.push(Line::from(label));
-                editor_area = Some(Rect { x: area.x, y: area.y + 1, width: area.width, height: 7.min(area.height.saturating_sub(1)) });
+                editor_area = Some(Rect {
+                    x: area.x,
+                    y: area.y + 1,
+                    width: area.width,
+                    height: 7.min(area.height.saturating_sub(1)),
+                });
             }
         }
         let body_h = lines.len() as u16;
-        Paragraph::new(lines).render(Rect { height: body_h.min(area.height), ..area }, buf);
+        Paragraph::new(lines).render(
+            Rect {
+                height: body_h.min(area.height),
+                ..area
+            },
+            buf,
+        );
         if let (Some(r), Value::Editor(ta)) = (editor_area, &self.value) {
             let mut ta = (**ta).clone();
             ta.set_block(Block::default().borders(Borders::LEFT));
             (&ta).render(r, buf);
         }
-        let mut y = area.y + self.height() - u16::from(self.error.is_some()) - u16::from(self.note.is_some());
-        let red = if color { Style::default().fg(Color::Red) } else { Style::default().add_modifier(Modifier::BOLD) };
+        let mut y = area.y + self.height()
+            - u16::from(self.error.is_some())
+            - u16::from(self.note.is_some());
+        let red = if color {
+            Style::default().fg(Color::Red)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        };
         for (text, style) in [
             (self.error.as_ref(), red),
-            (self.note.as_ref(), Style::default().add_modifier(Modifier::DIM)),
+            (
+                self.note.as_ref(),
+                Style::default().add_modifier(Modifier::DIM),
+            ),
         ] {
             if let Some(t) = text
                 && y < area.y + area.height
             {
-                Paragraph::new(Span::styled(format!("               {t}"), style))
-                    .render(Rect { x: area.x, y, width: area.width, height: 1 }, buf);
+                Paragraph::new(Span::styled(format!("               {t}"), style)).render(
+                    Rect {
+                        x: area.x,
+                        y,
+                        width: area.width,
+                        height: 1,
+                    },
+                    buf,
+                );
                 y += 1;
             }
         }
@@ -393,7 +572,15 @@ mod tests {
 
     #[test]
     fn kv_rows_add_edit_remove_but_keep_required() {
-        let mut f = Field::kv("args", "Args", vec![KvRow { key: "V".into(), required: true, ..Default::default() }]);
+        let mut f = Field::kv(
+            "args",
+            "Args",
+            vec![KvRow {
+                key: "V".into(),
+                required: true,
+                ..Default::default()
+            }],
+        );
         f.key(k(KeyCode::Char('1')));
         f.key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
         assert_eq!(f.rows().len(), 1, "a required row stays");
@@ -402,17 +589,32 @@ mod tests {
         f.key(k(KeyCode::Right));
         f.key(k(KeyCode::Char('y')));
         assert_eq!(f.rows()[0].value, "1");
-        assert_eq!((f.rows()[1].key.as_str(), f.rows()[1].value.as_str()), ("X", "y"));
+        assert_eq!(
+            (f.rows()[1].key.as_str(), f.rows()[1].value.as_str()),
+            ("X", "y")
+        );
         f.key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL));
         assert_eq!(f.rows().len(), 1);
     }
 
     #[test]
     fn secret_values_are_masked_on_screen() {
-        let f = Field::kv("args", "Args", vec![KvRow { key: "TOKEN".into(), value: "hunter2".into(), secret: true, required: false }]);
+        let f = Field::kv(
+            "args",
+            "Args",
+            vec![KvRow {
+                key: "TOKEN".into(),
+                value: "hunter2".into(),
+                secret: true,
+                required: false,
+            }],
+        );
         let mut buf = Buffer::empty(Rect::new(0, 0, 60, 3));
         f.render(Rect::new(0, 0, 60, 3), &mut buf, true, false);
-        let text: String = (0..3).flat_map(|y| (0..60).map(move |x| (x, y))).map(|(x, y)| buf[(x, y)].symbol().to_string()).collect();
+        let text: String = (0..3)
+            .flat_map(|y| (0..60).map(move |x| (x, y)))
+            .map(|(x, y)| buf[(x, y)].symbol().to_string())
+            .collect();
         assert!(!text.contains("hunter2") && text.contains(MASK), "{text}");
     }
 }

@@ -1,0 +1,3 @@
+//! Team mode pieces: API tokens (the HTTP server and client come later).
+
+pub mod auth;
