@@ -50,7 +50,14 @@ impl LogHub {
     }
 
     /// Appends one line to a task's log. `text` must already be masked.
-    pub async fn emit(&self, task_id: i64, step_run_id: Option<i64>, host: Option<&str>, stream: Stream, text: String) {
+    pub async fn emit(
+        &self,
+        task_id: i64,
+        step_run_id: Option<i64>,
+        host: Option<&str>,
+        stream: Stream,
+        text: String,
+    ) {
         let counter = self.counter(task_id);
         let mut next = counter.lock().await;
         let line = LogLine {
@@ -69,8 +76,15 @@ impl LogHub {
         }
     }
 
-    pub async fn system(&self, task_id: i64, step_run_id: Option<i64>, host: Option<&str>, text: String) {
-        self.emit(task_id, step_run_id, host, Stream::System, text).await;
+    pub async fn system(
+        &self,
+        task_id: i64,
+        step_run_id: Option<i64>,
+        host: Option<&str>,
+        text: String,
+    ) {
+        self.emit(task_id, step_run_id, host, Stream::System, text)
+            .await;
     }
 
     pub fn state_changed(&self, task_id: i64, state: TaskState) {

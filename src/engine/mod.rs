@@ -65,7 +65,11 @@ pub struct Engine {
 impl Engine {
     /// Takes the data directory's engine lock, recovers from a previous crash and starts the scheduler.
     /// Must be called inside a tokio runtime.
-    pub async fn start(store: Store, config: Config, data_dir: &Path) -> Result<Engine, EngineError> {
+    pub async fn start(
+        store: Store,
+        config: Config,
+        data_dir: &Path,
+    ) -> Result<Engine, EngineError> {
         let lock = EngineLock::acquire(data_dir)?;
         let writer = LogWriter::spawn(store.path())?;
         let hub = LogHub::new(store.clone(), writer.sender());

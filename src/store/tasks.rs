@@ -393,7 +393,9 @@ impl Store {
     pub fn captures(&self, task_id: i64) -> Result<std::collections::BTreeMap<String, String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name, value FROM captures WHERE task_id = ?1")?;
-        let rows = stmt.query_map([task_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([task_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut out = std::collections::BTreeMap::new();
         for r in rows {
             let (k, v) = r?;
