@@ -1,6 +1,13 @@
 //! MySQL toolkit for the SQL audit and optimize modules: statement splitting, syntax check with a
 //! MySQL strictness layer, and fingerprints. Pure: no I/O, no async.
 
+pub mod check;
+pub mod messages;
 pub mod split;
+mod strict;
+mod tokens;
+mod unverifiable;
 
+pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check};
+pub use messages::{MessageId, messages};
 pub use split::{Position, SplitStatement, split};
