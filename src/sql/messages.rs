@@ -61,7 +61,7 @@ pub fn messages(id: MessageId) -> &'static str {
         MessageId::SquareBrackets => {
             "square brackets are not MySQL (no array types or subscripts; quote identifiers with backticks)"
         }
-        MessageId::PostgresOnly => "not MySQL syntax",
+        MessageId::PostgresOnly => "not MySQL syntax (PostgreSQL / SQL Server)",
     }
 }
 

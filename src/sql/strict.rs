@@ -156,6 +156,18 @@ fn word_rule(
             Some(MessageId::PostgresOnly)
         }
         "VALUES" if prev.as_deref() == Some("DEFAULT") => Some(MessageId::PostgresOnly),
+        "TO" if prev.as_deref() == Some("SIMILAR") => Some(MessageId::PostgresOnly),
+        "ALL" if prev.as_deref() == Some("LIMIT") => Some(MessageId::PostgresOnly),
+        "TEMP" if prev.as_deref() == Some("CREATE") => Some(MessageId::PostgresOnly),
+        "TRANSACTION" if i == 1 && prev.as_deref() == Some("BEGIN") => {
+            Some(MessageId::PostgresOnly)
+        }
+        "APPLY" if matches!(prev.as_deref(), Some("OUTER" | "CROSS")) => {
+            Some(MessageId::PostgresOnly)
+        }
+        "WITH" if i > 0 && next.is_some_and(|t| t.token == Token::LParen) => {
+            Some(MessageId::PostgresOnly)
+        }
         _ => None,
     }
 }

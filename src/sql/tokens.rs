@@ -48,8 +48,3 @@ pub fn is_seq(toks: &[Tok], i: usize, seq: &[&str]) -> bool {
             .is_some_and(|w| alts.split('|').any(|a| a == w))
     })
 }
-
-/// Finds the first position where `seq` matches.
-pub fn find_seq(toks: &[Tok], seq: &[&str]) -> Option<usize> {
-    (0..toks.len()).find(|&i| is_seq(toks, i, seq))
-}

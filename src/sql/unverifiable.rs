@@ -2,7 +2,9 @@
 //! table options, locking clauses, …), so that a parse failure there becomes a
 //! "cannot be verified locally" warning instead of a false syntax error.
 
-use super::tokens::{Tok, find_seq, is_seq, is_word, word};
+use sqlparser::tokenizer::Token;
+
+use super::tokens::{Tok, is_seq, is_word, word};
 
 /// Statements sqlparser does not (fully) support, recognised from their first words.
 /// Each entry is a sequence of words; `|` separates alternatives.
@@ -36,20 +38,23 @@ const MARKERS: &[&[&str]] = &[
     &["STATS_SAMPLE_PAGES|AVG_ROW_LENGTH|COMPRESSION|ENCRYPTION|TABLESPACE|STORAGE|DIRECTORY"],
     &["INSERT_METHOD|MAX_ROWS|MIN_ROWS|PACK_KEYS|DELAY_KEY_WRITE|PAGE_CHECKSUM|TRANSACTIONAL"],
     &["ALGORITHM|GENERATED|VIRTUAL|PERSISTENT|STORED|INVISIBLE|VISIBLE|VERSIONING|PERIOD"],
-    &["FULLTEXT|SPATIAL|MATCH|SOUNDS|STRAIGHT_JOIN|SQL_CALC_FOUND_ROWS|SQL_NO_CACHE|SQL_CACHE"],
+    &["SPATIAL|MATCH|SOUNDS|STRAIGHT_JOIN|SQL_CALC_FOUND_ROWS|SQL_NO_CACHE|SQL_CACHE"],
     &["SQL_SMALL_RESULT|SQL_BIG_RESULT|SQL_BUFFER_RESULT|HIGH_PRIORITY|LOW_PRIORITY|DELAYED"],
-    &["QUICK|ROLLUP|JSON_TABLE|SEPARATOR|DISTINCTROW|ZEROFILL|DEFINER|MODIFY|DISCARD"],
+    &["QUICK|ROLLUP|JSON_TABLE|DISTINCTROW|ZEROFILL|DEFINER|MODIFY|DISCARD"],
     &["REORGANIZE|EXCHANGE|REBUILD|COALESCE|REMOVE|UPGRADE|ENABLE|DISABLE"],
     &["USING", "BTREE|HASH|RTREE"],
     &["WITH", "PARSER|SYSTEM|CHECK"],
-    &["FORCE|USE|IGNORE", "INDEX|KEY"],
     &["CHARACTER", "SET"],
     &["DEFAULT", "CHARACTER|CHARSET|COLLATE"],
     &["SQL", "SECURITY"],
     &["ON", "COMPLETION|SCHEDULE"],
     &["MEMBER", "OF"],
     &["NATURAL", "LEFT|RIGHT|INNER|JOIN"],
+    &["DIV|MOD|XOR"],
 ];
+
+/// ALTER TABLE operations and options sqlparser does not know.
+const ALTER_OPS: &str = "TRUNCATE|COMMENT|ORDER|FORCE|ANALYZE|CHECK|OPTIMIZE|REBUILD|REPAIR|COALESCE|DISCARD|IMPORT|ENGINE|AUTO_INCREMENT|ALGORITHM|LOCK|CONVERT|MODIFY|CHANGE|DEFAULT|CHARACTER|CHARSET|COLLATE|ROW_FORMAT|KEY_BLOCK_SIZE|STATS_PERSISTENT|PACK_KEYS|CHECKSUM|EXCHANGE|REORGANIZE|REMOVE|UPGRADE|ENABLE|DISABLE|WITH|WITHOUT|PARTITION|ADD|DROP|ALTER|RENAME";
 
 /// If the statement is a construct sqlparser does not support, and it starts at or before the
 /// failure point (`err_at` = line, column inside the statement; None = at the end), returns a
@@ -58,20 +63,77 @@ pub fn unverifiable(toks: &[Tok], err_at: Option<(usize, usize)>) -> Option<Stri
     if let Some(desc) = leading(toks) {
         return Some(desc);
     }
-    let before_error = |i: usize| match err_at {
+    let err_tok = err_at.and_then(|pos| toks.iter().position(|t| (t.line, t.column) >= pos));
+    if let Some(desc) = alter_table_op(toks, err_tok) {
+        return Some(desc);
+    }
+    if let Some(i) = special_tokens(toks) {
+        if err_tok.is_none_or(|e| i <= e) {
+            return Some(toks[i].token.to_string());
+        }
+    }
+    if let Some(e) = err_tok
+        && is_word(toks, 0, "UPDATE")
+        && toks[e].token == Token::Comma
+        && toks
+            .get(e + 1)
+            .is_some_and(|t| matches!(t.token, Token::Word(_)))
+        && !toks[..e].iter().any(|t| word(t).as_deref() == Some("SET"))
+    {
+        return Some("multi-table UPDATE".to_string());
+    }
+    // A clause sqlparser does not know makes it fail at the clause or just after its keywords.
+    let near_error = |i: usize, len: usize| match err_tok {
         None => true,
-        Some(pos) => (toks[i].line, toks[i].column) <= pos,
+        Some(e) => i <= e && e <= i + len,
     };
     for seq in MARKERS {
-        let Some(i) = find_seq(toks, seq) else {
-            continue;
-        };
-        if before_error(i) {
-            let words: Vec<String> = (i..i + seq.len()).filter_map(|k| word(&toks[k])).collect();
-            return Some(words.join(" "));
+        for i in 0..toks.len() {
+            let in_window_spec = i > 0 && toks[i - 1].token == Token::LParen;
+            if is_seq(toks, i, seq) && near_error(i, seq.len()) && !in_window_spec {
+                let words: Vec<String> =
+                    (i..i + seq.len()).filter_map(|k| word(&toks[k])).collect();
+                return Some(words.join(" "));
+            }
         }
     }
     None
+}
+
+/// `ALTER [ONLINE|IGNORE] TABLE name <op>` where sqlparser fails on an operation it does not know
+/// (at the start of the operation list or after a comma at parenthesis depth 0).
+fn alter_table_op(toks: &[Tok], err_tok: Option<usize>) -> Option<String> {
+    let e = err_tok?;
+    let t = (1..4).find(|&k| is_word(toks, k, "TABLE"))?;
+    if !is_word(toks, 0, "ALTER") || e <= t + 1 {
+        return None;
+    }
+    let mut depth = 0i32;
+    let mut op_start = t + 2;
+    for (k, tok) in toks.iter().enumerate().take(e).skip(t + 2) {
+        match tok.token {
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 0 => op_start = k + 1,
+            _ => {}
+        }
+    }
+    if e <= op_start + 2 && is_seq(toks, op_start, &[ALTER_OPS]) {
+        let op = word(&toks[op_start]).unwrap_or_default();
+        return Some(format!("ALTER TABLE … {op}"));
+    }
+    None
+}
+
+/// MySQL operators sqlparser's MySQL dialect does not parse (`!x`, `CHAR(… USING cs)`).
+fn special_tokens(toks: &[Tok]) -> Option<usize> {
+    toks.iter().enumerate().position(|(i, t)| match &t.token {
+        Token::ExclamationMark => true,
+        Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("USING") => toks
+            .get(i + 1)
+            .is_some_and(|n| matches!(n.token, Token::Word(_))),
+        _ => false,
+    })
 }
 
 fn leading(toks: &[Tok]) -> Option<String> {
