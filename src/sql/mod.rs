@@ -2,6 +2,8 @@
 //! MySQL strictness layer, and fingerprints. Pure: no I/O, no async.
 
 pub mod check;
+pub mod fingerprint;
+mod md5;
 pub mod messages;
 pub mod split;
 mod strict;
@@ -9,5 +11,6 @@ mod tokens;
 mod unverifiable;
 
 pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check};
+pub use fingerprint::{fingerprint, query_id};
 pub use messages::{MessageId, messages};
 pub use split::{Position, SplitStatement, split};

@@ -67,10 +67,10 @@ pub fn unverifiable(toks: &[Tok], err_at: Option<(usize, usize)>) -> Option<Stri
     if let Some(desc) = alter_table_op(toks, err_tok) {
         return Some(desc);
     }
-    if let Some(i) = special_tokens(toks) {
-        if err_tok.is_none_or(|e| i <= e) {
-            return Some(toks[i].token.to_string());
-        }
+    if let Some(i) = special_tokens(toks)
+        && err_tok.is_none_or(|e| i <= e)
+    {
+        return Some(toks[i].token.to_string());
     }
     if let Some(e) = err_tok
         && is_word(toks, 0, "UPDATE")
