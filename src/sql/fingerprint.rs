@@ -143,10 +143,7 @@ fn repeats(b: &[u8], s: usize, e: usize) -> Option<(usize, (usize, usize))> {
     let first = &b[s..e];
     let mut pos = e;
     let mut last = None;
-    loop {
-        let Some(sep_end) = union_sep(b, pos, first) else {
-            break;
-        };
+    while let Some(sep_end) = union_sep(b, pos, first) {
         last = Some((pos, sep_end));
         pos = sep_end + 1 + first.len();
     }
