@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod fingerprint;
+pub mod format;
 mod md5;
 pub mod messages;
 pub mod split;
@@ -12,5 +13,6 @@ mod unverifiable;
 
 pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check};
 pub use fingerprint::{fingerprint, query_id};
+pub use format::{format, format_statement};
 pub use messages::{MessageId, messages};
 pub use split::{Position, SplitStatement, split};
