@@ -96,11 +96,12 @@ fn fingerprint_agrees_with_pt_fingerprint() {
     let pct = 100.0 * agree as f64 / qs.len() as f64;
     let n = qs.len() as f64;
     println!(
-        "fingerprint agreement with pt-fingerprint: {agree}/{} = {pct:.2}%; throughput: opsdeck {:.0} q/s vs pt-fingerprint {:.0} q/s (one process over the file, {:.1}x; debug build)",
+        "fingerprint agreement with pt-fingerprint: {agree}/{} = {pct:.2}%; throughput: opsdeck {:.0} q/s vs pt-fingerprint {:.0} q/s (one process over the file, {:.1}x; debug_assertions={})",
         qs.len(),
         n / our_secs,
         n / pt_secs,
-        pt_secs / our_secs
+        pt_secs / our_secs,
+        cfg!(debug_assertions)
     );
     assert!(pct >= 99.0, "agreement {pct:.2}% below 99%");
 }

@@ -34,3 +34,19 @@ fn formatting_keeps_the_parse_tree_over_the_corpus() {
         changed.join("\n---\n")
     );
 }
+
+#[test]
+fn never_panics_on_truncated_input() {
+    for (n, st) in split(CORPUS).iter().enumerate() {
+        if n % 7 != 0 {
+            continue;
+        }
+        let text = &st.text;
+        for (i, _) in text.char_indices() {
+            let part = &text[..i];
+            let _ = opsdeck::sql::check(part);
+            let _ = opsdeck::sql::fingerprint(part);
+            let _ = format_statement(part);
+        }
+    }
+}

@@ -152,7 +152,7 @@ fn word_rule(
             Some(MessageId::PostgresOnly)
         }
         "IDENTITY" if prev.as_deref() == Some("AS") => Some(MessageId::PostgresOnly),
-        "TYPE" if i >= 2 && is_word(toks, i - 2, "COLUMN") && is_word(toks, i - 3, "ALTER") => {
+        "TYPE" if i >= 3 && is_word(toks, i - 2, "COLUMN") && is_word(toks, i - 3, "ALTER") => {
             Some(MessageId::PostgresOnly)
         }
         "VALUES" if prev.as_deref() == Some("DEFAULT") => Some(MessageId::PostgresOnly),
