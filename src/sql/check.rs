@@ -7,6 +7,7 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 use std::ops::Range;
 
+use super::body::check_body;
 use super::messages::{MessageId, render};
 use super::split::{Position, SplitStatement, split};
 use super::strict::violations;
@@ -126,6 +127,11 @@ fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
             let (msg, at) = split_location(&e.to_string());
             let at_valid = at.filter(|&(l, _)| l > 0);
             if let Some(what) = unverifiable(&toks, at_valid) {
+                if is_stored_program(&what)
+                    && let Some(issue) = check_body(&st.text, &toks)
+                {
+                    return (Status::Error, vec![issue]);
+                }
                 let pos = toks.first().map_or((1, 1), |t| (t.line, t.column));
                 return (
                     Status::Unverified,
@@ -136,6 +142,13 @@ fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
             (Status::Error, vec![(pos, MessageId::Syntax, msg)])
         }
     }
+}
+
+fn is_stored_program(what: &str) -> bool {
+    what.starts_with("BEGIN")
+        || ["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "DEFINER"]
+            .iter()
+            .any(|k| what == format!("CREATE {k}"))
 }
 
 /// Splits sqlparser's "… at Line: L, Column: C" into the message and the location.

@@ -1,6 +1,7 @@
 //! MySQL toolkit for the SQL audit and optimize modules: statement splitting, syntax check with a
 //! MySQL strictness layer, and fingerprints. Pure: no I/O, no async.
 
+mod body;
 pub mod check;
 pub mod fingerprint;
 pub mod format;
