@@ -1,0 +1,310 @@
+//! MySQL syntax check: splits a script, parses each statement with sqlparser's MySqlDialect,
+//! applies the MySQL strictness layer, and turns parse failures on valid-but-unsupported MySQL
+//! into "cannot be verified locally" warnings. Every diagnostic points at line:column.
+
+use serde::Serialize;
+use sqlparser::dialect::MySqlDialect;
+use sqlparser::parser::Parser;
+use std::ops::Range;
+
+use super::body::check_body;
+use super::messages::{MessageId, render};
+use super::split::{Position, SplitStatement, split};
+use super::strict::violations;
+use super::tokens::{Tok, significant, word};
+use super::unverifiable::unverifiable;
+
+/// How a statement fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Error,
+    Unverified,
+}
+
+/// One statement of the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckedStatement {
+    /// 1-based statement number.
+    pub number: usize,
+    /// Leading keywords, e.g. `SELECT`, `CREATE TABLE`.
+    pub kind: String,
+    pub text: String,
+    /// Byte range in the input.
+    pub range: Range<usize>,
+    pub start: Position,
+    pub status: Status,
+}
+
+/// An error or warning about one statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// 1-based statement number.
+    pub statement: usize,
+    /// Absolute position in the input.
+    pub position: Position,
+    pub id: MessageId,
+    pub message: String,
+    /// The input line and a caret under the column.
+    pub snippet: String,
+}
+
+/// The result of [`check`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub statements: Vec<CheckedStatement>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl CheckReport {
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// Checks every statement of `sql`.
+pub fn check(sql: &str) -> CheckReport {
+    let mut report = CheckReport::default();
+    for (n, st) in split(sql).into_iter().enumerate() {
+        let number = n + 1;
+        let (status, diags) = check_one(&st);
+        for (rel, id, detail) in diags {
+            let position = absolute(&st, rel);
+            let d = Diagnostic {
+                statement: number,
+                position,
+                id,
+                message: render(id, &detail),
+                snippet: snippet(sql, position),
+            };
+            if status == Status::Error {
+                report.errors.push(d);
+            } else {
+                report.warnings.push(d);
+            }
+        }
+        report.statements.push(CheckedStatement {
+            number,
+            kind: kind(&st.text),
+            text: st.text,
+            range: st.range,
+            start: st.start,
+            status,
+        });
+    }
+    report
+}
+
+type Found = ((usize, usize), MessageId, String);
+
+fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
+    let toks = match significant(&st.text) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = (e.location.line as usize, e.location.column as usize);
+            return (Status::Error, vec![(at, MessageId::Syntax, e.message)]);
+        }
+    };
+    let strict: Vec<Found> = violations(&toks)
+        .into_iter()
+        .map(|v| {
+            (
+                (toks[v.token].line, toks[v.token].column),
+                v.id,
+                String::new(),
+            )
+        })
+        .collect();
+    if !strict.is_empty() {
+        return (Status::Error, strict);
+    }
+    let dialect = MySqlDialect {};
+    match Parser::parse_sql(&dialect, &st.text) {
+        Ok(_) => (Status::Ok, Vec::new()),
+        Err(e) => {
+            let (msg, at) = split_location(&e.to_string());
+            let at_valid = at.filter(|&(l, _)| l > 0);
+            if let Some(what) = unverifiable(&toks, at_valid) {
+                if is_stored_program(&what)
+                    && let Some(issue) = check_body(&st.text, &toks)
+                {
+                    return (Status::Error, vec![issue]);
+                }
+                let pos = toks.first().map_or((1, 1), |t| (t.line, t.column));
+                return (
+                    Status::Unverified,
+                    vec![(pos, MessageId::Unverifiable, what)],
+                );
+            }
+            let pos = at_valid.unwrap_or_else(|| end_of(&toks, &st.text));
+            (Status::Error, vec![(pos, MessageId::Syntax, msg)])
+        }
+    }
+}
+
+fn is_stored_program(what: &str) -> bool {
+    what.starts_with("BEGIN")
+        || ["PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "DEFINER"]
+            .iter()
+            .any(|k| what == format!("CREATE {k}"))
+}
+
+/// Splits sqlparser's "… at Line: L, Column: C" into the message and the location.
+fn split_location(msg: &str) -> (String, Option<(usize, usize)>) {
+    let msg = msg.strip_prefix("sql parser error: ").unwrap_or(msg);
+    let Some(i) = msg.rfind(" at Line: ") else {
+        return (msg.to_string(), None);
+    };
+    let loc = &msg[i + " at Line: ".len()..];
+    let mut parts = loc.split(", Column: ");
+    let line = parts.next().and_then(|s| s.trim().parse().ok());
+    let col = parts.next().and_then(|s| s.trim().parse().ok());
+    match (line, col) {
+        (Some(l), Some(c)) => (msg[..i].to_string(), Some((l, c))),
+        _ => (msg.to_string(), None),
+    }
+}
+
+/// The position just after the last token (for "unexpected end of statement").
+fn end_of(toks: &[Tok], text: &str) -> (usize, usize) {
+    let Some(last) = toks.last() else {
+        return (1, 1);
+    };
+    let len = last.token.to_string().chars().count();
+    let lines = text.lines().count().max(1);
+    if last.line == lines {
+        (last.line, last.column + len)
+    } else {
+        (last.line, last.column)
+    }
+}
+
+fn absolute(st: &SplitStatement, (line, col): (usize, usize)) -> Position {
+    let line = line.max(1);
+    let col = col.max(1);
+    if line == 1 {
+        Position {
+            line: st.start.line,
+            column: st.start.column + col - 1,
+        }
+    } else {
+        Position {
+            line: st.start.line + line - 1,
+            column: col,
+        }
+    }
+}
+
+/// The input line at `pos` and a caret under its column (tabs kept so the caret lines up).
+fn snippet(input: &str, pos: Position) -> String {
+    let line = input.lines().nth(pos.line - 1).unwrap_or_default();
+    let pad: String = line
+        .chars()
+        .take(pos.column - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("{line}\n{pad}^")
+}
+
+/// The statement's leading keywords: `SELECT`, `INSERT`, `CREATE TABLE`, `ALTER TABLE`, ….
+pub fn kind(text: &str) -> String {
+    let Ok(toks) = significant(text) else {
+        return String::new();
+    };
+    let words: Vec<String> = toks.iter().take(12).filter_map(word).collect();
+    let Some(first) = words.first() else {
+        return String::new();
+    };
+    match first.as_str() {
+        "CREATE" | "ALTER" | "DROP" => {
+            const OBJECTS: &[&str] = &[
+                "TABLE",
+                "VIEW",
+                "INDEX",
+                "DATABASE",
+                "SCHEMA",
+                "PROCEDURE",
+                "FUNCTION",
+                "TRIGGER",
+                "EVENT",
+                "USER",
+                "ROLE",
+                "SEQUENCE",
+                "SERVER",
+                "TABLESPACE",
+            ];
+            match words.iter().skip(1).find(|w| OBJECTS.contains(&w.as_str())) {
+                Some(o) => format!("{first} {o}"),
+                None => first.clone(),
+            }
+        }
+        _ => first.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_position_and_caret_of_syntax_errors() {
+        let r = check("SELECT 1;\nSELECT *\n  FORM t WHERE a = 1;");
+        assert!(r.has_errors());
+        let e = &r.errors[0];
+        assert_eq!(e.statement, 2);
+        assert_eq!(e.id, MessageId::Syntax);
+        assert_eq!(e.position.line, 3);
+        assert!(e.snippet.contains("FORM t"), "{}", e.snippet);
+        assert!(e.snippet.ends_with('^'));
+    }
+
+    #[test]
+    fn first_line_columns_are_offset_by_the_statement_start() {
+        let r = check("SELECT 1; SELECT TOP 5 * FROM t");
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(
+            r.errors[0].position,
+            Position {
+                line: 1,
+                column: 18
+            }
+        );
+        assert_eq!(
+            r.errors[0].snippet,
+            "SELECT 1; SELECT TOP 5 * FROM t\n                 ^"
+        );
+    }
+
+    #[test]
+    fn valid_mysql_passes_and_unsupported_mysql_warns() {
+        let r = check(
+            "SELECT a, COUNT(*) FROM t GROUP BY a;\n\
+             DELIMITER //\n\
+             CREATE PROCEDURE p() BEGIN SELECT 1; END //\n\
+             DELIMITER ;\n\
+             SELECT * FROM t WHERE id = 1 LOCK IN SHARE MODE;\n\
+             CREATE USER 'u'@'%' IDENTIFIED BY 'x';",
+        );
+        assert!(!r.has_errors(), "{:?}", r.errors);
+        assert_eq!(r.statements.len(), 4);
+        assert_eq!(r.statements[0].status, Status::Ok);
+        assert_eq!(r.statements[1].kind, "CREATE PROCEDURE");
+        assert!(r.warnings.iter().all(|w| w.id == MessageId::Unverifiable));
+    }
+
+    #[test]
+    fn truncated_statement_is_an_error() {
+        let r = check("SELECT * FROM t WHERE");
+        assert!(r.has_errors());
+        assert_eq!(r.errors[0].position.line, 1);
+    }
+
+    #[test]
+    fn serialises_to_json() {
+        let r = check("SELECT a::int FROM t");
+        let j = serde_json::to_value(&r).expect("json");
+        assert_eq!(j["errors"][0]["id"], "double_colon_cast");
+    }
+}

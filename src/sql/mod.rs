@@ -1,0 +1,19 @@
+//! MySQL toolkit for the SQL audit and optimize modules: statement splitting, syntax check with a
+//! MySQL strictness layer, and fingerprints. Pure: no I/O, no async.
+
+mod body;
+pub mod check;
+pub mod fingerprint;
+pub mod format;
+mod md5;
+pub mod messages;
+pub mod split;
+mod strict;
+mod tokens;
+mod unverifiable;
+
+pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check};
+pub use fingerprint::{fingerprint, query_id};
+pub use format::{format, format_statement};
+pub use messages::{MessageId, messages};
+pub use split::{Position, SplitStatement, split};
