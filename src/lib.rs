@@ -8,6 +8,7 @@ pub mod engine;
 pub mod exec;
 pub mod inventory;
 pub mod model;
+pub mod modules;
 pub mod store;
 pub mod templates;
 pub mod tomlpos;
