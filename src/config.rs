@@ -45,6 +45,93 @@ pub struct Config {
     pub server: Option<String>,
     /// Team mode: the API token (prefer the OPSDECK_TOKEN environment variable).
     pub token: Option<String>,
+    /// What the resource request module offers; giving any replaces the built-in list.
+    pub resource_types: Vec<ResourceType>,
+}
+
+/// One kind of resource a user may request, with the fields its form asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceType {
+    pub name: String,
+    /// Template that provisions it (default: built-in 9300).
+    #[serde(default = "default_resource_template")]
+    pub template: u32,
+    /// Inventory host the provisioning template runs on.
+    #[serde(default = "default_resource_host")]
+    pub host: String,
+    #[serde(default)]
+    pub fields: Vec<ResourceField>,
+}
+
+/// A field of a resource type; it becomes the upper-case arg of its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceField {
+    pub name: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+fn default_resource_template() -> u32 {
+    crate::assets::RESOURCE_REQUEST_TEMPLATE
+}
+
+fn default_resource_host() -> String {
+    "localhost".into()
+}
+
+/// The built-in resource types: server, database, redis, load balancer.
+pub fn default_resource_types() -> Vec<ResourceType> {
+    let f = |name: &str, required: bool, default: Option<&str>| ResourceField {
+        name: name.into(),
+        required,
+        default: default.map(str::to_string),
+    };
+    let t = |name: &str, fields: Vec<ResourceField>| ResourceType {
+        name: name.into(),
+        template: default_resource_template(),
+        host: default_resource_host(),
+        fields,
+    };
+    vec![
+        t(
+            "server",
+            vec![
+                f("cpu", true, None),
+                f("memory_gb", true, None),
+                f("disk_gb", false, Some("100")),
+                f("os", false, Some("linux")),
+            ],
+        ),
+        t(
+            "database",
+            vec![
+                f("engine", false, Some("mysql")),
+                f("version", false, Some("8.0")),
+                f("storage_gb", true, None),
+            ],
+        ),
+        t(
+            "redis",
+            vec![
+                f("memory_gb", true, None),
+                f("mode", false, Some("standalone")),
+            ],
+        ),
+        t(
+            "load balancer",
+            vec![f("listeners", true, None), f("backend_tag", false, None)],
+        ),
+    ]
+}
+
+impl Config {
+    pub fn resource_type(&self, name: &str) -> Option<&ResourceType> {
+        self.resource_types.iter().find(|t| t.name == name)
+    }
 }
 
 impl Default for Config {
@@ -64,6 +151,7 @@ impl Default for Config {
             missed_grace: "10m".into(),
             server: None,
             token: None,
+            resource_types: default_resource_types(),
         }
     }
 }
@@ -140,6 +228,37 @@ impl Config {
             ("missed_grace", &self.missed_grace),
         ] {
             parse_duration(v).map_err(|m| invalid(field, m))?;
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, t) in self.resource_types.iter().enumerate() {
+            let at = |m: String| invalid("resource_types", format!("[{i}] `{}`: {m}", t.name));
+            if t.name.trim().is_empty() {
+                return Err(at("the name is empty".into()));
+            }
+            if !names.insert(t.name.as_str()) {
+                return Err(at("the name is given twice".into()));
+            }
+            let mut fields = std::collections::BTreeSet::new();
+            for fl in &t.fields {
+                let ok = fl
+                    .name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+                    && fl
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !ok {
+                    return Err(at(format!(
+                        "field `{}` must use letters, digits and `_` (it becomes an upper-case arg)",
+                        fl.name
+                    )));
+                }
+                if !fields.insert(fl.name.to_ascii_uppercase()) {
+                    return Err(at(format!("field `{}` is given twice", fl.name)));
+                }
+            }
         }
         Ok(())
     }
@@ -317,6 +436,30 @@ mod tests {
         );
         let e = Config::parse("host_key_policy = \"yolo\"\n", "c.toml").unwrap_err();
         assert!(e.to_string().contains("accept-new"), "{e}");
+    }
+
+    #[test]
+    fn resource_types_default_and_can_be_replaced() {
+        let c = Config::parse("", "c.toml").unwrap();
+        assert_eq!(c.resource_types.len(), 4);
+        assert!(c.resource_type("load balancer").is_some());
+        let c = Config::parse(
+            "[[resource_types]]\nname = \"gpu\"\nfields = [{ name = \"count\", required = true }]\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(c.resource_types.len(), 1);
+        assert_eq!(c.resource_types[0].template, 9300);
+        assert_eq!(c.resource_types[0].host, "localhost");
+        let e = Config::parse(
+            "[[resource_types]]\nname = \"x\"\nfields = [{ name = \"a-b\" }]\n",
+            "c.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("resource_types"), "{e}");
+        let e =
+            Config::parse("[[resource_types]]\nname = \"x\"\nsize = 1\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("size"), "{e}");
     }
 
     #[test]

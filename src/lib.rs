@@ -9,6 +9,7 @@ pub mod engine;
 pub mod exec;
 pub mod inventory;
 pub mod model;
+pub mod modules;
 pub mod sql;
 pub mod store;
 pub mod templates;

@@ -2,6 +2,7 @@
 
 mod inventory;
 mod output;
+mod submit;
 mod task;
 mod template;
 mod user;
@@ -47,6 +48,9 @@ enum Command {
     /// Tasks: submit, list, show, logs, approve, reject, cancel, retry, release, skip
     #[command(subcommand)]
     Task(task::TaskCmd),
+    /// Fill one module's form and submit it: app, resource, node-add, custom, custom-proxy, json (--dry-run shows the commands)
+    #[command(subcommand)]
+    Submit(submit::SubmitCmd),
     /// Run the engine (scheduler and executor) in the foreground, without the console
     Engine,
     /// Users, roles and API tokens
@@ -84,6 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Inventory(c)) => inventory::run(&ctx, c),
         Some(Command::Template(c)) => template::run(&ctx, c),
         Some(Command::Task(c)) => runtime()?.block_on(task::run(&ctx, c)),
+        Some(Command::Submit(c)) => runtime()?.block_on(submit::run(&ctx, c)),
         Some(Command::Engine) => runtime()?.block_on(task::engine(&ctx)),
         Some(Command::User(c)) => user::run(&ctx, c),
     }

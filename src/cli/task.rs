@@ -150,7 +150,7 @@ fn group_prefixed(s: &str, what: &str) -> anyhow::Result<(u32, String)> {
     Ok((1, s.to_string()))
 }
 
-fn backend(ctx: &Context, engine: Option<Engine>) -> LocalBackend {
+pub(crate) fn backend(ctx: &Context, engine: Option<Engine>) -> LocalBackend {
     LocalBackend::new(
         ctx.store.clone(),
         ctx.config.clone(),
@@ -161,7 +161,7 @@ fn backend(ctx: &Context, engine: Option<Engine>) -> LocalBackend {
 }
 
 /// An in-process engine when no other process runs one on this data directory.
-async fn engine_for_wait(ctx: &Context) -> anyhow::Result<Option<Engine>> {
+pub(crate) async fn engine_for_wait(ctx: &Context) -> anyhow::Result<Option<Engine>> {
     if engine_running(&ctx.paths.data_dir) {
         return Ok(None);
     }
@@ -170,7 +170,7 @@ async fn engine_for_wait(ctx: &Context) -> anyhow::Result<Option<Engine>> {
     ))
 }
 
-fn no_engine_note(ctx: &Context) {
+pub(crate) fn no_engine_note(ctx: &Context) {
     if !engine_running(&ctx.paths.data_dir) {
         eprintln!(
             "note: no opsdeck engine is running on {}; tasks run while `opsdeck engine` (or the console) runs, or use --wait",
@@ -435,7 +435,7 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Follows a task to its end; exit 0 only when it succeeded.
-async fn wait_for(
+pub(crate) async fn wait_for(
     b: &LocalBackend,
     engine: Option<Engine>,
     id: i64,

@@ -65,10 +65,11 @@ pub(super) async fn run_task(
         })?
         .template;
     let inv = store.load_inventory()?;
-    let secrets: Vec<String> = tpl
-        .secret_args()
+    let secrets: Vec<String> = task
+        .spec
+        .secret_arg_names(&tpl)
         .iter()
-        .filter_map(|n| task.spec.args.get(*n).cloned())
+        .filter_map(|n| task.spec.args.get(n).cloned())
         .collect();
     let mut args = BTreeMap::new();
     for a in &tpl.args {

@@ -164,6 +164,20 @@ impl TaskSpec {
         errs.into_result()
     }
 
+    /// Names of the args whose values are masked: the template's secret args plus any the
+    /// module listed in `extra.secret_args` (e.g. an app's secret fields).
+    pub fn secret_arg_names(&self, template: &Template) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = template
+            .secret_args()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if let Some(list) = self.extra.get("secret_args").and_then(|v| v.as_array()) {
+            out.extend(list.iter().filter_map(|v| v.as_str()).map(str::to_string));
+        }
+        out
+    }
+
     /// Every targeted host name, in group order, without repeats.
     pub fn all_hosts(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
