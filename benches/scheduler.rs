@@ -38,7 +38,10 @@ connection = "local"
 "#;
 
 fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -86,15 +89,22 @@ async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("opsdeck.db")).expect("open store");
     let inv: Inventory = toml::from_str(INVENTORY).expect("inventory");
-    store.import_inventory(inv, false).expect("import").expect("valid inventory");
+    store
+        .import_inventory(inv, false)
+        .expect("import")
+        .expect("valid inventory");
     let tpl: Template = toml::from_str(TEMPLATE).expect("template");
     tpl.validate().expect("valid template");
-    store.put_template(&tpl, TEMPLATE, "bench").expect("put template");
+    store
+        .put_template(&tpl, TEMPLATE, "bench")
+        .expect("put template");
     let config = Config {
         global_concurrency: 1000,
         ..Config::default()
     };
-    let engine = Engine::start(store.clone(), config.clone(), dir.path()).await.expect("engine");
+    let engine = Engine::start(store.clone(), config.clone(), dir.path())
+        .await
+        .expect("engine");
     let backend = LocalBackend::new(
         store.clone(),
         config,

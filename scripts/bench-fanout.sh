@@ -28,10 +28,11 @@ OPSDECK=$ROOT/target/release/opsdeck
 
 W=$(mktemp -d /tmp/opsdeck-bench-fanout.XXXXXX)
 PIDS=()
+kids() { ps -o pid= --ppid "$1" 2>/dev/null || true; }
 cleanup() {
     for p in "${PIDS[@]}"; do
         # per-connection sshd children first (they run in their own sessions), then the listener
-        for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do kill -KILL "$c" 2>/dev/null || true; done
+        for c in $(kids "$p"); do kill -KILL "$c" 2>/dev/null || true; done
         kill -TERM "$p" 2>/dev/null || true
     done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -159,7 +160,7 @@ sshd_ticks() {
 settle() {
     for _ in $(seq 1 200); do
         local n=0 p
-        for p in "${PIDS[@]}"; do n=$((n + $(ps -o pid= --ppid "$p" | wc -l))); done
+        for p in "${PIDS[@]}"; do n=$((n + $(kids "$p" | wc -l))); done
         [ "$n" -eq 0 ] && return 0
         sleep 0.05
     done

@@ -43,7 +43,7 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, $(free -g | awk '/Mem:/{p
 printf '%3s %8s %10s %12s %10s %9s %9s %s\n' run wall_s stored lines_per_s rss_MB user_s sys_s task_s
 for r in $(seq 1 "$RUNS"); do
     /usr/bin/time -v -o "$W/time" "$OPSDECK" --config "$W/config.toml" --data-dir "$W/data" \
-        task submit --template 9100 --host local1 --wait --json >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+        task submit --template 9100 --host local1 --wait ${JSON---json} >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$W/time")
     rss=$(awk -F': ' '/Maximum resident set size/{printf "%.1f", $2/1024}' "$W/time")
     u=$(awk -F': ' '/User time/{print $2}' "$W/time")

@@ -43,20 +43,35 @@ pub trait Backend: Send + Sync {
     async fn submit(&self, spec: TaskSpec) -> Result<Task, BackendError>;
     async fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, BackendError>;
     async fn task(&self, id: i64) -> Result<TaskDetail, BackendError>;
-    async fn approve(&self, id: i64, new_exec_time: Option<DateTime<Utc>>) -> Result<Task, BackendError>;
+    async fn approve(
+        &self,
+        id: i64,
+        new_exec_time: Option<DateTime<Utc>>,
+    ) -> Result<Task, BackendError>;
     async fn reject(&self, id: i64, reason: &str) -> Result<Task, BackendError>;
     async fn cancel(&self, id: i64) -> Result<Task, BackendError>;
     async fn retry(&self, id: i64) -> Result<Task, BackendError>;
     /// Releases manual steps waiting for a person: one step run, one host's, or all of the task's.
-    async fn release(&self, id: i64, step_run: Option<i64>, host: Option<&str>) -> Result<usize, BackendError>;
+    async fn release(
+        &self,
+        id: i64,
+        step_run: Option<i64>,
+        host: Option<&str>,
+    ) -> Result<usize, BackendError>;
     async fn skip(&self, id: i64, step_run: i64) -> Result<(), BackendError>;
     /// Stored log lines with `seq >= from_seq`, at most `limit`.
-    async fn logs(&self, id: i64, from_seq: u64, limit: usize) -> Result<Vec<LogLine>, BackendError>;
+    async fn logs(
+        &self,
+        id: i64,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<LogLine>, BackendError>;
     /// Every line from `from_seq` on, live, in order; ends after the task reaches a final state.
     async fn follow(&self, id: i64, from_seq: u64) -> Result<LogStream, BackendError>;
     async fn inventory(&self) -> Result<Inventory, BackendError>;
     async fn templates(&self) -> Result<Vec<StoredTemplate>, BackendError>;
-    async fn template(&self, id: u32, version: Option<u32>) -> Result<StoredTemplate, BackendError>;
+    async fn template(&self, id: u32, version: Option<u32>)
+    -> Result<StoredTemplate, BackendError>;
 }
 
 /// The backend of a single machine: the store directly, plus the engine when this process runs it.
@@ -71,7 +86,13 @@ pub struct LocalBackend {
 }
 
 impl LocalBackend {
-    pub fn new(store: Store, config: Config, user: String, data_dir: PathBuf, engine: Option<Engine>) -> Self {
+    pub fn new(
+        store: Store,
+        config: Config,
+        user: String,
+        data_dir: PathBuf,
+        engine: Option<Engine>,
+    ) -> Self {
         LocalBackend {
             store,
             config,
@@ -128,16 +149,25 @@ impl Backend for LocalBackend {
 
     async fn task(&self, id: i64) -> Result<TaskDetail, BackendError> {
         self.blocking(move |b| {
-            let task = b.store.task(id)?.ok_or(EngineError::NotFound(format!("task {id}")))?;
+            let task = b
+                .store
+                .task(id)?
+                .ok_or(EngineError::NotFound(format!("task {id}")))?;
             let steps = b.store.step_runs(id)?;
             Ok(TaskDetail { task, steps })
         })
         .await
     }
 
-    async fn approve(&self, id: i64, new_exec_time: Option<DateTime<Utc>>) -> Result<Task, BackendError> {
+    async fn approve(
+        &self,
+        id: i64,
+        new_exec_time: Option<DateTime<Utc>>,
+    ) -> Result<Task, BackendError> {
         let t = self
-            .blocking(move |b| actions::approve(&b.store, &b.config, &b.actor()?, id, new_exec_time))
+            .blocking(move |b| {
+                actions::approve(&b.store, &b.config, &b.actor()?, id, new_exec_time)
+            })
             .await?;
         self.changed();
         Ok(t)
@@ -150,34 +180,52 @@ impl Backend for LocalBackend {
     }
 
     async fn cancel(&self, id: i64) -> Result<Task, BackendError> {
-        let t = self.blocking(move |b| actions::cancel(&b.store, &b.actor()?, id)).await?;
+        let t = self
+            .blocking(move |b| actions::cancel(&b.store, &b.actor()?, id))
+            .await?;
         self.changed();
         Ok(t)
     }
 
     async fn retry(&self, id: i64) -> Result<Task, BackendError> {
-        let t = self.blocking(move |b| actions::retry(&b.store, &b.actor()?, id)).await?;
+        let t = self
+            .blocking(move |b| actions::retry(&b.store, &b.actor()?, id))
+            .await?;
         self.changed();
         Ok(t)
     }
 
-    async fn release(&self, id: i64, step_run: Option<i64>, host: Option<&str>) -> Result<usize, BackendError> {
+    async fn release(
+        &self,
+        id: i64,
+        step_run: Option<i64>,
+        host: Option<&str>,
+    ) -> Result<usize, BackendError> {
         let host = host.map(str::to_string);
         let n = self
-            .blocking(move |b| actions::release(&b.store, &b.actor()?, id, step_run, host.as_deref()))
+            .blocking(move |b| {
+                actions::release(&b.store, &b.actor()?, id, step_run, host.as_deref())
+            })
             .await?;
         self.changed();
         Ok(n)
     }
 
     async fn skip(&self, id: i64, step_run: i64) -> Result<(), BackendError> {
-        self.blocking(move |b| actions::skip(&b.store, &b.actor()?, id, step_run)).await?;
+        self.blocking(move |b| actions::skip(&b.store, &b.actor()?, id, step_run))
+            .await?;
         self.changed();
         Ok(())
     }
 
-    async fn logs(&self, id: i64, from_seq: u64, limit: usize) -> Result<Vec<LogLine>, BackendError> {
-        self.blocking(move |b| Ok(b.store.logs(id, from_seq, limit)?)).await
+    async fn logs(
+        &self,
+        id: i64,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<LogLine>, BackendError> {
+        self.blocking(move |b| Ok(b.store.logs(id, from_seq, limit)?))
+            .await
     }
 
     async fn follow(&self, id: i64, from_seq: u64) -> Result<LogStream, BackendError> {
@@ -203,7 +251,11 @@ impl Backend for LocalBackend {
         self.blocking(|b| Ok(b.store.templates()?)).await
     }
 
-    async fn template(&self, id: u32, version: Option<u32>) -> Result<StoredTemplate, BackendError> {
+    async fn template(
+        &self,
+        id: u32,
+        version: Option<u32>,
+    ) -> Result<StoredTemplate, BackendError> {
         self.blocking(move |b| {
             b.store
                 .template(id, version)?
@@ -237,15 +289,23 @@ async fn follow_task(
                 }
             }
         }
-        let state = store.task(id)?.map(|t| t.state).unwrap_or(TaskState::Cancelled);
-        if state.is_final() && !engine.as_ref().is_some_and(|e| e.running_tasks().contains(&id)) {
+        let state = store
+            .task(id)?
+            .map(|t| t.state)
+            .unwrap_or(TaskState::Cancelled);
+        if state.is_final()
+            && !engine
+                .as_ref()
+                .is_some_and(|e| e.running_tasks().contains(&id))
+        {
             // One last read: the runner's final lines are flushed before its state is final.
             match &engine {
                 Some(e) => e.hub().flush().await,
                 // The other process writes its last lines just after the final state.
                 None => tokio::time::sleep(Duration::from_millis(500)).await,
             }
-            let rest = store.logs(id, next, usize::MAX >> 1)?;
+            // Only whether anything is left: the catch-up loop above pages through the rest.
+            let rest = store.logs(id, next, 1)?;
             if rest.is_empty() {
                 return Ok(());
             }
@@ -272,7 +332,9 @@ async fn follow_task(
                             return Ok(());
                         }
                     }
-                    Ok(Ok(Event::TaskState { task_id, state })) if task_id == id && state.is_final() => {
+                    Ok(Ok(Event::TaskState { task_id, state }))
+                        if task_id == id && state.is_final() =>
+                    {
                         if let Some(e) = &engine {
                             e.hub().flush().await;
                         }

@@ -99,10 +99,7 @@ impl Config {
     /// Parses and checks a config file's text; `file` names it in errors.
     pub fn parse(src: &str, file: &str) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(src).map_err(|e| {
-            let (line, column) = e
-                .span()
-                .map(|s| line_col(src, s.start))
-                .unwrap_or((1, 1));
+            let (line, column) = e.span().map(|s| line_col(src, s.start)).unwrap_or((1, 1));
             ConfigError::Parse {
                 file: file.to_string(),
                 line,
@@ -132,7 +129,10 @@ impl Config {
         if let Some(l) = &self.lang
             && !matches!(l.as_str(), "en" | "zh")
         {
-            return Err(invalid("lang", format!("`{l}` is not supported; accepted: en, zh")));
+            return Err(invalid(
+                "lang",
+                format!("`{l}` is not supported; accepted: en, zh"),
+            ));
         }
         for (field, v) in [
             ("connect_timeout", &self.connect_timeout),
@@ -220,7 +220,12 @@ fn login_name() -> Option<String> {
 fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let before = &src[..offset.min(src.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
@@ -233,7 +238,10 @@ pub struct Paths {
 
 impl Paths {
     /// Flags (or their OPSDECK_CONFIG / OPSDECK_DATA_DIR env vars, resolved by clap) win over XDG defaults.
-    pub fn resolve(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> Result<Paths, ConfigError> {
+    pub fn resolve(
+        config: Option<PathBuf>,
+        data_dir: Option<PathBuf>,
+    ) -> Result<Paths, ConfigError> {
         let dirs = directories::ProjectDirs::from("", "", "opsdeck");
         let config_file = match config {
             Some(c) => c,
@@ -245,7 +253,11 @@ impl Paths {
         };
         let data_dir = match data_dir {
             Some(d) => d,
-            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.data_dir().to_path_buf(),
+            None => dirs
+                .as_ref()
+                .ok_or(ConfigError::NoHome)?
+                .data_dir()
+                .to_path_buf(),
         };
         Ok(Paths {
             config_file,
@@ -278,11 +290,18 @@ mod tests {
         let e = Config::parse("concurrency = \"many\"\n", "c.toml").unwrap_err();
         assert!(e.to_string().starts_with("c.toml:1:"), "{e}");
         let e = Config::parse("lang = \"fr\"\n", "c.toml").unwrap_err();
-        assert!(e.to_string().contains("lang: `fr` is not supported; accepted: en, zh"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("lang: `fr` is not supported; accepted: en, zh"),
+            "{e}"
+        );
         let e = Config::parse("step_timeout = \"ages\"\n", "c.toml").unwrap_err();
         assert!(e.to_string().contains("step_timeout"), "{e}");
         let e = Config::parse("concurrency = 0\n", "c.toml").unwrap_err();
-        assert!(e.to_string().contains("concurrency: must be 1..10000"), "{e}");
+        assert!(
+            e.to_string().contains("concurrency: must be 1..10000"),
+            "{e}"
+        );
         let e = Config::parse("host_key_policy = \"yolo\"\n", "c.toml").unwrap_err();
         assert!(e.to_string().contains("accept-new"), "{e}");
     }

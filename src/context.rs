@@ -18,8 +18,12 @@ pub struct Context {
 impl Context {
     pub fn open(paths: Paths) -> anyhow::Result<Context> {
         let (config, first_run) = Config::load_or_create(&paths.config_file)?;
-        std::fs::create_dir_all(&paths.data_dir)
-            .with_context(|| format!("cannot create the data directory {}", paths.data_dir.display()))?;
+        std::fs::create_dir_all(&paths.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                paths.data_dir.display()
+            )
+        })?;
         let store = Store::open(&paths.database())?;
         let user = config.current_user();
         seed(&store, first_run)?;

@@ -55,24 +55,51 @@ command = "echo g2l3 ${SERVER_HOST}"
 async fn groups_run_in_order_and_levels_in_order_per_host() {
     let w = World::new(&local_inventory(5), &[TWO_GROUPS], Config::default()).await;
     let b = w.as_user("alice");
-    let id = submit(&b, spec(10, &[(1, &["h1", "h2", "h3"]), (2, &["h4", "h5"])], &[])).await;
+    let id = submit(
+        &b,
+        spec(10, &[(1, &["h1", "h2", "h3"]), (2, &["h4", "h5"])], &[]),
+    )
+    .await;
     assert_eq!(w.wait_state(id, None, T).await, TaskState::Succeeded);
     let runs = w.store.step_runs(id).unwrap();
     assert_eq!(runs.len(), 3 * 3 + 2 * 3);
-    assert!(runs.iter().all(|r| r.state == StepState::Done && r.exit_code == Some(0)));
-    let last_g1 = runs.iter().filter(|r| r.group == 1).map(|r| r.finished_at.unwrap()).max().unwrap();
-    let first_g2 = runs.iter().filter(|r| r.group == 2).map(|r| r.started_at.unwrap()).min().unwrap();
-    assert!(last_g1 <= first_g2, "group 2 started before group 1 finished");
+    assert!(
+        runs.iter()
+            .all(|r| r.state == StepState::Done && r.exit_code == Some(0))
+    );
+    let last_g1 = runs
+        .iter()
+        .filter(|r| r.group == 1)
+        .map(|r| r.finished_at.unwrap())
+        .max()
+        .unwrap();
+    let first_g2 = runs
+        .iter()
+        .filter(|r| r.group == 2)
+        .map(|r| r.started_at.unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        last_g1 <= first_g2,
+        "group 2 started before group 1 finished"
+    );
     for h in ["h1", "h2", "h3", "h4", "h5"] {
         let mut mine: Vec<_> = runs.iter().filter(|r| r.host == h).collect();
         mine.sort_by_key(|r| r.level);
         for pair in mine.windows(2) {
-            assert!(pair[0].finished_at.unwrap() <= pair[1].started_at.unwrap(), "{h} levels out of order");
+            assert!(
+                pair[0].finished_at.unwrap() <= pair[1].started_at.unwrap(),
+                "{h} levels out of order"
+            );
         }
     }
     let log = w.log_text(id).await;
     assert!(log.contains(&"h4|stdout|g2l3 h4".to_string()), "{log:#?}");
-    assert!(log.iter().any(|l| l.starts_with("h1|system|[h1] step 'a' exited 0 in")), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("h1|system|[h1] step 'a' exited 0 in")),
+        "{log:#?}"
+    );
     w.stop().await;
 }
 
@@ -80,7 +107,15 @@ async fn groups_run_in_order_and_levels_in_order_per_host() {
 async fn a_failure_stops_that_host_and_later_groups() {
     let w = World::new(&local_inventory(5), &[TWO_GROUPS], Config::default()).await;
     let b = w.as_user("alice");
-    let id = submit(&b, spec(10, &[(1, &["h1", "h2", "h3"]), (2, &["h4", "h5"])], &[("FAIL_ON", "h2")])).await;
+    let id = submit(
+        &b,
+        spec(
+            10,
+            &[(1, &["h1", "h2", "h3"]), (2, &["h4", "h5"])],
+            &[("FAIL_ON", "h2")],
+        ),
+    )
+    .await;
     assert_eq!(w.wait_state(id, None, T).await, TaskState::Failed);
     let runs = w.store.step_runs(id).unwrap();
     let get = |h: &str, g: u32, l: u32| {
@@ -90,12 +125,24 @@ async fn a_failure_stops_that_host_and_later_groups() {
             .state
     };
     assert_eq!(get("h2", 1, 2), StepState::Failed);
-    assert_eq!(get("h2", 1, 3), StepState::Pending, "the failed host's chain stops");
+    assert_eq!(
+        get("h2", 1, 3),
+        StepState::Pending,
+        "the failed host's chain stops"
+    );
     assert_eq!(get("h1", 1, 3), StepState::Done, "other hosts go on");
     assert_eq!(get("h3", 1, 3), StepState::Done);
-    assert!(runs.iter().filter(|r| r.group == 2).all(|r| r.state == StepState::Pending));
+    assert!(
+        runs.iter()
+            .filter(|r| r.group == 2)
+            .all(|r| r.state == StepState::Pending)
+    );
     let log = w.log_text(id).await;
-    assert!(log.iter().any(|l| l.contains("group 1 failed on h2; later groups will not start")), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("group 1 failed on h2; later groups will not start")),
+        "{log:#?}"
+    );
 
     // Retry runs the failed host from its failed level; done steps are not run again.
     let t = b.retry(id).await.unwrap();
@@ -103,9 +150,15 @@ async fn a_failure_stops_that_host_and_later_groups() {
     // Still failing (FAIL_ON is part of the spec), so it fails again at the same step, attempt 2.
     assert_eq!(w.wait_state(id, None, T).await, TaskState::Failed);
     let r = w.store.step_runs(id).unwrap();
-    let h2 = r.iter().find(|r| r.host == "h2" && r.level == 2 && r.group == 1).unwrap();
+    let h2 = r
+        .iter()
+        .find(|r| r.host == "h2" && r.level == 2 && r.group == 1)
+        .unwrap();
     assert_eq!(h2.attempt, 2);
-    let h1 = r.iter().find(|r| r.host == "h1" && r.level == 1 && r.group == 1).unwrap();
+    let h1 = r
+        .iter()
+        .find(|r| r.host == "h1" && r.level == 1 && r.group == 1)
+        .unwrap();
     assert_eq!(h1.attempt, 1, "done steps are not retried");
     // Skip the failing step, then retry: the task finishes.
     b.skip(id, h2.id).await.unwrap();
@@ -114,7 +167,10 @@ async fn a_failure_stops_that_host_and_later_groups() {
     // Retrying a succeeded task is refused and changes nothing.
     let e = b.retry(id).await.unwrap_err();
     assert!(e.to_string().contains("cannot retry task"), "{e}");
-    assert_eq!(w.store.task(id).unwrap().unwrap().state, TaskState::Succeeded);
+    assert_eq!(
+        w.store.task(id).unwrap().unwrap().state,
+        TaskState::Succeeded
+    );
     w.stop().await;
 }
 
@@ -151,7 +207,12 @@ async fn timed_steps_wait_for_the_exec_time_and_manual_steps_for_release() {
     w.wait_state(id, Some(TaskState::Running), T).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let runs = w.store.step_runs(id).unwrap();
-    let at = |runs: &Vec<opsdeck::model::StepRun>, l: u32| runs.iter().filter(|r| r.level == l).map(|r| r.state).collect::<Vec<_>>();
+    let at = |runs: &Vec<opsdeck::model::StepRun>, l: u32| {
+        runs.iter()
+            .filter(|r| r.level == l)
+            .map(|r| r.state)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(at(&runs, 1), vec![StepState::Done, StepState::Done]);
     assert_eq!(at(&runs, 2), vec![StepState::Waiting, StepState::Waiting]);
     // After the exec time the timed step runs and the manual step waits for a person.
@@ -163,7 +224,10 @@ async fn timed_steps_wait_for_the_exec_time_and_manual_steps_for_release() {
             assert!(timed.started_at.unwrap() >= w.store.task(id).unwrap().unwrap().spec.exec_time);
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "manual steps never waited");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "manual steps never waited"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -172,8 +236,20 @@ async fn timed_steps_wait_for_the_exec_time_and_manual_steps_for_release() {
     assert_eq!(b.release(id, None, Some("h1")).await.unwrap(), 1);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let runs = w.store.step_runs(id).unwrap();
-    assert_eq!(runs.iter().find(|r| r.level == 3 && r.host == "h1").unwrap().state, StepState::Done);
-    assert_eq!(runs.iter().find(|r| r.level == 3 && r.host == "h2").unwrap().state, StepState::Manual);
+    assert_eq!(
+        runs.iter()
+            .find(|r| r.level == 3 && r.host == "h1")
+            .unwrap()
+            .state,
+        StepState::Done
+    );
+    assert_eq!(
+        runs.iter()
+            .find(|r| r.level == 3 && r.host == "h2")
+            .unwrap()
+            .state,
+        StepState::Manual
+    );
     assert_eq!(b.release(id, None, None).await.unwrap(), 1);
     assert_eq!(w.wait_state(id, None, T).await, TaskState::Succeeded);
     // Nothing left to release.
@@ -207,18 +283,33 @@ async fn cancel_kills_the_running_step() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     b.cancel(id).await.unwrap();
-    assert_eq!(w.wait_state(id, Some(TaskState::Cancelled), T).await, TaskState::Cancelled);
+    assert_eq!(
+        w.wait_state(id, Some(TaskState::Cancelled), T).await,
+        TaskState::Cancelled
+    );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let runs = w.store.step_runs(id).unwrap();
         if runs[0].state == StepState::Cancelled {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "step not marked cancelled: {:?}", runs[0].state);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "step not marked cancelled: {:?}",
+            runs[0].state
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let ps = std::process::Command::new("pgrep").arg("-f").arg(&mark).output().unwrap();
-    assert!(ps.stdout.is_empty(), "left behind: {}", String::from_utf8_lossy(&ps.stdout));
+    let ps = std::process::Command::new("pgrep")
+        .arg("-f")
+        .arg(&mark)
+        .output()
+        .unwrap();
+    assert!(
+        ps.stdout.is_empty(),
+        "left behind: {}",
+        String::from_utf8_lossy(&ps.stdout)
+    );
     // Cancelling twice is refused.
     assert!(b.cancel(id).await.is_err());
     w.stop().await;
@@ -246,13 +337,27 @@ async fn secrets_never_reach_the_log_and_values_are_quoted() {
     let b = w.as_user("alice");
     let pwned = format!("/tmp/opsdeck-pwned-{}", std::process::id());
     let evil = format!("'; touch {pwned}; '");
-    let id = submit(&b, spec(13, &[(1, &["h1"])], &[("TOKEN", "s3cr3t-value"), ("VALUE", &evil)])).await;
+    let id = submit(
+        &b,
+        spec(
+            13,
+            &[(1, &["h1"])],
+            &[("TOKEN", "s3cr3t-value"), ("VALUE", &evil)],
+        ),
+    )
+    .await;
     assert_eq!(w.wait_state(id, None, T).await, TaskState::Succeeded);
     let log = w.log_text(id).await;
     assert!(log.iter().all(|l| !l.contains("s3cr3t-value")), "{log:#?}");
-    assert!(log.contains(&"h1|stdout|token=******".to_string()), "{log:#?}");
+    assert!(
+        log.contains(&"h1|stdout|token=******".to_string()),
+        "{log:#?}"
+    );
     assert!(log.contains(&format!("h1|stdout|value={evil}")), "{log:#?}");
-    assert!(!std::path::Path::new(&pwned).exists(), "the argument value ran as a command");
+    assert!(
+        !std::path::Path::new(&pwned).exists(),
+        "the argument value ran as a command"
+    );
     w.stop().await;
 }
 
@@ -269,7 +374,10 @@ async fn only_named_approvers_may_approve_and_never_their_own_task() {
     s.needs_approval = true;
     s.approvers = vec!["bob".into()];
     let id = submit(&alice, s.clone()).await;
-    assert_eq!(w.store.task(id).unwrap().unwrap().state, TaskState::PendingApproval);
+    assert_eq!(
+        w.store.task(id).unwrap().unwrap().state,
+        TaskState::PendingApproval
+    );
     // Not named: refused, nothing changes.
     let e = w.as_user("carol").approve(id, None).await.unwrap_err();
     assert!(e.to_string().contains("not an approver"), "{e}");
@@ -278,7 +386,10 @@ async fn only_named_approvers_may_approve_and_never_their_own_task() {
     assert!(e.to_string().contains("may not approve"), "{e}");
     // A viewer cannot submit.
     assert!(w.as_user("vic").submit(s.clone()).await.is_err());
-    assert_eq!(w.store.task(id).unwrap().unwrap().state, TaskState::PendingApproval);
+    assert_eq!(
+        w.store.task(id).unwrap().unwrap().state,
+        TaskState::PendingApproval
+    );
     // A rejection needs a reason.
     assert!(w.as_user("bob").reject(id, " ").await.is_err());
     // The named approver may, with a new exec time.
@@ -291,12 +402,18 @@ async fn only_named_approvers_may_approve_and_never_their_own_task() {
     assert!(e.to_string().contains("cannot approve task"), "{e}");
     // An admin approves a task that names nobody; a reject is recorded with its reason.
     let id2 = submit(&alice, s.clone()).await;
-    w.as_user("root").reject(id2, "not during the freeze").await.unwrap();
+    w.as_user("root")
+        .reject(id2, "not during the freeze")
+        .await
+        .unwrap();
     let t2 = w.store.task(id2).unwrap().unwrap();
     assert_eq!(t2.state, TaskState::Rejected);
     assert_eq!(t2.reason, "not during the freeze");
     let audit = w.store.audit_entries(Some(id), 100).unwrap();
-    let actions: Vec<_> = audit.iter().map(|a| (a.actor.as_str(), a.action.as_str())).collect();
+    let actions: Vec<_> = audit
+        .iter()
+        .map(|a| (a.actor.as_str(), a.action.as_str()))
+        .collect();
     assert_eq!(actions, vec![("alice", "submit"), ("bob", "approve")]);
     w.stop().await;
 }
@@ -343,8 +460,14 @@ async fn a_capture_hands_stdout_to_the_next_group() {
     let id = submit(&b, spec(14, &[(1, &["h1"]), (2, &["h2", "h3"])], &[])).await;
     assert_eq!(w.wait_state(id, None, T).await, TaskState::Succeeded);
     let log = w.log_text(id).await;
-    assert!(log.contains(&"h2|stdout|joined with token abc".to_string()), "{log:#?}");
-    assert!(log.contains(&"h3|stdout|joined with token abc".to_string()), "{log:#?}");
+    assert!(
+        log.contains(&"h2|stdout|joined with token abc".to_string()),
+        "{log:#?}"
+    );
+    assert!(
+        log.contains(&"h3|stdout|joined with token abc".to_string()),
+        "{log:#?}"
+    );
     w.stop().await;
 }
 
@@ -388,7 +511,10 @@ async fn invalid_specs_store_nothing() {
     assert!(e.to_string().contains("hosts.2"), "{e}");
     let e = b.submit(spec(99, &[(1, &["h1"])], &[])).await.unwrap_err();
     assert!(e.to_string().contains("unknown template 99"), "{e}");
-    let e = b.submit(spec(10, &[(1, &["nope"]), (2, &["h2"])], &[])).await.unwrap_err();
+    let e = b
+        .submit(spec(10, &[(1, &["nope"]), (2, &["h2"])], &[]))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("unknown host `nope`"), "{e}");
     assert!(w.store.tasks(&Default::default()).unwrap().is_empty());
     w.stop().await;

@@ -55,12 +55,22 @@ pub fn run(ctx: &Context, cmd: InventoryCmd) -> anyhow::Result<ExitCode> {
                 incoming.apps.len()
             );
             if dry_run {
-                let mut merged = if replace { Inventory::default() } else { ctx.store.load_inventory()? };
+                let mut merged = if replace {
+                    Inventory::default()
+                } else {
+                    ctx.store.load_inventory()?
+                };
                 merged.merge(incoming);
                 if let Err(e) = merged.validate() {
-                    anyhow::bail!("{}: the merged inventory would be invalid:\n{e}", file.display());
+                    anyhow::bail!(
+                        "{}: the merged inventory would be invalid:\n{e}",
+                        file.display()
+                    );
                 }
-                println!("{}: OK ({summary}); nothing stored (--dry-run)", file.display());
+                println!(
+                    "{}: OK ({summary}); nothing stored (--dry-run)",
+                    file.display()
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             match ctx.store.import_inventory(incoming, replace)? {
@@ -142,7 +152,10 @@ fn print_inventory(inv: &Inventory) {
             ]
         })
         .collect();
-    output::table(&["NAME", "ADDRESS", "PORT", "CONNECTION", "EXEC USER"], &rows);
+    output::table(
+        &["NAME", "ADDRESS", "PORT", "CONNECTION", "EXEC USER"],
+        &rows,
+    );
     if !inv.exec_users.is_empty() {
         println!();
         println!("EXEC USERS");

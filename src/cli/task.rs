@@ -1,15 +1,18 @@
 //! `opsdeck task …` and `opsdeck engine`: submit, inspect, follow and act on tasks through the Backend.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 use opsdeck::backend::{Backend, LocalBackend, TaskDetail};
 use opsdeck::context::Context;
 use opsdeck::engine::{Engine, engine_running};
-use opsdeck::model::{LogLine, ModuleKind, Stream, Task, TaskSpec, TaskState, fmt_local, parse_exec_time};
+use opsdeck::model::{
+    LogLine, ModuleKind, Stream, Task, TaskSpec, TaskState, fmt_local, parse_exec_time,
+};
 use opsdeck::store::TaskFilter;
 
 use super::output;
@@ -163,7 +166,9 @@ async fn engine_for_wait(ctx: &Context) -> anyhow::Result<Option<Engine>> {
     if engine_running(&ctx.paths.data_dir) {
         return Ok(None);
     }
-    Ok(Some(Engine::start(ctx.store.clone(), ctx.config.clone(), &ctx.paths.data_dir).await?))
+    Ok(Some(
+        Engine::start(ctx.store.clone(), ctx.config.clone(), &ctx.paths.data_dir).await?,
+    ))
 }
 
 fn no_engine_note(ctx: &Context) {
@@ -209,7 +214,18 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
                         ]
                     })
                     .collect();
-                output::table(&["ID", "STATE", "MODULE", "TEMPLATE", "SUBMITTER", "EXEC TIME", "NAME"], &rows);
+                output::table(
+                    &[
+                        "ID",
+                        "STATE",
+                        "MODULE",
+                        "TEMPLATE",
+                        "SUBMITTER",
+                        "EXEC TIME",
+                        "NAME",
+                    ],
+                    &rows,
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -231,7 +247,10 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
         } => {
             let b = backend(ctx, None);
             let print = |l: &LogLine| {
-                if host.as_ref().is_some_and(|h| l.host.as_deref() != Some(h.as_str())) {
+                if host
+                    .as_ref()
+                    .is_some_and(|h| l.host.as_deref() != Some(h.as_str()))
+                {
                     return Ok::<(), anyhow::Error>(());
                 }
                 if json {
@@ -267,7 +286,11 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
         TaskCmd::Approve { id, at } => {
             let when = at.map(|a| parse_exec_time(&a, Utc::now())).transpose()?;
             let t = backend(ctx, None).approve(id, when).await?;
-            println!("task {id} approved: {} at {}", t.state.as_str(), fmt_local(t.spec.exec_time));
+            println!(
+                "task {id} approved: {} at {}",
+                t.state.as_str(),
+                fmt_local(t.spec.exec_time)
+            );
             no_engine_note(ctx);
             Ok(ExitCode::SUCCESS)
         }
@@ -282,19 +305,30 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Retry { id, wait } => {
-            let engine = if wait { engine_for_wait(ctx).await? } else { None };
+            let engine = if wait {
+                engine_for_wait(ctx).await?
+            } else {
+                None
+            };
             let b = backend(ctx, engine.clone());
             b.retry(id).await?;
             println!("task {id} scheduled again from its failed steps");
             if wait {
-                let from = b.logs(id, 1, usize::MAX >> 1).await?.last().map(|l| l.seq + 1).unwrap_or(1);
+                let from = b
+                    .logs(id, 1, usize::MAX >> 1)
+                    .await?
+                    .last()
+                    .map(|l| l.seq + 1)
+                    .unwrap_or(1);
                 return wait_for(&b, engine, id, from, false).await;
             }
             no_engine_note(ctx);
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Release { id, step, host } => {
-            let n = backend(ctx, None).release(id, step, host.as_deref()).await?;
+            let n = backend(ctx, None)
+                .release(id, step, host.as_deref())
+                .await?;
             println!("released {n} step(s) of task {id}");
             Ok(ExitCode::SUCCESS)
         }
@@ -311,11 +345,15 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
     let mut hosts: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for t in &a.tags {
         let (g, name) = group_prefixed(t, "tag")?;
-        let tag = inv
-            .tag(&name)
-            .ok_or_else(|| anyhow::anyhow!("--tag: unknown tag `{name}` (see `opsdeck inventory list`)"))?;
+        let tag = inv.tag(&name).ok_or_else(|| {
+            anyhow::anyhow!("--tag: unknown tag `{name}` (see `opsdeck inventory list`)")
+        })?;
         if !tag.allows(&ctx.user) {
-            anyhow::bail!("--tag: {} may not target tag `{name}` (allowed: {})", ctx.user, tag.users.join(", "));
+            anyhow::bail!(
+                "--tag: {} may not target tag `{name}` (allowed: {})",
+                ctx.user,
+                tag.users.join(", ")
+            );
         }
         let e = hosts.entry(g).or_default();
         for h in &tag.hosts {
@@ -340,7 +378,10 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
     }
     let exec_time = parse_exec_time(&a.at, Utc::now()).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
     let tpl = ctx.store.template(a.template, None)?;
-    let tpl_approvers = tpl.as_ref().map(|t| !t.template.approvers.is_empty()).unwrap_or(false);
+    let tpl_approvers = tpl
+        .as_ref()
+        .map(|t| !t.template.approvers.is_empty())
+        .unwrap_or(false);
     let spec = TaskSpec {
         name: a
             .name
@@ -357,7 +398,11 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
         details: a.details,
         extra: serde_json::Value::Null,
     };
-    let engine = if a.wait { engine_for_wait(ctx).await? } else { None };
+    let engine = if a.wait {
+        engine_for_wait(ctx).await?
+    } else {
+        None
+    };
     let b = backend(ctx, engine.clone());
     let t = b.submit(spec).await?;
     if a.json && !a.wait {
@@ -372,7 +417,11 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
     }
     if a.wait {
         if t.state == TaskState::PendingApproval {
-            eprintln!("task {} waits for approval by {}", t.id, t.spec.approvers.join(", "));
+            eprintln!(
+                "task {} waits for approval by {}",
+                t.id,
+                t.spec.approvers.join(", ")
+            );
         }
         return wait_for(&b, engine, t.id, 1, a.json).await;
     }
@@ -381,13 +430,30 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Follows a task to its end; exit 0 only when it succeeded.
-async fn wait_for(b: &LocalBackend, engine: Option<Engine>, id: i64, from: u64, json: bool) -> anyhow::Result<ExitCode> {
+async fn wait_for(
+    b: &LocalBackend,
+    engine: Option<Engine>,
+    id: i64,
+    from: u64,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let mut s = b.follow(id, from).await?;
-    while let Some(l) = s.next().await {
+    // Buffered: a chatty step prints millions of lines; flush whenever no further line is ready yet.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+    loop {
+        let next = match s.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                out.flush()?;
+                s.next().await
+            }
+        };
+        let Some(l) = next else { break };
         if !json {
-            println!("{}", format_line(&l));
+            writeln!(out, "{}", format_line(&l))?;
         }
     }
+    out.flush()?;
     let d = b.task(id).await?;
     if let Some(e) = engine {
         e.shutdown().await;
@@ -419,7 +485,10 @@ fn print_detail(d: &TaskDetail) {
     let (done, total) = d.progress();
     println!("task {}  {}  [{}]", t.id, t.spec.name, t.state.as_str());
     println!("  module     {}", t.spec.module.as_str());
-    println!("  template   {} v{}", t.spec.template_id, t.template_version);
+    println!(
+        "  template   {} v{}",
+        t.spec.template_id, t.template_version
+    );
     println!("  submitter  {}", t.spec.submitter);
     println!("  exec time  {}", fmt_local(t.spec.exec_time));
     println!("  created    {}", fmt_local(t.created_at));
@@ -434,7 +503,12 @@ fn print_detail(d: &TaskDetail) {
     }
     if let Some(dec) = &t.decision {
         let what = if dec.approved { "approved" } else { "rejected" };
-        println!("  decision   {what} by {} at {} {}", dec.by, fmt_local(dec.at), dec.reason);
+        println!(
+            "  decision   {what} by {} at {} {}",
+            dec.by,
+            fmt_local(dec.at),
+            dec.reason
+        );
     }
     if !t.reason.is_empty() {
         println!("  reason     {}", t.reason);
@@ -458,7 +532,12 @@ fn print_detail(d: &TaskDetail) {
             ]
         })
         .collect();
-    output::table(&["STEP", "GROUP", "LEVEL", "HOST", "NAME", "STATE", "EXIT", "TRY", "REASON"], &rows);
+    output::table(
+        &[
+            "STEP", "GROUP", "LEVEL", "HOST", "NAME", "STATE", "EXIT", "TRY", "REASON",
+        ],
+        &rows,
+    );
 }
 
 /// `opsdeck engine`: runs the scheduler in the foreground until interrupted.

@@ -74,14 +74,22 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
         TemplateCmd::Show { id, version, json } => {
             let Some(t) = ctx.store.template(id, version)? else {
                 match version {
-                    Some(v) => anyhow::bail!("template {id} has no version {v} (see `opsdeck template list`)"),
+                    Some(v) => anyhow::bail!(
+                        "template {id} has no version {v} (see `opsdeck template list`)"
+                    ),
                     None => anyhow::bail!("no template {id} (see `opsdeck template list`)"),
                 }
             };
             if json {
                 output::json(&t)?;
             } else {
-                println!("# template {} version {} ({} by {})", id, t.version, opsdeck::model::fmt_local(t.created_at), t.created_by);
+                println!(
+                    "# template {} version {} ({} by {})",
+                    id,
+                    t.version,
+                    opsdeck::model::fmt_local(t.created_at),
+                    t.created_by
+                );
                 print!("{}", t.source);
                 if !t.source.ends_with('\n') {
                     println!();
@@ -104,7 +112,10 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
             let mut ids = std::collections::BTreeSet::new();
             for (t, _) in &loaded {
                 if !ids.insert(t.id) {
-                    problems.push(format!("template id {} appears in more than one file", t.id));
+                    problems.push(format!(
+                        "template id {} appears in more than one file",
+                        t.id
+                    ));
                 }
             }
             if !problems.is_empty() {
@@ -112,7 +123,12 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
             }
             for (t, src) in &loaded {
                 let v = ctx.store.put_template(t, src, &ctx.user)?;
-                ctx.store.audit(&ctx.user, "import-template", None, &format!("template {} version {v}", t.id))?;
+                ctx.store.audit(
+                    &ctx.user,
+                    "import-template",
+                    None,
+                    &format!("template {} version {v}", t.id),
+                )?;
                 println!("template {} `{}`: version {v}", t.id, t.name);
             }
             Ok(ExitCode::SUCCESS)

@@ -27,11 +27,18 @@ pub fn resolve_actor(store: &Store, name: &str) -> Result<User, EngineError> {
 }
 
 fn task(store: &Store, id: i64) -> Result<Task, EngineError> {
-    store.task(id)?.ok_or(EngineError::NotFound(format!("task {id}")))
+    store
+        .task(id)?
+        .ok_or(EngineError::NotFound(format!("task {id}")))
 }
 
 /// Validates a spec in full and stores it; nothing is stored on error. The submitter is always the actor.
-pub fn submit(store: &Store, config: &Config, actor: &User, mut spec: TaskSpec) -> Result<Task, EngineError> {
+pub fn submit(
+    store: &Store,
+    config: &Config,
+    actor: &User,
+    mut spec: TaskSpec,
+) -> Result<Task, EngineError> {
     if !actor.role.can_submit() {
         return Err(EngineError::Forbidden(format!(
             "{} has the {} role and cannot submit tasks",
@@ -43,7 +50,10 @@ pub fn submit(store: &Store, config: &Config, actor: &User, mut spec: TaskSpec) 
     let stored = store.template(spec.template_id, None)?.ok_or_else(|| {
         EngineError::Invalid(crate::model::Invalid(vec![crate::model::FieldError::new(
             "template_id",
-            format!("unknown template {} (see `opsdeck template list`)", spec.template_id),
+            format!(
+                "unknown template {} (see `opsdeck template list`)",
+                spec.template_id
+            ),
         )]))
     })?;
     // Declared defaults fill args the spec leaves out.
@@ -56,10 +66,9 @@ pub fn submit(store: &Store, config: &Config, actor: &User, mut spec: TaskSpec) 
     spec.validate(&stored.template, &inv, config.concurrency)?;
     for a in &spec.approvers {
         if store.user(a)?.is_none() && !store.users()?.is_empty() {
-            return Err(EngineError::Invalid(crate::model::Invalid(vec![crate::model::FieldError::new(
-                "approvers",
-                format!("unknown user `{a}`"),
-            )])));
+            return Err(EngineError::Invalid(crate::model::Invalid(vec![
+                crate::model::FieldError::new("approvers", format!("unknown user `{a}`")),
+            ])));
         }
     }
     let state = if spec.needs_approval {
@@ -72,14 +81,24 @@ pub fn submit(store: &Store, config: &Config, actor: &User, mut spec: TaskSpec) 
         &actor.name,
         "submit",
         Some(t.id),
-        &format!("template {} v{} → {}", spec.template_id, stored.version, state.as_str()),
+        &format!(
+            "template {} v{} → {}",
+            spec.template_id,
+            stored.version,
+            state.as_str()
+        ),
     )?;
     Ok(t)
 }
 
 /// Who may approve a task: an admin, or a user named by the task or its template who holds the approver role.
 /// The submitter never approves their own task unless `allow_self_approval` is set.
-pub fn check_approver(store: &Store, config: &Config, actor: &User, t: &Task) -> Result<(), EngineError> {
+pub fn check_approver(
+    store: &Store,
+    config: &Config,
+    actor: &User,
+    t: &Task,
+) -> Result<(), EngineError> {
     if t.spec.submitter == actor.name && !config.allow_self_approval {
         return Err(EngineError::Forbidden(format!(
             "{} submitted task {} and may not approve it (allow_self_approval is off)",
@@ -99,7 +118,11 @@ pub fn check_approver(store: &Store, config: &Config, actor: &User, t: &Task) ->
             "{} is not an approver of task {} (approvers: {})",
             actor.name,
             t.id,
-            if t.spec.approvers.is_empty() { "admins only".to_string() } else { t.spec.approvers.join(", ") }
+            if t.spec.approvers.is_empty() {
+                "admins only".to_string()
+            } else {
+                t.spec.approvers.join(", ")
+            }
         )));
     }
     if !actor.role.can_approve() {
@@ -149,16 +172,21 @@ pub fn approve(
     task(store, id)
 }
 
-pub fn reject(store: &Store, config: &Config, actor: &User, id: i64, reason: &str) -> Result<Task, EngineError> {
+pub fn reject(
+    store: &Store,
+    config: &Config,
+    actor: &User,
+    id: i64,
+    reason: &str,
+) -> Result<Task, EngineError> {
     let t = task(store, id)?;
     if t.state != TaskState::PendingApproval {
         return Err(refuse(&t, "reject", "pending approval"));
     }
     if reason.trim().is_empty() {
-        return Err(EngineError::Invalid(crate::model::Invalid(vec![crate::model::FieldError::new(
-            "reason",
-            "a rejection needs a reason for the submitter",
-        )])));
+        return Err(EngineError::Invalid(crate::model::Invalid(vec![
+            crate::model::FieldError::new("reason", "a rejection needs a reason for the submitter"),
+        ])));
     }
     check_approver(store, config, actor, &t)?;
     let d = Decision {
@@ -176,7 +204,9 @@ pub fn reject(store: &Store, config: &Config, actor: &User, id: i64, reason: &st
 
 /// Operators act on their own tasks; approvers and admins on any.
 fn check_operator(actor: &User, t: &Task, action: &str) -> Result<(), EngineError> {
-    if actor.role == Role::Viewer || (actor.role == Role::Operator && t.spec.submitter != actor.name) {
+    if actor.role == Role::Viewer
+        || (actor.role == Role::Operator && t.spec.submitter != actor.name)
+    {
         return Err(EngineError::Forbidden(format!(
             "{} ({}) may not {action} task {} submitted by {}",
             actor.name,
@@ -191,13 +221,29 @@ fn check_operator(actor: &User, t: &Task, action: &str) -> Result<(), EngineErro
 pub fn cancel(store: &Store, actor: &User, id: i64) -> Result<Task, EngineError> {
     let t = task(store, id)?;
     check_operator(actor, &t, "cancel")?;
-    let live = [TaskState::PendingApproval, TaskState::Scheduled, TaskState::Running];
-    if !store.transition_task(id, &live, TaskState::Cancelled, Some(&format!("cancelled by {}", actor.name)))? {
-        return Err(refuse(&task(store, id)?, "cancel", "pending approval, scheduled or running"));
+    let live = [
+        TaskState::PendingApproval,
+        TaskState::Scheduled,
+        TaskState::Running,
+    ];
+    if !store.transition_task(
+        id,
+        &live,
+        TaskState::Cancelled,
+        Some(&format!("cancelled by {}", actor.name)),
+    )? {
+        return Err(refuse(
+            &task(store, id)?,
+            "cancel",
+            "pending approval, scheduled or running",
+        ));
     }
     // Steps not yet started are cancelled here; running ones are stopped and marked by the engine.
     for r in store.step_runs(id)? {
-        if matches!(r.state, StepState::Pending | StepState::Waiting | StepState::Manual) {
+        if matches!(
+            r.state,
+            StepState::Pending | StepState::Waiting | StepState::Manual
+        ) {
             store.set_step_state(r.id, StepState::Cancelled, None, "task cancelled")?;
         }
     }
@@ -209,9 +255,18 @@ pub fn cancel(store: &Store, actor: &User, id: i64) -> Result<Task, EngineError>
 pub fn retry(store: &Store, actor: &User, id: i64) -> Result<Task, EngineError> {
     let t = task(store, id)?;
     check_operator(actor, &t, "retry")?;
-    let retryable = [TaskState::Failed, TaskState::Interrupted, TaskState::Cancelled, TaskState::Missed];
+    let retryable = [
+        TaskState::Failed,
+        TaskState::Interrupted,
+        TaskState::Cancelled,
+        TaskState::Missed,
+    ];
     if !retryable.contains(&t.state) {
-        return Err(refuse(&t, "retry", "failed, interrupted, cancelled or missed"));
+        return Err(refuse(
+            &t,
+            "retry",
+            "failed, interrupted, cancelled or missed",
+        ));
     }
     let mut reset = 0;
     for r in store.step_runs(id)? {
@@ -227,9 +282,18 @@ pub fn retry(store: &Store, actor: &User, id: i64) -> Result<Task, EngineError> 
         }
     }
     if !store.transition_task(id, &retryable, TaskState::Scheduled, Some(""))? {
-        return Err(refuse(&task(store, id)?, "retry", "failed, interrupted, cancelled or missed"));
+        return Err(refuse(
+            &task(store, id)?,
+            "retry",
+            "failed, interrupted, cancelled or missed",
+        ));
     }
-    store.audit(&actor.name, "retry", Some(id), &format!("{reset} step runs reset"))?;
+    store.audit(
+        &actor.name,
+        "retry",
+        Some(id),
+        &format!("{reset} step runs reset"),
+    )?;
     task(store, id)
 }
 
@@ -268,12 +332,24 @@ pub fn release(
     if picked.is_empty() {
         return Err(EngineError::Conflict(format!(
             "task {id} has no manual step waiting for release{}",
-            step_run.map(|s| format!(" with id {s}")).unwrap_or_default()
+            step_run
+                .map(|s| format!(" with id {s}"))
+                .unwrap_or_default()
         )));
     }
     for r in &picked {
-        store.set_step_state(r.id, StepState::Pending, None, &format!("released by {}", actor.name))?;
-        store.audit(&actor.name, "release", Some(id), &format!("step run {} ({} on {})", r.id, r.step_name, r.host))?;
+        store.set_step_state(
+            r.id,
+            StepState::Pending,
+            None,
+            &format!("released by {}", actor.name),
+        )?;
+        store.audit(
+            &actor.name,
+            "release",
+            Some(id),
+            &format!("step run {} ({} on {})", r.id, r.step_name, r.host),
+        )?;
     }
     Ok(picked.len())
 }
@@ -283,7 +359,11 @@ pub fn skip(store: &Store, actor: &User, id: i64, step_run: i64) -> Result<(), E
     let t = task(store, id)?;
     check_operator(actor, &t, "skip a step of")?;
     if t.state.is_final() && !matches!(t.state, TaskState::Failed | TaskState::Interrupted) {
-        return Err(refuse(&t, "skip a step of", "running, scheduled, failed or interrupted"));
+        return Err(refuse(
+            &t,
+            "skip a step of",
+            "running, scheduled, failed or interrupted",
+        ));
     }
     let skippable = [
         StepState::Pending,
@@ -304,7 +384,17 @@ pub fn skip(store: &Store, actor: &User, id: i64, step_run: i64) -> Result<(), E
             "cannot skip step run {step_run} of task {id}: it is {state} (only steps that have not run successfully and are not running can be skipped)"
         )));
     };
-    store.set_step_state(r.id, StepState::Skipped, None, &format!("skipped by {}", actor.name))?;
-    store.audit(&actor.name, "skip", Some(id), &format!("step run {} ({} on {})", r.id, r.step_name, r.host))?;
+    store.set_step_state(
+        r.id,
+        StepState::Skipped,
+        None,
+        &format!("skipped by {}", actor.name),
+    )?;
+    store.audit(
+        &actor.name,
+        "skip",
+        Some(id),
+        &format!("step run {} ({} on {})", r.id, r.step_name, r.host),
+    )?;
     Ok(())
 }

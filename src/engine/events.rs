@@ -50,7 +50,14 @@ impl LogHub {
     }
 
     /// Appends one line to a task's log. `text` must already be masked.
-    pub async fn emit(&self, task_id: i64, step_run_id: Option<i64>, host: Option<&str>, stream: Stream, text: String) {
+    pub async fn emit(
+        &self,
+        task_id: i64,
+        step_run_id: Option<i64>,
+        host: Option<&str>,
+        stream: Stream,
+        text: String,
+    ) {
         let counter = self.counter(task_id);
         let mut next = counter.lock().await;
         let line = LogLine {
@@ -63,14 +70,24 @@ impl LogHub {
             text,
         };
         *next += 1;
-        let _ = self.tx.send(Event::Line(line.clone()));
+        // Cloning a line for nobody is most of a chatty step's per-line cost when no one watches.
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Event::Line(line.clone()));
+        }
         if self.writer.send(line).await.is_err() {
             eprintln!("opsdeck: the log writer has stopped; a log line of task {task_id} was lost");
         }
     }
 
-    pub async fn system(&self, task_id: i64, step_run_id: Option<i64>, host: Option<&str>, text: String) {
-        self.emit(task_id, step_run_id, host, Stream::System, text).await;
+    pub async fn system(
+        &self,
+        task_id: i64,
+        step_run_id: Option<i64>,
+        host: Option<&str>,
+        text: String,
+    ) {
+        self.emit(task_id, step_run_id, host, Stream::System, text)
+            .await;
     }
 
     pub fn state_changed(&self, task_id: i64, state: TaskState) {

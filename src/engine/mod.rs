@@ -70,7 +70,11 @@ pub struct Engine {
 impl Engine {
     /// Takes the data directory's engine lock, recovers from a previous crash and starts the scheduler.
     /// Must be called inside a tokio runtime.
-    pub async fn start(store: Store, config: Config, data_dir: &Path) -> Result<Engine, EngineError> {
+    pub async fn start(
+        store: Store,
+        config: Config,
+        data_dir: &Path,
+    ) -> Result<Engine, EngineError> {
         let lock = EngineLock::acquire(data_dir)?;
         let writer = LogWriter::spawn(store.path())?;
         let hub = LogHub::new(store.clone(), writer.sender());
@@ -140,7 +144,9 @@ impl Engine {
 
 /// Wakes the scheduler and every running task so they compare their view with the store.
 pub(crate) fn notify_inner(inner: &Inner) {
-    inner.rescan.store(true, std::sync::atomic::Ordering::SeqCst);
+    inner
+        .rescan
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     inner.wake.notify_one();
     let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
     for r in map.values() {

@@ -54,7 +54,12 @@ pub(super) async fn run_task(
     let started = Instant::now();
     let tpl = store
         .template(task.spec.template_id, Some(task.template_version))?
-        .ok_or_else(|| EngineError::NotFound(format!("template {} v{}", task.spec.template_id, task.template_version)))?
+        .ok_or_else(|| {
+            EngineError::NotFound(format!(
+                "template {} v{}",
+                task.spec.template_id, task.template_version
+            ))
+        })?
         .template;
     let inv = store.load_inventory()?;
     let secrets: Vec<String> = tpl
@@ -146,10 +151,19 @@ pub(super) async fn run_task(
         }
         if !failed.is_empty() {
             failed.sort();
-            let later = if g < n_groups { "; later groups will not start" } else { "" };
+            let later = if g < n_groups {
+                "; later groups will not start"
+            } else {
+                ""
+            };
             inner
                 .hub
-                .system(id, None, None, format!("group {g} failed on {}{later}", failed.join(", ")))
+                .system(
+                    id,
+                    None,
+                    None,
+                    format!("group {g} failed on {}{later}", failed.join(", ")),
+                )
                 .await;
             result = HostResult::Failed;
             break;
@@ -194,7 +208,12 @@ pub(super) async fn run_task(
     let state = store.task(id)?.map(|t| t.state).unwrap_or(final_state);
     inner
         .hub
-        .system(id, None, None, format!("task {id} {} in {elapsed}", state.as_str()))
+        .system(
+            id,
+            None,
+            None,
+            format!("task {id} {} in {elapsed}", state.as_str()),
+        )
         .await;
     inner.hub.state_changed(id, state);
     inner.hub.flush().await;
@@ -208,7 +227,10 @@ async fn mark_unfinished(run: &TaskRun, final_state: TaskState) -> Result<(), En
         return Ok(());
     }
     for r in run.inner.store.step_runs(run.task.id)? {
-        if matches!(r.state, StepState::Running | StepState::Waiting | StepState::Manual) {
+        if matches!(
+            r.state,
+            StepState::Running | StepState::Waiting | StepState::Manual
+        ) {
             let (state, why) = if final_state == TaskState::Cancelled {
                 (StepState::Cancelled, "task cancelled")
             } else {
@@ -259,7 +281,15 @@ async fn host_chain(run: &Arc<TaskRun>, g: u32, host: &str, sem: Arc<Semaphore>)
     let runs = match inner.store.step_runs(id) {
         Ok(r) => r,
         Err(e) => {
-            inner.hub.system(id, None, Some(host), format!("[{host}] cannot read step runs: {e}")).await;
+            inner
+                .hub
+                .system(
+                    id,
+                    None,
+                    Some(host),
+                    format!("[{host}] cannot read step runs: {e}"),
+                )
+                .await;
             return HostResult::Failed;
         }
     };
@@ -271,7 +301,10 @@ async fn host_chain(run: &Arc<TaskRun>, g: u32, host: &str, sem: Arc<Semaphore>)
         .cloned()
         .collect();
     for step in steps {
-        let Some(sr) = runs.iter().find(|r| r.group == g && r.level == step.level && r.host == host) else {
+        let Some(sr) = runs
+            .iter()
+            .find(|r| r.group == g && r.level == step.level && r.host == host)
+        else {
             continue;
         };
         let sr_id = sr.id;
@@ -351,12 +384,28 @@ async fn wait_for_trigger(run: &TaskRun, step: &Step, sr_id: i64, host: &str) ->
         }
         match current_state(run, sr_id) {
             StepState::Skipped => {
-                inner.hub.system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' skipped", step.name)).await;
+                inner
+                    .hub
+                    .system(
+                        id,
+                        Some(sr_id),
+                        Some(host),
+                        format!("[{host}] step '{}' skipped", step.name),
+                    )
+                    .await;
                 return Gate::Skipped;
             }
             StepState::Cancelled => return Gate::Cancelled,
             StepState::Pending if waiting == StepState::Manual => {
-                inner.hub.system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' released", step.name)).await;
+                inner
+                    .hub
+                    .system(
+                        id,
+                        Some(sr_id),
+                        Some(host),
+                        format!("[{host}] step '{}' released", step.name),
+                    )
+                    .await;
                 return Gate::Go;
             }
             _ if waiting == StepState::Waiting && Utc::now() >= exec_time => return Gate::Go,
@@ -395,8 +444,10 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     let mut args = run.args.clone();
     args.extend(run.captures.lock().await.clone());
     if let Some(h) = run.inv.host(host) {
-        args.entry("SERVER_IP".into()).or_insert_with(|| h.address.clone());
-        args.entry("SERVER_HOST".into()).or_insert_with(|| h.name.clone());
+        args.entry("SERVER_IP".into())
+            .or_insert_with(|| h.address.clone());
+        args.entry("SERVER_HOST".into())
+            .or_insert_with(|| h.name.clone());
     }
     let command = render_command(&step.command, &args);
     let stdin = stdin_bytes(step, &args);
@@ -406,7 +457,11 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
             id,
             Some(sr_id),
             Some(host),
-            format!("[{host}] step '{}' started: $ {}", step.name, run.masker.mask(&command)),
+            format!(
+                "[{host}] step '{}' started: $ {}",
+                step.name,
+                run.masker.mask(&command)
+            ),
         )
         .await;
     let started = Instant::now();
@@ -414,21 +469,36 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
         Ok(s) => s,
         Err(reason) => {
             let cancelled = run.cancel.is_cancelled();
-            let state = if cancelled { StepState::Cancelled } else { StepState::Failed };
+            let state = if cancelled {
+                StepState::Cancelled
+            } else {
+                StepState::Failed
+            };
             let _ = store.set_step_state(sr_id, state, None, &reason);
             inner
                 .hub
-                .system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' failed: {reason}", step.name))
+                .system(
+                    id,
+                    Some(sr_id),
+                    Some(host),
+                    format!("[{host}] step '{}' failed: {reason}", step.name),
+                )
                 .await;
             return state;
         }
     };
-    let timeout = step.timeout().unwrap_or_else(|| inner.config.step_timeout());
+    let timeout = step
+        .timeout()
+        .unwrap_or_else(|| inner.config.step_timeout());
     let (tx, mut rx) = mpsc::channel(1024);
     let cancel = run.cancel.child_token();
     let exec = {
         let (session, command, cancel) = (session.clone(), command.clone(), cancel.clone());
-        tokio::spawn(async move { session.run(&command, stdin, tx, cancel, Some(timeout)).await })
+        tokio::spawn(async move {
+            session
+                .run(&command, stdin, tx, cancel, Some(timeout))
+                .await
+        })
     };
     let mut captured = String::new();
     let mut capture_full = false;
@@ -448,7 +518,10 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
             }
         }
         let text = run.masker.mask(&chunk.line);
-        inner.hub.emit(id, Some(sr_id), Some(host), stream, text).await;
+        inner
+            .hub
+            .emit(id, Some(sr_id), Some(host), stream, text)
+            .await;
     }
     let took = format!("{:.1}s", started.elapsed().as_secs_f64());
     let outcome = match exec.await {
@@ -458,30 +531,65 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
             let _ = store.set_step_state(sr_id, StepState::Failed, None, &reason);
             inner
                 .hub
-                .system(id, Some(sr_id), Some(host), format!("[{host}] step '{}' failed after {took}: {reason}", step.name))
+                .system(
+                    id,
+                    Some(sr_id),
+                    Some(host),
+                    format!(
+                        "[{host}] step '{}' failed after {took}: {reason}",
+                        step.name
+                    ),
+                )
                 .await;
             return StepState::Failed;
         }
         Err(e) => {
             let reason = format!("the step runner stopped unexpectedly: {e}");
             let _ = store.set_step_state(sr_id, StepState::Failed, None, &reason);
-            inner.hub.system(id, Some(sr_id), Some(host), format!("[{host}] {reason}")).await;
+            inner
+                .hub
+                .system(id, Some(sr_id), Some(host), format!("[{host}] {reason}"))
+                .await;
             return StepState::Failed;
         }
     };
     let (state, reason, line) = if outcome.cancelled {
-        (StepState::Cancelled, "cancelled".to_string(), format!("[{host}] step '{}' cancelled after {took}", step.name))
+        (
+            StepState::Cancelled,
+            "cancelled".to_string(),
+            format!("[{host}] step '{}' cancelled after {took}", step.name),
+        )
     } else if outcome.timed_out {
         let r = format!("timed out after {}", humantime::format_duration(timeout));
-        (StepState::TimedOut, r.clone(), format!("[{host}] step '{}' {r}", step.name))
+        (
+            StepState::TimedOut,
+            r.clone(),
+            format!("[{host}] step '{}' {r}", step.name),
+        )
     } else if let Some(code) = outcome.exit_code {
-        let st = if code == 0 { StepState::Done } else { StepState::Failed };
-        let r = if code == 0 { String::new() } else { format!("exit code {code}") };
-        (st, r, format!("[{host}] step '{}' exited {code} in {took}", step.name))
+        let st = if code == 0 {
+            StepState::Done
+        } else {
+            StepState::Failed
+        };
+        let r = if code == 0 {
+            String::new()
+        } else {
+            format!("exit code {code}")
+        };
+        (
+            st,
+            r,
+            format!("[{host}] step '{}' exited {code} in {took}", step.name),
+        )
     } else {
         let sig = outcome.signal.clone().unwrap_or_else(|| "unknown".into());
         let r = format!("killed by signal {sig}");
-        (StepState::Failed, r.clone(), format!("[{host}] step '{}' {r} after {took}", step.name))
+        (
+            StepState::Failed,
+            r.clone(),
+            format!("[{host}] step '{}' {r} after {took}", step.name),
+        )
     };
     let _ = store.set_step_state(sr_id, state, outcome.exit_code, &reason);
     if state == StepState::Done

@@ -11,7 +11,11 @@ use crate::model::{StepState, TaskState, Trigger};
 
 /// When a scheduled task should start: at its exec time when its first step is timed,
 /// otherwise as soon as it is scheduled (order and manual steps start when reached).
-fn due_time(first: Trigger, exec_time: DateTime<Utc>, scheduled_at: DateTime<Utc>) -> DateTime<Utc> {
+fn due_time(
+    first: Trigger,
+    exec_time: DateTime<Utc>,
+    scheduled_at: DateTime<Utc>,
+) -> DateTime<Utc> {
     match first {
         Trigger::Timed => exec_time,
         _ => scheduled_at.min(exec_time).min(Utc::now()),
@@ -45,17 +49,39 @@ pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
         ..Default::default()
     })? {
         let reason = "opsdeck stopped while this task was running; its log up to then is kept. Retry it to continue from the failed steps";
-        if store.transition_task(t.id, &[TaskState::Running], TaskState::Interrupted, Some(reason))? {
+        if store.transition_task(
+            t.id,
+            &[TaskState::Running],
+            TaskState::Interrupted,
+            Some(reason),
+        )? {
             for r in store.step_runs(t.id)? {
-                if matches!(r.state, StepState::Running | StepState::Waiting | StepState::Manual) {
-                    store.set_step_state(r.id, StepState::Failed, None, "interrupted: opsdeck stopped")?;
+                if matches!(
+                    r.state,
+                    StepState::Running | StepState::Waiting | StepState::Manual
+                ) {
+                    store.set_step_state(
+                        r.id,
+                        StepState::Failed,
+                        None,
+                        "interrupted: opsdeck stopped",
+                    )?;
                 }
             }
-            inner.hub.system(t.id, None, None, format!("task interrupted: {reason}")).await;
-            store.audit("opsdeck", "interrupted", Some(t.id), "found running at start-up")?;
+            inner
+                .hub
+                .system(t.id, None, None, format!("task interrupted: {reason}"))
+                .await;
+            store.audit(
+                "opsdeck",
+                "interrupted",
+                Some(t.id),
+                "found running at start-up",
+            )?;
         }
     }
-    let grace = chrono::Duration::from_std(inner.config.missed_grace()).unwrap_or(chrono::Duration::minutes(10));
+    let grace = chrono::Duration::from_std(inner.config.missed_grace())
+        .unwrap_or(chrono::Duration::minutes(10));
     let mut triggers = FirstTriggers::default();
     let now = Utc::now();
     for t in store.scheduled_tasks()? {
@@ -67,8 +93,16 @@ pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
                 crate::model::fmt_local(due),
                 inner.config.missed_grace
             );
-            if store.transition_task(t.id, &[TaskState::Scheduled], TaskState::Missed, Some(&reason))? {
-                inner.hub.system(t.id, None, None, format!("task missed: {reason}")).await;
+            if store.transition_task(
+                t.id,
+                &[TaskState::Scheduled],
+                TaskState::Missed,
+                Some(&reason),
+            )? {
+                inner
+                    .hub
+                    .system(t.id, None, None, format!("task missed: {reason}"))
+                    .await;
                 store.audit("opsdeck", "missed", Some(t.id), "")?;
             }
         }
@@ -86,7 +120,11 @@ pub(super) async fn run(inner: Arc<Inner>) {
     loop {
         if inner.rescan.swap(false, Ordering::SeqCst) {
             // Anything finished before this read is covered by it.
-            inner.finished.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            inner
+                .finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
             match inner.store.scheduled_refs() {
                 Ok(tasks) => {
                     queue.clear();
@@ -105,7 +143,8 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 }
             }
         }
-        let finished: Vec<i64> = std::mem::take(&mut *inner.finished.lock().unwrap_or_else(|p| p.into_inner()));
+        let finished: Vec<i64> =
+            std::mem::take(&mut *inner.finished.lock().unwrap_or_else(|p| p.into_inner()));
         for id in finished {
             match inner.store.scheduled_ref(id) {
                 Ok(Some(t)) => {
@@ -169,15 +208,24 @@ fn start(inner: &Arc<Inner>, id: i64) {
         if let Err(e) = runner::run_task(&i2, id, cancel, changed).await {
             eprintln!("opsdeck: task {id}: {e}");
         }
-        i2.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        i2.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
         // A retry may have re-scheduled it meanwhile: have the scheduler look at this task again.
-        i2.finished.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+        i2.finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(id);
         i2.wake.notify_one();
     });
 }
 
 /// Listens on the engine socket; any datagram means "the store changed, look again".
-pub(super) fn listen_for_pokes(inner: Arc<Inner>, path: std::path::PathBuf) -> Result<(), EngineError> {
+pub(super) fn listen_for_pokes(
+    inner: Arc<Inner>,
+    path: std::path::PathBuf,
+) -> Result<(), EngineError> {
     let _ = std::fs::remove_file(&path);
     let sock = tokio::net::UnixDatagram::bind(&path)
         .map_err(|e| EngineError::Other(format!("cannot listen on {}: {e}", path.display())))?;

@@ -22,7 +22,11 @@ pub async fn run_local(
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -91,7 +95,10 @@ async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) {
         unsafe {
             libc::kill(-pgid, libc::SIGTERM);
         }
-        if tokio::time::timeout(KILL_GRACE, child.wait()).await.is_err() {
+        if tokio::time::timeout(KILL_GRACE, child.wait())
+            .await
+            .is_err()
+        {
             unsafe {
                 libc::kill(-pgid, libc::SIGKILL);
             }
@@ -104,7 +111,11 @@ async fn kill_group(pgid: Option<i32>, child: &mut tokio::process::Child) {
     let _ = child.wait().await;
 }
 
-async fn pump<R: AsyncRead + Unpin>(mut r: R, stream: OutputStream, out: mpsc::Sender<OutputChunk>) {
+async fn pump<R: AsyncRead + Unpin>(
+    mut r: R,
+    stream: OutputStream,
+    out: mpsc::Sender<OutputChunk>,
+) {
     let mut split = LineSplitter::new();
     let mut buf = vec![0u8; 32 * 1024];
     loop {
@@ -168,9 +179,11 @@ mod tests {
             .map(|l| l.line.as_str())
             .collect();
         assert_eq!(out, vec!["one", "no newline"]);
-        assert!(lines
-            .iter()
-            .any(|l| l.stream == OutputStream::Stderr && l.line == "two"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.stream == OutputStream::Stderr && l.line == "two")
+        );
     }
 
     #[tokio::test]
@@ -194,16 +207,30 @@ mod tests {
         let o = run_local(&cmd, None, tx, cancel, None).await.unwrap();
         assert!(o.cancelled);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let ps = std::process::Command::new("pgrep").arg("-f").arg(&marker).output().unwrap();
-        assert!(ps.stdout.is_empty(), "left behind: {}", String::from_utf8_lossy(&ps.stdout));
+        let ps = std::process::Command::new("pgrep")
+            .arg("-f")
+            .arg(&marker)
+            .output()
+            .unwrap();
+        assert!(
+            ps.stdout.is_empty(),
+            "left behind: {}",
+            String::from_utf8_lossy(&ps.stdout)
+        );
     }
 
     #[tokio::test]
     async fn timeout_kills_and_reports() {
         let (tx, _rx) = mpsc::channel(16);
-        let o = run_local("sleep 30", None, tx, CancellationToken::new(), Some(Duration::from_millis(200)))
-            .await
-            .unwrap();
+        let o = run_local(
+            "sleep 30",
+            None,
+            tx,
+            CancellationToken::new(),
+            Some(Duration::from_millis(200)),
+        )
+        .await
+        .unwrap();
         assert!(o.timed_out && !o.cancelled);
     }
 }

@@ -72,10 +72,16 @@ fn expand_home(p: &std::path::Path) -> PathBuf {
 }
 
 impl HostSession {
-    pub async fn open(host: &Host, user: Option<&ExecUser>, config: &Config) -> Result<HostSession, ExecError> {
+    pub async fn open(
+        host: &Host,
+        user: Option<&ExecUser>,
+        config: &Config,
+    ) -> Result<HostSession, ExecError> {
         match host.connection {
             Connection::Local => Ok(HostSession::Local),
-            Connection::Ssh => Ok(HostSession::Ssh(ssh::connect(&ssh_target(host, user, config)).await?)),
+            Connection::Ssh => Ok(HostSession::Ssh(
+                ssh::connect(&ssh_target(host, user, config)).await?,
+            )),
         }
     }
 

@@ -98,12 +98,19 @@ mod tests {
     use super::*;
 
     fn args(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn values_are_single_shell_words() {
-        let a = args(&[("A", "'; touch /tmp/pwned; '"), ("B", "x y"), ("C", "plain")]);
+        let a = args(&[
+            ("A", "'; touch /tmp/pwned; '"),
+            ("B", "x y"),
+            ("C", "plain"),
+        ]);
         let cmd = render_command("echo ${A} ${B} ${C} ${MISSING}", &a);
         assert_eq!(cmd, r#"echo ''\''; touch /tmp/pwned; '\''' 'x y' plain ''"#);
     }
@@ -119,7 +126,11 @@ mod tests {
         ];
         for e in evil {
             let cmd = render_command("printf %s ${V}", &args(&[("V", e)]));
-            let out = std::process::Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&cmd)
+                .output()
+                .unwrap();
             assert_eq!(String::from_utf8_lossy(&out.stdout), e, "{cmd}");
         }
         assert!(!std::path::Path::new("/tmp/opsdeck-pwned-render").exists());
@@ -127,7 +138,11 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_everywhere_in_a_line() {
-        let m = Masker::new(["hunter2".to_string(), String::new(), "line1\nline2".to_string()]);
+        let m = Masker::new([
+            "hunter2".to_string(),
+            String::new(),
+            "line1\nline2".to_string(),
+        ]);
         assert_eq!(m.mask("pw=hunter2 again hunter2"), "pw=****** again ******");
         assert_eq!(m.mask("got line2"), "got ******");
         assert_eq!(m.mask("nothing here"), "nothing here");
@@ -139,7 +154,11 @@ mod tests {
             "group = 1\nlevel = 1\nname = \"x\"\ncommand = \"cat\"\nstdin = [\"P\", \"SQL\"]",
         )
         .unwrap();
-        let b = stdin_bytes(&step, &args(&[("P", "pw"), ("SQL", "select 1;\nselect 2;")])).unwrap();
+        let b = stdin_bytes(
+            &step,
+            &args(&[("P", "pw"), ("SQL", "select 1;\nselect 2;")]),
+        )
+        .unwrap();
         assert_eq!(b, b"pw\nselect 1;\nselect 2;\n");
     }
 }

@@ -30,7 +30,9 @@ fn scheduled_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, u32, u32, Stri
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn into_scheduled_ref((id, template_id, template_version, exec, updated): (i64, u32, u32, String, String)) -> Result<ScheduledRef> {
+fn into_scheduled_ref(
+    (id, template_id, template_version, exec, updated): (i64, u32, u32, String, String),
+) -> Result<ScheduledRef> {
     Ok(ScheduledRef {
         id,
         template_id,
@@ -445,7 +447,9 @@ impl Store {
     pub fn captures(&self, task_id: i64) -> Result<std::collections::BTreeMap<String, String>> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT name, value FROM captures WHERE task_id = ?1")?;
-        let rows = stmt.query_map([task_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = stmt.query_map([task_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
         let mut out = std::collections::BTreeMap::new();
         for r in rows {
             let (k, v) = r?;

@@ -28,7 +28,9 @@ impl World {
             tpl.validate().unwrap();
             store.put_template(&tpl, t, "test").unwrap();
         }
-        let engine = Engine::start(store.clone(), config.clone(), dir.path()).await.unwrap();
+        let engine = Engine::start(store.clone(), config.clone(), dir.path())
+            .await
+            .unwrap();
         World {
             dir,
             store,
@@ -62,7 +64,12 @@ impl World {
     }
 
     /// Waits until the task is in `state` (or any final state when `state` is None).
-    pub async fn wait_state(&self, id: i64, state: Option<TaskState>, within: Duration) -> TaskState {
+    pub async fn wait_state(
+        &self,
+        id: i64,
+        state: Option<TaskState>,
+        within: Duration,
+    ) -> TaskState {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let s = self.store.task(id).unwrap().unwrap().state;
@@ -74,7 +81,10 @@ impl World {
                 return s;
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("task {id} is {} after {within:?}; wanted {state:?}", s.as_str());
+                panic!(
+                    "task {id} is {} after {within:?}; wanted {state:?}",
+                    s.as_str()
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -87,7 +97,14 @@ impl World {
             .logs(id, 1, 1_000_000)
             .unwrap()
             .into_iter()
-            .map(|l| format!("{}|{}|{}", l.host.unwrap_or_default(), l.stream.as_str(), l.text))
+            .map(|l| {
+                format!(
+                    "{}|{}|{}",
+                    l.host.unwrap_or_default(),
+                    l.stream.as_str(),
+                    l.text
+                )
+            })
             .collect()
     }
 
@@ -102,7 +119,10 @@ pub fn spec(template_id: u32, groups: &[(u32, &[&str])], args: &[(&str, &str)]) 
         module: ModuleKind::Custom,
         submitter: "alice".into(),
         template_id,
-        args: args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        args: args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         hosts: groups
             .iter()
             .map(|(g, hs)| (*g, hs.iter().map(|h| h.to_string()).collect()))
