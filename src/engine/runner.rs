@@ -517,7 +517,11 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
                 captured.push_str(&chunk.line);
             }
         }
-        let text = run.masker.mask(&chunk.line);
+        let text = if run.masker.is_empty() {
+            chunk.line
+        } else {
+            run.masker.mask(&chunk.line)
+        };
         inner
             .hub
             .emit(id, Some(sr_id), Some(host), stream, text)
