@@ -109,9 +109,9 @@ pub fn check_approver(
         return Ok(());
     }
     let tpl = store.template(t.spec.template_id, Some(t.template_version))?;
-    let named = t.spec.approvers.iter().any(|a| *a == actor.name)
+    let named = t.spec.approvers.contains(&actor.name)
         || tpl
-            .map(|s| s.template.approvers.iter().any(|a| *a == actor.name))
+            .map(|s| s.template.approvers.contains(&actor.name))
             .unwrap_or(false);
     if !named {
         return Err(EngineError::Forbidden(format!(

@@ -17,6 +17,9 @@ use crate::model::{Inventory, Step, StepState, Stream, Task, TaskState, Template
 /// Most bytes of stdout a `capture` step keeps.
 const CAPTURE_LIMIT: usize = 1024 * 1024;
 
+/// A host's connection is shared by the steps that log in as the same exec user: (host, exec user alias).
+type SessionKey = (String, Option<String>);
+
 struct TaskRun {
     inner: Arc<Inner>,
     task: Task,
@@ -25,7 +28,7 @@ struct TaskRun {
     masker: Masker,
     args: BTreeMap<String, String>,
     captures: Mutex<BTreeMap<String, String>>,
-    sessions: Mutex<HashMap<(String, Option<String>), Arc<HostSession>>>,
+    sessions: Mutex<HashMap<SessionKey, Arc<HostSession>>>,
     cancel: CancellationToken,
     changed: Arc<Notify>,
 }

@@ -223,7 +223,7 @@ mod tests {
             step_run_id: Some(3),
             host: Some("web01".into()),
             ts: Utc::now(),
-            stream: if seq % 2 == 0 {
+            stream: if seq.is_multiple_of(2) {
                 Stream::Stdout
             } else {
                 Stream::Stderr
