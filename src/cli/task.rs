@@ -1,11 +1,12 @@
 //! `opsdeck task …` and `opsdeck engine`: submit, inspect, follow and act on tasks through the Backend.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 use opsdeck::backend::{Backend, LocalBackend, TaskDetail};
 use opsdeck::context::Context;
 use opsdeck::engine::{Engine, engine_running};
@@ -443,11 +444,22 @@ pub(crate) async fn wait_for(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut s = b.follow(id, from).await?;
-    while let Some(l) = s.next().await {
+    // Buffered: a chatty step prints millions of lines; flush whenever no further line is ready yet.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+    loop {
+        let next = match s.next().now_or_never() {
+            Some(next) => next,
+            None => {
+                out.flush()?;
+                s.next().await
+            }
+        };
+        let Some(l) = next else { break };
         if !json {
-            println!("{}", format_line(&l));
+            writeln!(out, "{}", format_line(&l))?;
         }
     }
+    out.flush()?;
     let d = b.task(id).await?;
     if let Some(e) = engine {
         // This in-process engine may have picked up other due tasks: let them finish, never cut them off.

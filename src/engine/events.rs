@@ -70,7 +70,10 @@ impl LogHub {
             text,
         };
         *next += 1;
-        let _ = self.tx.send(Event::Line(line.clone()));
+        // Cloning a line for nobody is most of a chatty step's per-line cost when no one watches.
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Event::Line(line.clone()));
+        }
         if self.writer.send(line).await.is_err() {
             eprintln!("opsdeck: the log writer has stopped; a log line of task {task_id} was lost");
         }

@@ -46,8 +46,13 @@ pub(crate) struct Inner {
     pub store: Store,
     pub config: Config,
     pub hub: LogHub,
-    /// Wakes the scheduler: new task, approval, retry.
+    /// Wakes the scheduler: new task, approval, retry (with `rescan` set), or a task finished.
     pub wake: Notify,
+    /// Set when the store changed in a way the scheduler must re-read every scheduled task for.
+    rescan: std::sync::atomic::AtomicBool,
+    /// Tasks that finished running since the scheduler last looked; only these are re-read
+    /// (a retry may have re-scheduled one while it ran).
+    finished: std::sync::Mutex<Vec<i64>>,
     running: std::sync::Mutex<HashMap<i64, RunningTask>>,
     pub global: Arc<Semaphore>,
     tracker: TaskTracker,
@@ -79,6 +84,8 @@ impl Engine {
             config,
             hub,
             wake: Notify::new(),
+            rescan: std::sync::atomic::AtomicBool::new(true),
+            finished: Default::default(),
             running: Default::default(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
@@ -137,6 +144,9 @@ impl Engine {
 
 /// Wakes the scheduler and every running task so they compare their view with the store.
 pub(crate) fn notify_inner(inner: &Inner) {
+    inner
+        .rescan
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     inner.wake.notify_one();
     let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
     for r in map.values() {

@@ -17,7 +17,7 @@ use crate::model::{Inventory, Step, StepState, Stream, Task, TaskState, Template
 /// Most bytes of stdout a `capture` step keeps.
 const CAPTURE_LIMIT: usize = 1024 * 1024;
 
-/// A connection is reused per (host, exec user alias).
+/// A host's connection is shared by the steps that log in as the same exec user: (host, exec user alias).
 type SessionKey = (String, Option<String>);
 
 struct TaskRun {
@@ -521,7 +521,11 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
                 captured.push_str(&chunk.line);
             }
         }
-        let text = run.masker.mask(&chunk.line);
+        let text = if run.masker.is_empty() {
+            chunk.line
+        } else {
+            run.masker.mask(&chunk.line)
+        };
         inner
             .hub
             .emit(id, Some(sr_id), Some(host), stream, text)

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 
@@ -110,15 +111,21 @@ pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The main loop: a queue of (due time, task id) rebuilt from the store whenever something changes.
+/// The main loop: a queue of (due time, task id). It is rebuilt from the store (a light query, no
+/// spec parsing) when the store changed; when a task finishes only that task is looked at again, so
+/// thousands of short tasks do not cost a full re-read each.
 pub(super) async fn run(inner: Arc<Inner>) {
     let mut queue: BTreeSet<(DateTime<Utc>, i64)> = BTreeSet::new();
     let mut triggers = FirstTriggers::default();
-    let mut dirty = true;
     loop {
-        if dirty {
-            dirty = false;
-            match inner.store.scheduled_tasks() {
+        if inner.rescan.swap(false, Ordering::SeqCst) {
+            // Anything finished before this read is covered by it.
+            inner
+                .finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+            match inner.store.scheduled_refs() {
                 Ok(tasks) => {
                     queue.clear();
                     let running = running_ids(&inner);
@@ -126,11 +133,30 @@ pub(super) async fn run(inner: Arc<Inner>) {
                         if running.contains(&t.id) {
                             continue;
                         }
-                        let first = triggers.get(&inner, t.spec.template_id, t.template_version);
-                        queue.insert((due_time(first, t.spec.exec_time, t.updated_at), t.id));
+                        let first = triggers.get(&inner, t.template_id, t.template_version);
+                        queue.insert((due_time(first, t.exec_time, t.updated_at), t.id));
                     }
                 }
-                Err(e) => eprintln!("opsdeck: scheduler cannot read tasks: {e}"),
+                Err(e) => {
+                    eprintln!("opsdeck: scheduler cannot read tasks: {e}");
+                    inner.rescan.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+        let finished: Vec<i64> =
+            std::mem::take(&mut *inner.finished.lock().unwrap_or_else(|p| p.into_inner()));
+        for id in finished {
+            match inner.store.scheduled_ref(id) {
+                Ok(Some(t)) => {
+                    queue.retain(|&(_, q)| q != t.id);
+                    let first = triggers.get(&inner, t.template_id, t.template_version);
+                    queue.insert((due_time(first, t.exec_time, t.updated_at), t.id));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    eprintln!("opsdeck: scheduler cannot read task {id}: {e}");
+                    inner.rescan.store(true, Ordering::SeqCst);
+                }
             }
         }
         let now = Utc::now();
@@ -151,7 +177,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                     None => std::future::pending().await,
                 }
             } => {}
-            _ = inner.wake.notified() => dirty = true,
+            _ = inner.wake.notified() => {}
             _ = inner.shutdown.cancelled() => break,
         }
     }
@@ -186,7 +212,11 @@ fn start(inner: &Arc<Inner>, id: i64) {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&id);
-        // A retry may have re-scheduled it meanwhile.
+        // A retry may have re-scheduled it meanwhile: have the scheduler look at this task again.
+        i2.finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(id);
         i2.wake.notify_one();
     });
 }

@@ -16,7 +16,7 @@ use rusqlite::Connection;
 
 pub use logs::{LogSender, LogWriter};
 pub use migrations::SCHEMA_VERSION;
-pub use tasks::{TaskFilter, planned_steps};
+pub use tasks::{ScheduledRef, TaskFilter, planned_steps};
 pub use templates::StoredTemplate;
 
 #[derive(Debug, thiserror::Error)]

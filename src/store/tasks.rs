@@ -14,6 +14,34 @@ pub struct TaskFilter {
     pub limit: Option<usize>,
 }
 
+/// What the scheduler needs of a scheduled task, read without parsing its spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledRef {
+    pub id: i64,
+    pub template_id: u32,
+    pub template_version: u32,
+    pub exec_time: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SCHEDULED_REF_COLS: &str = "id, template_id, template_version, exec_time, updated_at";
+
+fn scheduled_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, u32, u32, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn into_scheduled_ref(
+    (id, template_id, template_version, exec, updated): (i64, u32, u32, String, String),
+) -> Result<ScheduledRef> {
+    Ok(ScheduledRef {
+        id,
+        template_id,
+        template_version,
+        exec_time: parse_ts("tasks", &exec)?,
+        updated_at: parse_ts("tasks", &updated)?,
+    })
+}
+
 const TASK_COLS: &str = "id, state, template_version, created_at, updated_at, started_at, finished_at, spec, decision, reason";
 
 fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
@@ -305,6 +333,32 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(true)
+    }
+
+    /// Every scheduled task as a [`ScheduledRef`] (the scheduler's queue; no spec parsing).
+    pub fn scheduled_refs(&self) -> Result<Vec<ScheduledRef>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {SCHEDULED_REF_COLS} FROM tasks WHERE state = 'scheduled' ORDER BY exec_time, id"
+        ))?;
+        let rows = stmt.query_map([], scheduled_ref)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(into_scheduled_ref(r?)?);
+        }
+        Ok(out)
+    }
+
+    /// One task as a [`ScheduledRef`] when it is scheduled, `None` otherwise.
+    pub fn scheduled_ref(&self, id: i64) -> Result<Option<ScheduledRef>> {
+        let conn = self.conn();
+        let row = conn
+            .prepare_cached(&format!(
+                "SELECT {SCHEDULED_REF_COLS} FROM tasks WHERE id = ?1 AND state = 'scheduled'"
+            ))?
+            .query_row([id], scheduled_ref)
+            .optional()?;
+        row.map(into_scheduled_ref).transpose()
     }
 
     /// Scheduled tasks ordered by exec time (the scheduler's queue).
