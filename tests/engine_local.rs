@@ -11,7 +11,7 @@ use opsdeck::backend::Backend;
 use opsdeck::config::Config;
 use opsdeck::model::{Role, StepState, TaskState};
 
-const T: Duration = Duration::from_secs(20);
+const T: Duration = Duration::from_secs(60);
 
 const TWO_GROUPS: &str = r#"
 id = 10
