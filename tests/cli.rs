@@ -424,3 +424,49 @@ fn user_add_prints_a_token_once_and_stores_only_its_hash() {
             "accepted: viewer, operator, approver, admin",
         ));
 }
+
+#[test]
+fn sql_check_fingerprint_and_format_from_stdin() {
+    let e = Env::new();
+    e.cmd()
+        .args(["sql", "check"])
+        .write_stdin("SELECT * FROM t WHERE id = 5;\nSELECT TOP 5 * FROM t;\n")
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("<stdin>:2:8: error (statement 2)")
+                .and(predicate::str::contains("^")),
+        );
+    e.cmd()
+        .args(["sql", "check"])
+        .write_stdin("SELECT 1;\n")
+        .assert()
+        .success();
+    let out = e
+        .cmd()
+        .args(["sql", "check", "--json"])
+        .write_stdin("SELECT * FROM t WHERE a ILIKE 'x';")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["errors"].as_array().is_some_and(|a| !a.is_empty()));
+    e.cmd()
+        .args(["sql", "fingerprint"])
+        .write_stdin("select a from b where c in (1,2,3) limit 10;")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "select a from b where c in(?+) limit ?",
+        ));
+    e.cmd()
+        .args(["sql", "format"])
+        .write_stdin("select a from t where x=1 -- hi\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("-- hi\n;"));
+    e.cmd()
+        .args(["sql", "check", "/nonexistent.sql"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("/nonexistent.sql"));
+}

@@ -2,6 +2,7 @@
 
 mod inventory;
 mod output;
+mod sql;
 mod submit;
 mod task;
 mod template;
@@ -53,6 +54,9 @@ enum Command {
     Submit(submit::SubmitCmd),
     /// Run the engine (scheduler and executor) in the foreground, without the console
     Engine,
+    /// SQL toolkit: syntax check, fingerprint, beautify (no database needed)
+    #[command(subcommand)]
+    Sql(sql::SqlCmd),
     /// Users, roles and API tokens
     #[command(subcommand)]
     User(user::UserCmd),
@@ -70,6 +74,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Pure commands need no config, store or engine.
+    let command = match cli.command {
+        Some(Command::Sql(c)) => return sql::run(c),
+        other => other,
+    };
     let paths = Paths::resolve(cli.config, cli.data_dir)?;
     let ctx = Context::open(paths)?;
     if ctx.first_run {
@@ -78,7 +87,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ctx.paths.config_file.display()
         );
     }
-    match cli.command {
+    match command {
+        Some(Command::Sql(c)) => sql::run(c),
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
             let lang =
                 opsdeck::tui::i18n::Lang::resolve(cli.lang.as_deref(), ctx.config.lang.as_deref());

@@ -110,7 +110,14 @@ pub fn format(sql: &str) -> String {
             out.push_str(&format!("DELIMITER {}\n", st.delimiter));
             delimiter = st.delimiter.clone();
         }
-        out.push_str(&format_statement(&st.text));
+        let formatted = format_statement(&st.text);
+        out.push_str(&formatted);
+        // A delimiter after a trailing `-- …` or `# …` comment would be swallowed by it: put it on
+        // its own line (conservatively, whenever the last line might end in a line comment).
+        let last = formatted.lines().last().unwrap_or("");
+        if last.contains("--") || last.contains('#') {
+            out.push('\n');
+        }
         out.push_str(&delimiter);
         out.push('\n');
     }
@@ -358,5 +365,19 @@ mod tests {
     fn keeps_comments() {
         let f = format("select 1 -- one\n, 2 /* two */;");
         assert!(f.contains("-- one") && f.contains("/* two */"), "{f}");
+    }
+}
+
+#[cfg(test)]
+mod trailing_comment_tests {
+    use super::*;
+
+    #[test]
+    fn a_trailing_line_comment_does_not_swallow_the_delimiter() {
+        let out = format("select a from t where x=1 -- note\n;\nselect 2 # other\n;");
+        for st in split(&out) {
+            assert!(st.terminated, "{out}");
+        }
+        assert_eq!(split(&out).len(), 2, "{out}");
     }
 }
