@@ -584,3 +584,70 @@ command = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.00
     unsafe { libc::kill(engine.id() as i32, libc::SIGTERM) };
     engine.wait().unwrap();
 }
+
+/// The node-add module end to end on sshd hosts: group 1 (the control plane) captures the join
+/// command from a stand-in `kubeadm` on the hosts' PATH; group 2 (the new nodes) runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_add_hands_the_captured_join_command_to_the_new_nodes() {
+    use opsdeck::modules::{Form, ModuleContext, NodeAddForm};
+    if !require_system(support::sshd::SSHD) {
+        return;
+    }
+    let sshd = Sshd::start(3);
+    let kubeadm = "#!/bin/sh\ncase \"$1\" in\n\
+        token) echo \"kubeadm join 10.0.0.1:6443 --token abc.def --discovery-token-ca-cert-hash sha256:0123\" ;;\n\
+        version) echo v1.31.2 ;;\n\
+        join) echo \"joined as $(hostname) via $SSH_CONNECTION\" | cut -d' ' -f1-3 ;;\n\
+        *) echo \"stand-in kubeadm: $*\" >&2; exit 1 ;;\nesac\n";
+    let path = sshd.bin_dir.join("kubeadm");
+    std::fs::write(&path, kubeadm).unwrap();
+    let mut perm = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&path, perm).unwrap();
+    let tpl = opsdeck::assets::BUILTIN_TEMPLATES
+        .iter()
+        .find(|(f, _)| f.starts_with("9201"))
+        .map(|(_, src)| *src)
+        .unwrap();
+    let mut inv = ssh_inventory(&sshd, &sshd.client_key);
+    inv.push_str("[[tags]]\nname = \"k8s\"\nhosts = [\"s1\"]\n");
+    let w = World::new(&inv, &[tpl], config(&sshd.known_hosts)).await;
+    let b = w.as_user("alice");
+    let ctx = ModuleContext::load(&b, &w.config).await.unwrap();
+    let form = NodeAddForm {
+        cluster_tag: "k8s".into(),
+        hosts: vec!["s2".into(), "s3".into()],
+        ..NodeAddForm::default()
+    };
+    let id = b.submit(form.to_spec(&ctx).unwrap()).await.unwrap().id;
+    let state = w.wait_state(id, None, T).await;
+    let log = w.log_text(id).await;
+    assert_eq!(state, TaskState::Succeeded, "{log:#?}\n{}", sshd.logs());
+    let join =
+        "kubeadm join 10.0.0.1:6443 --token abc.def --discovery-token-ca-cert-hash sha256:0123";
+    assert!(log.contains(&format!("s1|stdout|{join}")), "{log:#?}");
+    for h in ["s2", "s3"] {
+        assert!(
+            log.contains(&format!("{h}|stdout|kubeadm v1.31.2")),
+            "{log:#?}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l.starts_with(&format!("{h}|stdout|joined as"))),
+            "{log:#?}"
+        );
+        // The captured command reached the node quoted as one word and ran there.
+        assert!(
+            log.iter().any(
+                |l| l.starts_with(&format!("{h}|system|")) && l.contains("sh -c 'kubeadm join")
+            ),
+            "{log:#?}"
+        );
+    }
+    assert!(
+        !log.iter()
+            .any(|l| l.starts_with("s1|") && l.contains("joined")),
+        "the control plane must not join"
+    );
+    w.stop().await;
+}

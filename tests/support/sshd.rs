@@ -46,6 +46,8 @@ pub struct Sshd {
     pub bad_known_hosts: PathBuf,
     /// The temporary directory holding everything (removed on drop).
     pub dir: tempfile::TempDir,
+    /// First on the PATH of every session (sshd `SetEnv`): put stand-in commands here.
+    pub bin_dir: PathBuf,
     children: Vec<Child>,
 }
 
@@ -59,6 +61,7 @@ impl Sshd {
             .tempdir()
             .expect("tempdir");
         let d = dir.path();
+        fs::create_dir_all(d.join("bin")).expect("create bin dir");
         let host_key = keygen(d, "host_key");
         let other_host_key = keygen(d, "other_host_key");
         let client_key = keygen(d, "id_ed25519");
@@ -91,6 +94,7 @@ impl Sshd {
                         known_hosts,
                         wrong_key,
                         bad_known_hosts,
+                        bin_dir: d.join("bin"),
                         dir,
                         children,
                     };
@@ -228,7 +232,9 @@ fn spawn_all(
                  PidFile none\n\
                  MaxStartups 200:30:400\n\
                  MaxSessions 100\n\
-                 LogLevel ERROR\n",
+                 LogLevel ERROR\n\
+                 SetEnv PATH={bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+                bin = dir.join("bin").display(),
                 host_key = host_key.display(),
                 authorized_keys = authorized_keys.display(),
             );
