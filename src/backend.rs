@@ -139,6 +139,12 @@ impl Backend for LocalBackend {
         let t = self
             .blocking(move |b| actions::submit(&b.store, &b.config, &b.actor()?, spec))
             .await?;
+        if let Some(e) = &self.engine
+            && t.state == TaskState::PendingApproval
+        {
+            // Approval requests reach live subscribers (webhooks) like the runner's state changes.
+            e.hub().state_changed(t.id, t.state);
+        }
         self.changed();
         Ok(t)
     }

@@ -47,6 +47,149 @@ pub struct Config {
     pub token: Option<String>,
     /// What the resource request module offers; giving any replaces the built-in list.
     pub resource_types: Vec<ResourceType>,
+    /// Team mode: webhooks called when approval is requested, a task fails or a task finishes.
+    pub webhooks: Vec<Webhook>,
+    /// Where `opsdeck inventory import --from-url` reads hosts and how their fields map.
+    pub cmdb: CmdbConfig,
+}
+
+/// The message shape a webhook receiver expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// `{event, text, task: {…}}`
+    #[default]
+    Generic,
+    /// DingTalk robot: `{msgtype: "markdown", markdown: {title, text}}`
+    Dingtalk,
+    /// WeCom (企业微信) robot: `{msgtype: "markdown", markdown: {content}}`
+    Wecom,
+    /// Slack incoming webhook: `{text}`
+    Slack,
+}
+
+/// What a webhook is called for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookEvent {
+    /// A task was submitted and waits for approval.
+    ApprovalRequested,
+    /// A task ended failed, interrupted or missed.
+    TaskFailed,
+    /// A task ended succeeded.
+    TaskFinished,
+}
+
+impl WebhookEvent {
+    pub const ALL: [WebhookEvent; 3] = [
+        WebhookEvent::ApprovalRequested,
+        WebhookEvent::TaskFailed,
+        WebhookEvent::TaskFinished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookEvent::ApprovalRequested => "approval_requested",
+            WebhookEvent::TaskFailed => "task_failed",
+            WebhookEvent::TaskFinished => "task_finished",
+        }
+    }
+}
+
+/// One webhook: where, in which format, for which events, and how hard to retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    /// http(s) URL; its query (robot access tokens) is never logged.
+    pub url: String,
+    #[serde(default)]
+    pub format: WebhookFormat,
+    /// Default: every event.
+    #[serde(default = "all_webhook_events")]
+    pub events: Vec<WebhookEvent>,
+    /// Further attempts after a failed one.
+    #[serde(default = "default_webhook_retries")]
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one.
+    #[serde(default = "default_webhook_backoff")]
+    pub backoff: String,
+    /// Give up one attempt after this long.
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout: String,
+}
+
+fn all_webhook_events() -> Vec<WebhookEvent> {
+    WebhookEvent::ALL.to_vec()
+}
+fn default_webhook_retries() -> u32 {
+    3
+}
+fn default_webhook_backoff() -> String {
+    "1s".into()
+}
+fn default_webhook_timeout() -> String {
+    "10s".into()
+}
+
+impl Webhook {
+    pub fn backoff(&self) -> Duration {
+        parse_duration(&self.backoff).unwrap_or(Duration::from_secs(1))
+    }
+    pub fn timeout(&self) -> Duration {
+        parse_duration(&self.timeout).unwrap_or(Duration::from_secs(10))
+    }
+}
+
+/// A CMDB reachable over HTTP that answers JSON, and how its records become inventory hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CmdbConfig {
+    /// Default URL for `--from-url`.
+    pub url: Option<String>,
+    /// JSON pointer to the array of records in the answer (`/data/list`); empty = the answer itself.
+    pub records: String,
+    /// Environment variable holding a bearer token sent to the CMDB.
+    pub token_env: Option<String>,
+    /// Record field (JSON pointer or plain key) for each host field.
+    pub fields: CmdbFields,
+    pub timeout: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CmdbFields {
+    pub name: String,
+    pub address: String,
+    /// Optional: SSH port.
+    pub port: Option<String>,
+    /// Optional: exec user alias.
+    pub exec_user: Option<String>,
+    /// Optional: tag name(s) the host joins (a string, comma-separated string, or array).
+    pub tags: Option<String>,
+}
+
+impl Default for CmdbFields {
+    fn default() -> Self {
+        CmdbFields {
+            name: "hostname".into(),
+            address: "ip".into(),
+            port: None,
+            exec_user: None,
+            tags: None,
+        }
+    }
+}
+
+impl Default for CmdbConfig {
+    fn default() -> Self {
+        CmdbConfig {
+            url: None,
+            records: String::new(),
+            token_env: None,
+            fields: CmdbFields::default(),
+            timeout: "30s".into(),
+        }
+    }
 }
 
 /// One kind of resource a user may request, with the fields its form asks for.
@@ -152,6 +295,8 @@ impl Default for Config {
             server: None,
             token: None,
             resource_types: default_resource_types(),
+            webhooks: Vec::new(),
+            cmdb: CmdbConfig::default(),
         }
     }
 }
@@ -228,6 +373,24 @@ impl Config {
             ("missed_grace", &self.missed_grace),
         ] {
             parse_duration(v).map_err(|m| invalid(field, m))?;
+        }
+        for (i, w) in self.webhooks.iter().enumerate() {
+            let at = |m: String| invalid("webhooks", format!("[{i}]: {m}"));
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                return Err(at("url must start with http:// or https://".into()));
+            }
+            parse_duration(&w.backoff).map_err(|m| at(format!("backoff: {m}")))?;
+            parse_duration(&w.timeout).map_err(|m| at(format!("timeout: {m}")))?;
+            if w.retries > 20 {
+                return Err(at("retries must be at most 20".into()));
+            }
+        }
+        parse_duration(&self.cmdb.timeout).map_err(|m| invalid("cmdb", format!("timeout: {m}")))?;
+        if !self.cmdb.records.is_empty() && !self.cmdb.records.starts_with('/') {
+            return Err(invalid(
+                "cmdb",
+                "records must be a JSON pointer such as `/data/list`, or empty".into(),
+            ));
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, t) in self.resource_types.iter().enumerate() {

@@ -1,3 +1,11 @@
-//! Team mode pieces: API tokens (the HTTP server and client come later).
+//! Team mode: the `opsdeck serve` HTTP API (axum), its client (`RemoteBackend`), API tokens, webhooks
+//! and CMDB import.
 
 pub mod auth;
+pub mod client;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod server;
+pub mod webhook;

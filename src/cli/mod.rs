@@ -2,6 +2,7 @@
 
 mod inventory;
 mod output;
+mod serve;
 mod sql;
 mod submit;
 mod task;
@@ -34,6 +35,10 @@ pub struct Cli {
     /// Console language: en or zh [default: config `lang`, then $LANG]
     #[arg(long, global = true, value_parser = ["en", "zh"])]
     lang: Option<String>,
+    /// Team mode: work against this `opsdeck serve` (e.g. http://ops.example:8750) instead of the
+    /// local data dir; the token comes from OPSDECK_TOKEN or the config's `token` [default: config `server`]
+    #[arg(long, global = true, env = "OPSDECK_SERVER", value_name = "URL")]
+    server: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -60,6 +65,34 @@ enum Command {
     /// Users, roles and API tokens
     #[command(subcommand)]
     User(user::UserCmd),
+    /// Team mode: run the engine headless with the HTTP API (/api/v1) for consoles, CLIs and scripts
+    Serve(serve::ServeArgs),
+}
+
+static REMOTE: std::sync::OnceLock<opsdeck::api::client::RemoteBackend> =
+    std::sync::OnceLock::new();
+
+/// The team server this run talks to (`--server` or the config's `server`), if any.
+pub(crate) fn remote() -> Option<&'static opsdeck::api::client::RemoteBackend> {
+    REMOTE.get()
+}
+
+fn connect_remote(flag: Option<String>, ctx: &Context) -> anyhow::Result<()> {
+    let Some(url) = flag
+        .or_else(|| ctx.config.server.clone())
+        .filter(|u| !u.trim().is_empty())
+    else {
+        return Ok(());
+    };
+    let token = std::env::var("OPSDECK_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| ctx.config.token.clone())
+        .unwrap_or_default();
+    let rb = opsdeck::api::client::RemoteBackend::new(&url, &token)
+        .map_err(|e| anyhow::anyhow!("--server: {e}"))?;
+    let _ = REMOTE.set(rb);
+    Ok(())
 }
 
 pub fn main() -> ExitCode {
@@ -87,6 +120,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ctx.paths.config_file.display()
         );
     }
+    // The server itself, and the commands that administer this machine's data dir, stay local.
+    if matches!(
+        command,
+        None | Some(Command::Task(_)) | Some(Command::Submit(_))
+    ) {
+        connect_remote(cli.server, &ctx)?;
+    }
     match command {
         Some(Command::Sql(c)) => sql::run(c),
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
@@ -94,6 +134,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 opsdeck::tui::i18n::Lang::resolve(cli.lang.as_deref(), ctx.config.lang.as_deref());
             runtime()?.block_on(console(&ctx, lang))
         }
+        None if remote().is_some() => runtime()?.block_on(task::run(
+            &ctx,
+            task::TaskCmd::List {
+                states: Vec::new(),
+                mine: false,
+                limit: 50,
+                json: false,
+            },
+        )),
         None => overview(&ctx),
         Some(Command::Inventory(c)) => inventory::run(&ctx, c),
         Some(Command::Template(c)) => template::run(&ctx, c),
@@ -101,11 +150,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Submit(c)) => runtime()?.block_on(submit::run(&ctx, c)),
         Some(Command::Engine) => runtime()?.block_on(task::engine(&ctx)),
         Some(Command::User(c)) => user::run(&ctx, c),
+        Some(Command::Serve(a)) => runtime()?.block_on(serve::run(&ctx, a)),
     }
 }
 
 /// The console on the embedded engine (or beside the engine another process runs on this data dir).
 async fn console(ctx: &Context, lang: opsdeck::tui::i18n::Lang) -> anyhow::Result<ExitCode> {
+    if let Some(r) = remote() {
+        opsdeck::tui::run(std::sync::Arc::new(r.clone()), lang).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let engine = if opsdeck::engine::engine_running(&ctx.paths.data_dir) {
         None
     } else {

@@ -246,14 +246,7 @@ fn build(cmd: &SubmitCmd, mctx: &ModuleContext) -> anyhow::Result<(TaskSpec, Vec
         .to_spec(mctx)),
         SubmitCmd::Json { file, common: c } => {
             no_approvers(c, "json")?;
-            let text = if file == "-" {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s)?;
-                s
-            } else {
-                std::fs::read_to_string(file)
-                    .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?
-            };
+            let text = read_doc(file)?;
             CustomJsonForm::new(text, c.at.clone())
                 .to_spec_with_hosts(mctx)
                 .map_err(invalid)
@@ -275,12 +268,25 @@ fn common(cmd: &SubmitCmd) -> &Common {
 pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
     let c = common(&cmd);
     let b = backend(ctx, None);
-    let mctx = ModuleContext::load(&b, &ctx.config).await?;
+    if let (Some(r), SubmitCmd::Json { file, .. }) = (super::remote(), &cmd)
+        && !c.dry_run
+    {
+        // The server builds the task (and adds any ad-hoc hosts) from the document itself.
+        let text = read_doc(file)?;
+        let t = r
+            .submit_form(
+                "custom-json",
+                &serde_json::json!({ "json": text, "exec_time": c.at }),
+            )
+            .await?;
+        return submitted(ctx, b.as_ref(), t, c).await;
+    }
+    let mctx = ModuleContext::load(b.as_ref(), &ctx.config).await?;
     let (spec, adhoc) = build(&cmd, &mctx)?;
     if c.dry_run {
         return dry_run(&mctx, &spec, &adhoc, c.json);
     }
-    if !adhoc.is_empty() {
+    if !adhoc.is_empty() && super::remote().is_none() {
         let names: Vec<&str> = adhoc.iter().map(|h| h.name.as_str()).collect();
         let inv = Inventory {
             hosts: adhoc.clone(),
@@ -301,6 +307,35 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
     };
     let b = backend(ctx, engine.clone());
     let t = b.submit(spec).await?;
+    finish(ctx, b.as_ref(), engine, t, c).await
+}
+
+/// After a remote JSON submit: the same output as a local one.
+async fn submitted(
+    ctx: &Context,
+    b: &dyn Backend,
+    t: opsdeck::model::Task,
+    c: &Common,
+) -> anyhow::Result<ExitCode> {
+    finish(ctx, b, None, t, c).await
+}
+
+fn read_doc(file: &str) -> anyhow::Result<String> {
+    if file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))
+}
+
+async fn finish(
+    ctx: &Context,
+    b: &dyn Backend,
+    engine: Option<opsdeck::engine::Engine>,
+    t: opsdeck::model::Task,
+    c: &Common,
+) -> anyhow::Result<ExitCode> {
     eprintln!(
         "task {} submitted: {} (exec time {})",
         t.id,
@@ -319,7 +354,7 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
                 }
             );
         }
-        return wait_for(&b, engine, t.id, 1, c.json).await;
+        return wait_for(b, engine, t.id, 1, c.json).await;
     }
     if c.json {
         output::json(&t)?;

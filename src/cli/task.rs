@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
@@ -151,19 +152,23 @@ fn group_prefixed(s: &str, what: &str) -> anyhow::Result<(u32, String)> {
     Ok((1, s.to_string()))
 }
 
-pub(crate) fn backend(ctx: &Context, engine: Option<Engine>) -> LocalBackend {
-    LocalBackend::new(
+/// The team server's backend under `--server`, else this machine's.
+pub(crate) fn backend(ctx: &Context, engine: Option<Engine>) -> Arc<dyn Backend> {
+    if let Some(r) = super::remote() {
+        return Arc::new(r.clone());
+    }
+    Arc::new(LocalBackend::new(
         ctx.store.clone(),
         ctx.config.clone(),
         ctx.user.clone(),
         ctx.paths.data_dir.clone(),
         engine,
-    )
+    ))
 }
 
 /// An in-process engine when no other process runs one on this data directory.
 pub(crate) async fn engine_for_wait(ctx: &Context) -> anyhow::Result<Option<Engine>> {
-    if engine_running(&ctx.paths.data_dir) {
+    if super::remote().is_some() || engine_running(&ctx.paths.data_dir) {
         return Ok(None);
     }
     Ok(Some(
@@ -172,7 +177,7 @@ pub(crate) async fn engine_for_wait(ctx: &Context) -> anyhow::Result<Option<Engi
 }
 
 pub(crate) fn no_engine_note(ctx: &Context) {
-    if !engine_running(&ctx.paths.data_dir) {
+    if super::remote().is_none() && !engine_running(&ctx.paths.data_dir) {
         eprintln!(
             "note: no opsdeck engine is running on {}; tasks run while `opsdeck engine` (or the console) runs, or use --wait",
             ctx.paths.data_dir.display()
@@ -190,10 +195,15 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             json,
         } => {
             let b = backend(ctx, None);
+            let submitter = if mine {
+                Some(b.whoami().await?.name)
+            } else {
+                None
+            };
             let tasks = b
                 .tasks(TaskFilter {
                     states,
-                    submitter: mine.then(|| ctx.user.clone()),
+                    submitter,
                     limit: Some(limit),
                 })
                 .await?;
@@ -320,7 +330,7 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
                     .last()
                     .map(|l| l.seq + 1)
                     .unwrap_or(1);
-                return wait_for(&b, engine, id, from, false).await;
+                return wait_for(b.as_ref(), engine, id, from, false).await;
             }
             no_engine_note(ctx);
             Ok(ExitCode::SUCCESS)
@@ -347,6 +357,7 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let b = backend(ctx, engine.clone());
+    let me = b.whoami().await?.name;
     let inv = b.inventory().await?;
     let mut hosts: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for t in &a.tags {
@@ -354,10 +365,9 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
         let tag = inv.tag(&name).ok_or_else(|| {
             anyhow::anyhow!("--tag: unknown tag `{name}` (see `opsdeck inventory list`)")
         })?;
-        if !tag.allows(&ctx.user) {
+        if !tag.allows(&me) {
             anyhow::bail!(
-                "--tag: {} may not target tag `{name}` (allowed: {})",
-                ctx.user,
+                "--tag: {me} may not target tag `{name}` (allowed: {})",
                 tag.users.join(", ")
             );
         }
@@ -394,7 +404,7 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
             .or_else(|| tpl.as_ref().map(|t| t.template.name.clone()))
             .unwrap_or_else(|| format!("template {}", a.template)),
         module: ModuleKind::Custom,
-        submitter: ctx.user.clone(),
+        submitter: me.clone(),
         template_id: a.template,
         args,
         hosts,
@@ -429,7 +439,7 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
                 t.spec.approvers.join(", ")
             );
         }
-        return wait_for(&b, engine, t.id, 1, a.json).await;
+        return wait_for(b.as_ref(), engine, t.id, 1, a.json).await;
     }
     no_engine_note(ctx);
     Ok(ExitCode::SUCCESS)
@@ -437,7 +447,7 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
 
 /// Follows a task to its end; exit 0 only when it succeeded.
 pub(crate) async fn wait_for(
-    b: &LocalBackend,
+    b: &dyn Backend,
     engine: Option<Engine>,
     id: i64,
     from: u64,

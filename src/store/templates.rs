@@ -2,13 +2,13 @@
 
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, from_json, parse_ts, to_json, ts};
 use crate::model::Template;
 
 /// One stored version of a template, with the TOML it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTemplate {
     pub version: u32,
     pub created_at: chrono::DateTime<Utc>,

@@ -1,0 +1,264 @@
+//! The OpenAPI 3 document of `/api/v1`, generated from one route table kept beside the router.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// One documented operation.
+pub struct Op {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// Least role needed; `None` = no token needed.
+    pub role: Option<&'static str>,
+    /// Request body: a short description of its JSON (schema name or fields), if any.
+    pub body: Option<&'static str>,
+    /// Query parameters.
+    pub query: &'static [&'static str],
+    /// What a success answers.
+    pub answers: &'static str,
+}
+
+const fn op(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    role: Option<&'static str>,
+    body: Option<&'static str>,
+    query: &'static [&'static str],
+    answers: &'static str,
+) -> Op {
+    Op {
+        method,
+        path,
+        summary,
+        role,
+        body,
+        query,
+        answers,
+    }
+}
+
+/// Every route `server::router` serves (a test checks the two agree).
+pub const ROUTES: &[Op] = &[
+    op(
+        "get",
+        "/openapi.json",
+        "This document",
+        None,
+        None,
+        &[],
+        "OpenAPI 3 JSON",
+    ),
+    op(
+        "get",
+        "/whoami",
+        "The caller and their role",
+        Some("viewer"),
+        None,
+        &[],
+        "User",
+    ),
+    op(
+        "get",
+        "/inventory",
+        "Hosts, exec users, tags, apps (inline passwords masked)",
+        Some("viewer"),
+        None,
+        &[],
+        "Inventory",
+    ),
+    op(
+        "get",
+        "/templates",
+        "Latest version of every template",
+        Some("viewer"),
+        None,
+        &[],
+        "StoredTemplate[]",
+    ),
+    op(
+        "get",
+        "/templates/{id}",
+        "One template, latest or ?version=",
+        Some("viewer"),
+        None,
+        &["version"],
+        "StoredTemplate",
+    ),
+    op(
+        "get",
+        "/tasks",
+        "Tasks, newest first",
+        Some("viewer"),
+        None,
+        &["state", "submitter", "limit"],
+        "Task[]",
+    ),
+    op(
+        "post",
+        "/tasks",
+        "Submit a TaskSpec (submitter is always the caller)",
+        Some("operator"),
+        Some("TaskSpec"),
+        &[],
+        "201 Task",
+    ),
+    op(
+        "get",
+        "/tasks/{id}",
+        "A task with its step runs",
+        Some("viewer"),
+        None,
+        &[],
+        "TaskDetail",
+    ),
+    op(
+        "post",
+        "/tasks/{id}/approve",
+        "Approve, optionally with a new exec time",
+        Some("approver"),
+        Some("{exec_time?: string}"),
+        &[],
+        "Task",
+    ),
+    op(
+        "post",
+        "/tasks/{id}/reject",
+        "Reject with a reason",
+        Some("approver"),
+        Some("{reason: string}"),
+        &[],
+        "Task",
+    ),
+    op(
+        "post",
+        "/tasks/{id}/cancel",
+        "Cancel; running steps are stopped",
+        Some("operator"),
+        None,
+        &[],
+        "Task",
+    ),
+    op(
+        "post",
+        "/tasks/{id}/retry",
+        "Run failed hosts again from their failed level",
+        Some("operator"),
+        None,
+        &[],
+        "Task",
+    ),
+    op(
+        "post",
+        "/tasks/{id}/release",
+        "Release manual steps (all, one step run or one host)",
+        Some("operator"),
+        Some("{step_run?: int, host?: string}"),
+        &[],
+        "{released: int}",
+    ),
+    op(
+        "post",
+        "/tasks/{id}/skip",
+        "Skip a step run that has not succeeded",
+        Some("operator"),
+        Some("{step_run: int}"),
+        &[],
+        "TaskDetail",
+    ),
+    op(
+        "get",
+        "/tasks/{id}/logs",
+        "Stored log lines with seq >= from_seq",
+        Some("viewer"),
+        None,
+        &["from_seq", "limit"],
+        "LogLine[]",
+    ),
+    op(
+        "get",
+        "/tasks/{id}/logs/stream",
+        "Live log as server-sent events (event line, id = seq; then event end); resumes from Last-Event-ID or from_seq",
+        Some("viewer"),
+        None,
+        &["from_seq"],
+        "text/event-stream",
+    ),
+    op(
+        "post",
+        "/modules/{module}/submit",
+        "Submit a module form: app-publish, resource, node-add, custom, custom-proxy, custom-json",
+        Some("operator"),
+        Some("the module's form"),
+        &["dry_run"],
+        "201 Task, or the plan with dry_run",
+    ),
+    op(
+        "post",
+        "/codo/task/accept",
+        "CODO-compatible submit: CODO's task JSON verbatim",
+        Some("operator"),
+        Some("CODO task JSON"),
+        &[],
+        "{code, msg, list_id}",
+    ),
+];
+
+/// The OpenAPI document built from [`ROUTES`].
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for r in ROUTES {
+        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        let mut params: Vec<Value> = Vec::new();
+        for seg in r.path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+            }
+        }
+        for q in r.query {
+            params.push(
+                json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}}),
+            );
+        }
+        let mut o = json!({
+            "summary": r.summary,
+            "parameters": params,
+            "responses": {
+                "200": {"description": r.answers},
+                "400": {"description": "invalid input: {error, message, fields: [{field, message}]}"},
+                "401": {"description": "missing or unknown bearer token"},
+                "403": {"description": "the caller's role does not allow this"},
+                "413": {"description": "the body is larger than the server's limit"},
+            },
+        });
+        if let Some(role) = r.role {
+            o["security"] = json!([{"bearer": []}]);
+            o["x-opsdeck-role"] = json!(role);
+        } else {
+            o["security"] = json!([]);
+        }
+        if let Some(b) = r.body {
+            o["requestBody"] = json!({
+                "required": true,
+                "description": b,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            });
+        }
+        entry[r.method] = o;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "opsdeck team API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Publish, approve and follow ops tasks. Errors answer {error, message, fields}.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    })
+}
+
+pub async fn serve() -> Json<Value> {
+    Json(document())
+}

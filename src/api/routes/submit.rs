@@ -1,0 +1,241 @@
+//! Submitting tasks: a raw `TaskSpec`, any module's form by module name, and CODO's accept endpoint
+//! that takes CODO's task JSON verbatim and answers `{code, msg, list_id}`.
+
+use axum::Json;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{Caller, body_bytes, parse_json};
+use crate::api::server::AppState;
+use crate::backend::{Backend, LocalBackend};
+use crate::model::{Host, Invalid, Inventory, Role, Task, TaskSpec};
+use crate::modules::{
+    AppPublishForm, CustomForm, CustomJsonForm, CustomProxyForm, Form, ModuleContext, NodeAddForm,
+    PlannedStep, ResourceForm, plan,
+};
+
+/// Module names accepted by `POST /api/v1/modules/{module}/submit`.
+pub const MODULES: &[&str] = &[
+    "app-publish",
+    "resource",
+    "node-add",
+    "custom",
+    "custom-proxy",
+    "custom-json",
+];
+
+/// `POST /tasks`: a `TaskSpec`; `submitter` may be left out (it is always the caller).
+pub async fn submit_spec(
+    State(s): State<AppState>,
+    c: Caller,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<Task>)> {
+    c.require(Role::Operator, "submitting a task")?;
+    let bytes = body_bytes(req, &s).await?;
+    let mut v: serde_json::Value = parse_json(&bytes)?;
+    let Some(obj) = v.as_object_mut() else {
+        return Err(ApiError::field(
+            "body",
+            "expected a JSON object (a TaskSpec)",
+        ));
+    };
+    obj.insert("submitter".into(), c.0.name.clone().into());
+    let spec: TaskSpec = parse_json(v.to_string().as_bytes())?;
+    let t = s.backend(&c.0.name).submit(spec).await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FormQuery {
+    /// Validate and plan only; nothing is stored.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What a dry run answers: the spec and every command it would run (secrets masked).
+#[derive(Debug, Serialize)]
+pub struct DryRun {
+    pub spec: TaskSpec,
+    pub adhoc_hosts: Vec<Host>,
+    pub steps: Vec<PlannedStep>,
+}
+
+/// Builds a module's spec (and ad-hoc hosts) from its form JSON.
+pub fn build_form(
+    module: &str,
+    body: &[u8],
+    mctx: &ModuleContext,
+) -> ApiResult<(TaskSpec, Vec<Host>)> {
+    fn one<F: Form + serde::de::DeserializeOwned>(
+        body: &[u8],
+        mctx: &ModuleContext,
+    ) -> ApiResult<(TaskSpec, Vec<Host>)> {
+        let form: F = parse_json(body)?;
+        let spec = form.to_spec(mctx).map_err(ApiError::invalid)?;
+        Ok((spec, Vec::new()))
+    }
+    match module {
+        "app-publish" | "app" => one::<AppPublishForm>(body, mctx),
+        "resource" => one::<ResourceForm>(body, mctx),
+        "node-add" => one::<NodeAddForm>(body, mctx),
+        "custom" => one::<CustomForm>(body, mctx),
+        "custom-proxy" => one::<CustomProxyForm>(body, mctx),
+        "custom-json" | "json" => {
+            let form: CustomJsonForm = parse_json(body)?;
+            form.to_spec_with_hosts(mctx).map_err(ApiError::invalid)
+        }
+        other => Err(ApiError::not_found(format!(
+            "unknown module `{other}`; accepted: {}",
+            MODULES.join(", ")
+        ))),
+    }
+}
+
+async fn module_context(b: &LocalBackend, s: &AppState) -> ApiResult<ModuleContext> {
+    Ok(ModuleContext::load(b, &s.config).await?)
+}
+
+/// Checks the spec against the inventory with the ad-hoc hosts added, so that nothing (not even
+/// the ad-hoc hosts) is stored when the task would be refused.
+fn precheck(s: &AppState, spec: &TaskSpec, adhoc: &[Host], inv: &Inventory) -> ApiResult<()> {
+    let Some(stored) = s
+        .store
+        .template(spec.template_id, None)
+        .map_err(crate::engine::EngineError::from)?
+    else {
+        return Err(ApiError::field(
+            "template_id",
+            format!("unknown template {}", spec.template_id),
+        ));
+    };
+    let mut spec = spec.clone();
+    for a in &stored.template.args {
+        if let Some(d) = &a.default {
+            spec.args.entry(a.name.clone()).or_insert_with(|| d.clone());
+        }
+    }
+    let mut inv = inv.clone();
+    inv.hosts.extend(adhoc.iter().cloned());
+    spec.validate(&stored.template, &inv, s.config.concurrency)
+        .map_err(ApiError::invalid)
+}
+
+/// Adds ad-hoc hosts, then submits.
+async fn store_and_submit(
+    s: &AppState,
+    b: &LocalBackend,
+    actor: &str,
+    spec: TaskSpec,
+    adhoc: Vec<Host>,
+    inv: &Inventory,
+) -> ApiResult<Task> {
+    if !adhoc.is_empty() {
+        precheck(s, &spec, &adhoc, inv)?;
+        let names: Vec<String> = adhoc.iter().map(|h| h.name.clone()).collect();
+        let store = s.store.clone();
+        let actor = actor.to_string();
+        let add = Inventory {
+            hosts: adhoc,
+            ..Inventory::default()
+        };
+        tokio::task::spawn_blocking(move || -> ApiResult<()> {
+            let r = store
+                .import_inventory(add, false)
+                .map_err(crate::engine::EngineError::from)?;
+            r.map_err(|e: Invalid| ApiError::invalid(e))?;
+            store
+                .audit(&actor, "add-adhoc-hosts", None, &names.join(", "))
+                .map_err(crate::engine::EngineError::from)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("internal error: {e}")))??;
+    }
+    Ok(b.submit(spec).await?)
+}
+
+/// `POST /modules/{module}/submit[?dry_run=true]`: one module's form as JSON.
+pub async fn submit_form(
+    State(s): State<AppState>,
+    c: Caller,
+    Path(module): Path<String>,
+    Query(q): Query<FormQuery>,
+    req: Request,
+) -> ApiResult<Response> {
+    c.require(Role::Operator, "submitting a task")?;
+    let bytes = body_bytes(req, &s).await?;
+    let b = s.backend(&c.0.name);
+    let mctx = module_context(&b, &s).await?;
+    let (spec, adhoc) = build_form(&module, &bytes, &mctx)?;
+    if q.dry_run {
+        precheck(&s, &spec, &adhoc, &mctx.inventory)?;
+        let tpl = mctx
+            .template(spec.template_id)
+            .ok_or_else(|| ApiError::field("template_id", "unknown template"))?;
+        let mut inv = mctx.inventory.clone();
+        inv.hosts.extend(adhoc.iter().cloned());
+        let steps = plan(&spec, tpl, &inv);
+        return Ok(Json(DryRun {
+            spec,
+            adhoc_hosts: adhoc,
+            steps,
+        })
+        .into_response());
+    }
+    let t = store_and_submit(&s, &b, &c.0.name, spec, adhoc, &mctx.inventory).await?;
+    Ok((StatusCode::CREATED, Json(t)).into_response())
+}
+
+/// CODO's answer: `code` 0 with the new order's `list_id`, or -1 with the reason in `msg`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CodoAnswer {
+    pub code: i32,
+    pub msg: String,
+    pub list_id: Option<i64>,
+    /// opsdeck's addition: which fields were wrong.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<crate::model::FieldError>,
+}
+
+/// `POST /codo/task/accept`: CODO's task JSON as CODO's clients send it. Like CODO, input errors
+/// answer HTTP 200 with `code: -1`; authentication still answers 401/403, an oversized body 413.
+pub async fn codo_accept(State(s): State<AppState>, c: Caller, req: Request) -> Response {
+    let r: ApiResult<Task> = async {
+        c.require(Role::Operator, "submitting a task")?;
+        let bytes = body_bytes(req, &s).await?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::field("body", "the body is not UTF-8 text"))?;
+        let b = s.backend(&c.0.name);
+        let mctx = module_context(&b, &s).await?;
+        let (spec, adhoc) = CustomJsonForm::new(text, "")
+            .to_spec_with_hosts(&mctx)
+            .map_err(ApiError::invalid)?;
+        store_and_submit(&s, &b, &c.0.name, spec, adhoc, &mctx.inventory).await
+    }
+    .await;
+    match r {
+        Ok(t) => Json(CodoAnswer {
+            code: 0,
+            msg: format!("task {} created ({})", t.id, t.state.as_str()),
+            list_id: Some(t.id),
+            fields: Vec::new(),
+        })
+        .into_response(),
+        Err(e) if e.status == StatusCode::BAD_REQUEST => Json(CodoAnswer {
+            code: -1,
+            msg: if e.body.fields.is_empty() {
+                e.body.message
+            } else {
+                let all: Vec<String> = e.body.fields.iter().map(|f| f.to_string()).collect();
+                all.join("; ")
+            },
+            list_id: None,
+            fields: e.body.fields,
+        })
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
+}

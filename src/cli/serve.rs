@@ -1,0 +1,62 @@
+//! `opsdeck serve`: the engine headless plus the team HTTP API on one address.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Args;
+use opsdeck::api::server::{AppState, DEFAULT_BODY_LIMIT, serve};
+use opsdeck::context::Context;
+use opsdeck::engine::{Engine, engine_running};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8750 or 0.0.0.0:8750 (put TLS in front for other machines)
+    #[arg(long, default_value = "127.0.0.1:8750", env = "OPSDECK_LISTEN")]
+    listen: SocketAddr,
+    /// Largest request body in bytes
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    body_limit: usize,
+}
+
+pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
+    if engine_running(&ctx.paths.data_dir) {
+        anyhow::bail!(
+            "another opsdeck engine (console or `opsdeck engine`) runs on {}; stop it first — `serve` runs the engine itself",
+            ctx.paths.data_dir.display()
+        );
+    }
+    let users = ctx.store.users()?;
+    if users.is_empty() {
+        eprintln!(
+            "warning: no users yet, so no token can log in; add one with `opsdeck user add NAME --role admin`"
+        );
+    }
+    let engine = Engine::start(ctx.store.clone(), ctx.config.clone(), &ctx.paths.data_dir).await?;
+    let notifier = opsdeck::api::webhook::Notifier::start(&engine, &ctx.config);
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("--listen {}: cannot bind: {e}", a.listen))?;
+    let addr = listener.local_addr()?;
+    eprintln!(
+        "opsdeck serve: listening on http://{addr}/api/v1 (data {}, {} users, {} webhooks)",
+        ctx.paths.data_dir.display(),
+        users.len(),
+        ctx.config.webhooks.len()
+    );
+    let mut state = AppState::new(
+        ctx.store.clone(),
+        ctx.config.clone(),
+        ctx.paths.data_dir.clone(),
+        Some(engine.clone()),
+    );
+    state.body_limit = a.body_limit;
+    let r = serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("opsdeck serve: shutting down");
+    })
+    .await;
+    engine.shutdown().await;
+    notifier.stop().await;
+    r?;
+    Ok(ExitCode::SUCCESS)
+}
