@@ -99,11 +99,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::field("body", format!("not valid JSON: {msg}"));
         }
-        // `missing field `x`` and `unknown field `x`` name the field in the message only.
+        // `missing field `x`` names the field in the message only (an unknown one is in the path).
         let named = msg
             .split('`')
             .nth(1)
-            .filter(|_| msg.starts_with("missing field") || msg.starts_with("unknown field"));
+            .filter(|_| msg.starts_with("missing field"));
         let field = match (path.as_str(), named) {
             (".", Some(n)) => n.to_string(),
             (p, Some(n)) => format!("{p}.{n}"),
