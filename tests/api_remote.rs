@@ -45,13 +45,31 @@ async fn the_cli_round_trips_through_the_server() {
     let op = s.user("olga", Role::Operator);
     let amy = s.user("amy", Role::Approver);
 
-    let out = cli(&s.url, &op, &["task", "submit", "--template", "1", "--host", "h1", "--arg", "COUNT=2", "--wait"]).await;
+    let out = cli(
+        &s.url,
+        &op,
+        &[
+            "task",
+            "submit",
+            "--template",
+            "1",
+            "--host",
+            "h1",
+            "--arg",
+            "COUNT=2",
+            "--wait",
+        ],
+    )
+    .await;
     let (so, se) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "stdout: {so}\nstderr: {se}");
     assert!(so.contains("line1") && so.contains("line2"), "{so}");
     assert!(se.contains("task 1 succeeded"), "{se}");
     let t = s.world.store.task(1).unwrap().unwrap();
-    assert_eq!(t.spec.submitter, "olga", "the server's user, not the local $USER");
+    assert_eq!(
+        t.spec.submitter, "olga",
+        "the server's user, not the local $USER"
+    );
 
     let out = cli(&s.url, &op, &["task", "list", "--json"]).await;
     assert!(out.status.success());
@@ -59,11 +77,29 @@ async fn the_cli_round_trips_through_the_server() {
     assert_eq!(tasks.as_array().unwrap().len(), 1);
 
     // Needs approval: the operator may not approve, the approver may.
-    let out = cli(&s.url, &op, &["task", "submit", "--template", "1", "--host", "h2", "--approver", "amy"]).await;
+    let out = cli(
+        &s.url,
+        &op,
+        &[
+            "task",
+            "submit",
+            "--template",
+            "1",
+            "--host",
+            "h2",
+            "--approver",
+            "amy",
+        ],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = cli(&s.url, &op, &["task", "approve", "2"]).await;
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("approver role"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("approver role"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = cli(&s.url, &amy, &["task", "approve", "2"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = cli(&s.url, &amy, &["task", "logs", "2", "--follow"]).await;
@@ -85,14 +121,31 @@ async fn the_cli_round_trips_through_the_server() {
     assert_eq!(s.world.store.task(3).unwrap().unwrap().spec.name, "codo");
 
     // Errors: bad input names the field; a bad token; unknown task.
-    let out = cli(&s.url, &op, &["task", "submit", "--template", "77", "--host", "h1"]).await;
+    let out = cli(
+        &s.url,
+        &op,
+        &["task", "submit", "--template", "77", "--host", "h1"],
+    )
+    .await;
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("template_id"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("template_id"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = cli(&s.url, "odk_nope", &["task", "list"]).await;
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("refused the token"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("refused the token"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = cli(&s.url, &op, &["task", "show", "99"]).await;
-    assert!(text(&out.stderr).contains("task 99 not found"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("task 99 not found"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // The server goes away: a clear error, not a hang or a panic.
     let url = s.url.clone();
@@ -100,6 +153,9 @@ async fn the_cli_round_trips_through_the_server() {
     let out = cli(&url, &op, &["task", "list"]).await;
     assert!(!out.status.success());
     let se = text(&out.stderr);
-    assert!(se.contains("cannot be reached") && se.contains(&url), "{se}");
+    assert!(
+        se.contains("cannot be reached") && se.contains(&url),
+        "{se}"
+    );
     assert!(!se.contains(&op), "the token is never printed");
 }

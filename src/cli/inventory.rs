@@ -15,7 +15,12 @@ pub enum InventoryCmd {
     /// Import an inventory file (native TOML or Ansible INI); a bad file changes nothing
     Import {
         /// The inventory file
-        file: PathBuf,
+        #[arg(required_unless_present = "from_url", conflicts_with = "from_url")]
+        file: Option<PathBuf>,
+        /// Import hosts (and their tags) from a CMDB answering JSON over HTTP, mapped by the
+        /// config's [cmdb] section; without a URL, the config's cmdb.url
+        #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+        from_url: Option<String>,
         /// File format: toml or ansible [default: detected from the name and content]
         #[arg(long, value_parser = parse_format)]
         format: Option<Format>,
@@ -42,11 +47,29 @@ pub fn run(ctx: &Context, cmd: InventoryCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         InventoryCmd::Import {
             file,
+            from_url,
             format,
             replace,
             dry_run,
         } => {
-            let incoming = inventory::load_file(&file, format)?;
+            let (incoming, file) = match (file, from_url) {
+                (Some(file), _) => (inventory::load_file(&file, format)?, file),
+                (None, Some(url)) => {
+                    let url = if url.trim().is_empty() {
+                        ctx.config.cmdb.url.clone().ok_or_else(|| {
+                            anyhow::anyhow!("--from-url: give a URL or set cmdb.url in the config")
+                        })?
+                    } else {
+                        url
+                    };
+                    let inv = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?
+                        .block_on(inventory::cmdb::fetch(&url, &ctx.config.cmdb))?;
+                    (inv, PathBuf::from(opsdeck::api::webhook::redacted(&url)))
+                }
+                (None, None) => anyhow::bail!("give an inventory FILE or --from-url URL"),
+            };
             let summary = format!(
                 "{} hosts, {} tags, {} exec users, {} apps",
                 incoming.hosts.len(),

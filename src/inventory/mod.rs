@@ -2,6 +2,7 @@
 //! with every problem reported as `file:line: message`.
 
 pub mod ansible;
+pub mod cmdb;
 pub mod native;
 
 use std::fmt;
