@@ -78,8 +78,15 @@ async fn main() {
     let engine = Engine::start(store.clone(), config.clone(), dir.path())
         .await
         .expect("engine");
-    let state = AppState::new(store.clone(), config, dir.path().to_path_buf(), Some(engine.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let state = AppState::new(
+        store.clone(),
+        config,
+        dir.path().to_path_buf(),
+        Some(engine.clone()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}/api/v1", listener.local_addr().expect("addr"));
     tokio::spawn(serve(listener, state, std::future::pending()));
     let client = reqwest::Client::new();
@@ -194,7 +201,10 @@ async fn main() {
     let done = got.iter().map(|g| g.2).max().expect("subscribers") - start;
     engine.hub().flush().await;
     let stored = store.log_count(id).expect("count");
-    let complete = got.iter().filter(|g| g.0 == stored && g.1 == stored).count();
+    let complete = got
+        .iter()
+        .filter(|g| g.0 == stored && g.1 == stored)
+        .count();
     println!(
         "fan-out: {lines} output lines ({stored} log lines with system lines) to {subscribers} SSE subscribers in {:.2}s; \
          {complete}/{subscribers} received every line in order; {:.0} lines/s delivered in total",

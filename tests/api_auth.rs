@@ -374,3 +374,28 @@ async fn the_openapi_document_lists_every_served_route() {
     }
     s.stop().await;
 }
+
+#[tokio::test]
+async fn secret_args_never_leave_the_server() {
+    let s = Server::start(Config::default()).await;
+    let op = s.user("olga", Role::Operator);
+    let mut body = spec_json("with a secret", &["olga"], 1);
+    body["args"]["TOKEN"] = json!("hunter2");
+    body["exec_time"] = json!((chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339());
+    body["approvers"] = json!([]);
+    let (st, t) = post(&s.api("/tasks"), &op, body).await;
+    assert_eq!(st, 201, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    assert_eq!(t["spec"]["args"]["TOKEN"], "******");
+    assert_eq!(t["spec"]["args"]["COUNT"], "1", "other args stay readable");
+    let (_, d) = get(&s.api(&format!("/tasks/{id}")), &op).await;
+    assert_eq!(d["task"]["spec"]["args"]["TOKEN"], "******");
+    let (_, l) = get(&s.api("/tasks"), &op).await;
+    assert_eq!(l[0]["spec"]["args"]["TOKEN"], "******");
+    let (_, c) = post(&s.api(&format!("/tasks/{id}/cancel")), &op, json!({})).await;
+    assert_eq!(c["spec"]["args"]["TOKEN"], "******");
+    // The engine still has the real value.
+    let stored = s.world.store.task(id).unwrap().unwrap();
+    assert_eq!(stored.spec.args["TOKEN"], "hunter2");
+    s.stop().await;
+}

@@ -159,3 +159,56 @@ async fn the_cli_round_trips_through_the_server() {
     );
     assert!(!se.contains(&op), "the token is never printed");
 }
+
+/// `opsdeck serve` as its own process: it binds 127.0.0.1:0, says where, serves, and stops on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opsdeck_serve_runs_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("opsdeck");
+    let envs = [
+        ("OPSDECK_CONFIG", dir.path().join("c.toml")),
+        ("OPSDECK_DATA_DIR", dir.path().join("d")),
+    ];
+    let out = std::process::Command::new(&bin)
+        .envs(envs.clone())
+        .args(["user", "add", "root", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = text(&out.stdout).trim().to_string();
+    let mut child = std::process::Command::new(&bin)
+        .envs(envs)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (url, rest) = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        for l in lines.by_ref() {
+            let l = l.unwrap();
+            if let Some(i) = l.find("http://") {
+                let url = l[i..].split("/api/v1").next().unwrap().to_string();
+                return (url, lines);
+            }
+        }
+        panic!("serve printed no address");
+    })
+    .await
+    .unwrap();
+    let (st, me) = api_common::get(&format!("{url}/api/v1/whoami"), &token).await;
+    assert_eq!((st, me["name"].as_str()), (200, Some("root")));
+    // SAFETY: kill(2) on the pid of the child this test spawned.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    let tail: Vec<String> = rest.map_while(Result::ok).collect();
+    assert!(tail.iter().any(|l| l.contains("shutting down")), "{tail:?}");
+    assert!(
+        !tail.iter().any(|l| l.contains(&token)),
+        "the token is never logged"
+    );
+}

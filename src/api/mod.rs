@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod extract;
+pub mod mask;
 pub mod openapi;
 pub mod routes;
 pub mod server;

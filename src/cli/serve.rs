@@ -50,13 +50,40 @@ pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(engine.clone()),
     );
     state.body_limit = a.body_limit;
-    let r = serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-        eprintln!("opsdeck serve: shutting down");
-    })
-    .await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    shutdown_signal().await;
+    eprintln!("opsdeck serve: shutting down");
+    let _ = stop.send(());
+    // Live log streams stay open until their task ends: give requests a moment, then close.
+    let r = match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => Err(std::io::Error::other(e.to_string())),
+        Err(_) => {
+            eprintln!("opsdeck serve: closing the remaining connections (live log streams)");
+            Ok(())
+        }
+    };
     engine.shutdown().await;
     notifier.stop().await;
     r?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (systemd, docker stop).
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
 }

@@ -22,6 +22,10 @@ default = "3"
 [[args]]
 name = "CODE"
 default = "0"
+[[args]]
+name = "TOKEN"
+default = ""
+secret = true
 [[steps]]
 group = 1
 level = 1

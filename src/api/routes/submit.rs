@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, body_bytes, parse_json};
+use crate::api::mask;
 use crate::api::server::AppState;
 use crate::backend::{Backend, LocalBackend};
 use crate::model::{Host, Invalid, Inventory, Role, Task, TaskSpec};
@@ -45,7 +46,7 @@ pub async fn submit_spec(
     obj.insert("submitter".into(), c.0.name.clone().into());
     let spec: TaskSpec = parse_json(v.to_string().as_bytes())?;
     let t = s.backend(&c.0.name).submit(spec).await?;
-    Ok((StatusCode::CREATED, Json(t)))
+    Ok((StatusCode::CREATED, Json(mask::task(&s.store, t).await?)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +187,7 @@ pub async fn submit_form(
         .into_response());
     }
     let t = store_and_submit(&s, &b, &c.0.name, spec, adhoc, &mctx.inventory).await?;
+    let t = mask::task(&s.store, t).await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::extract::{Caller, JsonBody, OptJsonBody};
+use crate::api::mask;
 use crate::api::server::AppState;
 use crate::backend::{Backend, TaskDetail};
 use crate::model::{Role, Task, TaskState, parse_exec_time};
@@ -47,7 +48,8 @@ pub async fn list(
         submitter: q.submitter.filter(|s| !s.is_empty()),
         limit: Some(q.limit.unwrap_or(50).min(MAX_LIST)),
     };
-    Ok(Json(s.backend(&u.name).tasks(filter).await?))
+    let ts = s.backend(&u.name).tasks(filter).await?;
+    Ok(Json(mask::tasks(&s.store, ts).await?))
 }
 
 pub async fn show(
@@ -55,7 +57,8 @@ pub async fn show(
     Caller(u): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<TaskDetail>> {
-    Ok(Json(s.backend(&u.name).task(id).await?))
+    let d = s.backend(&u.name).task(id).await?;
+    Ok(Json(mask::detail(&s.store, d).await?))
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -80,7 +83,8 @@ pub async fn approve(
                 .map_err(|e| ApiError::field("exec_time", e.to_string()))?,
         ),
     };
-    Ok(Json(s.backend(&c.0.name).approve(id, when).await?))
+    let t = s.backend(&c.0.name).approve(id, when).await?;
+    Ok(Json(mask::task(&s.store, t).await?))
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -96,7 +100,8 @@ pub async fn reject(
     JsonBody(b): JsonBody<RejectBody>,
 ) -> ApiResult<Json<Task>> {
     c.require(Role::Approver, "rejecting")?;
-    Ok(Json(s.backend(&c.0.name).reject(id, &b.reason).await?))
+    let t = s.backend(&c.0.name).reject(id, &b.reason).await?;
+    Ok(Json(mask::task(&s.store, t).await?))
 }
 
 pub async fn cancel(
@@ -105,7 +110,8 @@ pub async fn cancel(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Task>> {
     c.require(Role::Operator, "cancelling a task")?;
-    Ok(Json(s.backend(&c.0.name).cancel(id).await?))
+    let t = s.backend(&c.0.name).cancel(id).await?;
+    Ok(Json(mask::task(&s.store, t).await?))
 }
 
 pub async fn retry(
@@ -114,7 +120,8 @@ pub async fn retry(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Task>> {
     c.require(Role::Operator, "retrying a task")?;
-    Ok(Json(s.backend(&c.0.name).retry(id).await?))
+    let t = s.backend(&c.0.name).retry(id).await?;
+    Ok(Json(mask::task(&s.store, t).await?))
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -160,5 +167,6 @@ pub async fn skip(
     c.require(Role::Operator, "skipping a step")?;
     let be = s.backend(&c.0.name);
     be.skip(id, b.step_run).await?;
-    Ok(Json(be.task(id).await?))
+    let d = be.task(id).await?;
+    Ok(Json(mask::detail(&s.store, d).await?))
 }
