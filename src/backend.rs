@@ -282,6 +282,10 @@ async fn follow_task(
 ) -> Result<(), BackendError> {
     let mut live = engine.as_ref().map(|e| e.hub().subscribe());
     loop {
+        // A follower that went away (a closed HTTP stream) while the task was quiet: stop polling.
+        if tx.is_closed() {
+            return Ok(());
+        }
         // Catch up from the store.
         loop {
             let page = store.logs(id, next, 2_000)?;
