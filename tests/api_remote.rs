@@ -120,6 +120,25 @@ async fn the_cli_round_trips_through_the_server() {
     assert_eq!(text(&out.stdout).trim(), "3");
     assert_eq!(s.world.store.task(3).unwrap().unwrap().spec.name, "codo");
 
+    // Read-only listings come from the server too (its inventory has h1..h3, not the local demo).
+    let out = cli(&s.url, &op, &["inventory", "list", "--json"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let inv: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = inv["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["h1", "h2", "h3"]);
+    let out = cli(&s.url, &op, &["template", "show", "1"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("echo lines"),
+        "{}",
+        text(&out.stdout)
+    );
+
     // Errors: bad input names the field; a bad token; unknown task.
     let out = cli(
         &s.url,

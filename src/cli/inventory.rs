@@ -114,7 +114,10 @@ pub fn run(ctx: &Context, cmd: InventoryCmd) -> anyhow::Result<ExitCode> {
             }
         }
         InventoryCmd::List { json } => {
-            let inv = masked(ctx.store.load_inventory()?);
+            let inv = masked(match super::remote() {
+                Some(r) => super::block_on(opsdeck::backend::Backend::inventory(r))?,
+                None => ctx.store.load_inventory()?,
+            });
             if json {
                 output::json(&inv)?;
                 return Ok(ExitCode::SUCCESS);

@@ -77,6 +77,16 @@ pub(crate) fn remote() -> Option<&'static opsdeck::api::client::RemoteBackend> {
     REMOTE.get()
 }
 
+/// Runs one remote call from a synchronous command.
+pub(crate) fn block_on<T>(
+    f: impl std::future::Future<Output = Result<T, opsdeck::backend::BackendError>>,
+) -> anyhow::Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)?)
+}
+
 fn connect_remote(flag: Option<String>, ctx: &Context) -> anyhow::Result<()> {
     let Some(url) = flag
         .or_else(|| ctx.config.server.clone())
@@ -123,7 +133,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The server itself, and the commands that administer this machine's data dir, stay local.
     if matches!(
         command,
-        None | Some(Command::Task(_)) | Some(Command::Submit(_))
+        None | Some(Command::Task(_))
+            | Some(Command::Submit(_))
+            | Some(Command::Inventory(inventory::InventoryCmd::List { .. }))
+            | Some(Command::Template(template::TemplateCmd::List { .. }))
+            | Some(Command::Template(template::TemplateCmd::Show { .. }))
     ) {
         connect_remote(cli.server, &ctx)?;
     }

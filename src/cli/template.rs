@@ -36,7 +36,10 @@ pub enum TemplateCmd {
 pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
     match cmd {
         TemplateCmd::List { json } => {
-            let all = ctx.store.templates()?;
+            let all = match super::remote() {
+                Some(r) => super::block_on(opsdeck::backend::Backend::templates(r))?,
+                None => ctx.store.templates()?,
+            };
             if json {
                 let v: Vec<_> = all
                     .iter()
@@ -72,7 +75,24 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TemplateCmd::Show { id, version, json } => {
-            let Some(t) = ctx.store.template(id, version)? else {
+            let found = match super::remote() {
+                Some(r) => {
+                    match super::block_on(opsdeck::backend::Backend::template(r, id, version)) {
+                        Ok(t) => Some(t),
+                        Err(e)
+                            if matches!(
+                                e.downcast_ref::<opsdeck::engine::EngineError>(),
+                                Some(opsdeck::engine::EngineError::NotFound(_))
+                            ) =>
+                        {
+                            None
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                None => ctx.store.template(id, version)?,
+            };
+            let Some(t) = found else {
                 match version {
                     Some(v) => anyhow::bail!(
                         "template {id} has no version {v} (see `opsdeck template list`)"
