@@ -626,6 +626,35 @@ mod tests {
     }
 
     #[test]
+    fn webhooks_and_cmdb_parse_and_are_checked() {
+        let c = Config::parse(
+            "[[webhooks]]\nurl = \"https://x/hook\"\nformat = \"wecom\"\n\n[cmdb]\nrecords = \"/data\"\n[cmdb.fields]\nname = \"host\"\naddress = \"ip\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(c.webhooks[0].format, WebhookFormat::Wecom);
+        assert_eq!(c.webhooks[0].events, WebhookEvent::ALL.to_vec());
+        assert_eq!(c.webhooks[0].retries, 3);
+        assert_eq!(c.cmdb.fields.name, "host");
+        let e = Config::parse("[[webhooks]]\nurl = \"ftp://x\"\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("webhooks: [0]: url"), "{e}");
+        let e = Config::parse(
+            "[[webhooks]]\nurl = \"http://x\"\nbackoff = \"soon\"\n",
+            "c.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("backoff"), "{e}");
+        let e = Config::parse(
+            "[[webhooks]]\nurl = \"http://x\"\nevents = [\"task_exploded\"]\n",
+            "c.toml",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("task_exploded"), "{e}");
+        let e = Config::parse("[cmdb]\nrecords = \"data.list\"\n", "c.toml").unwrap_err();
+        assert!(e.to_string().contains("cmdb: records"), "{e}");
+    }
+
+    #[test]
     fn the_first_run_creates_the_config() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/config.toml");
