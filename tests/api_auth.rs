@@ -399,3 +399,38 @@ async fn secret_args_never_leave_the_server() {
     assert_eq!(stored.spec.args["TOKEN"], "hunter2");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn codo_ad_hoc_hosts_are_added_only_when_the_task_is_stored() {
+    let s = Server::start(Config {
+        allow_adhoc_hosts: true,
+        ..Config::default()
+    })
+    .await;
+    let op = s.user("olga", Role::Operator);
+    let hosts_before = s.world.store.load_inventory().unwrap().hosts.len();
+    // Unknown template: refused, and the ad-hoc address is not added either.
+    let bad = json!({"task_name": "adhoc", "submitter": "x", "temp_id": "42", "schedule": "ready",
+        "exec_time": "2030-01-01 00:00:00", "args": "{}", "details": "", "hosts": "{1: '10.1.2.3'}"});
+    let (_, b) = post(&s.api("/codo/task/accept"), &op, bad).await;
+    assert_eq!(b["code"], -1, "{b}");
+    assert_eq!(
+        s.world.store.load_inventory().unwrap().hosts.len(),
+        hosts_before
+    );
+    assert_eq!(s.task_count(), 0);
+    let good = json!({"task_name": "adhoc", "submitter": "x", "temp_id": "1", "schedule": "ready",
+        "exec_time": "2030-01-01 00:00:00", "args": "{}", "details": "", "hosts": "{1: '10.1.2.3'}"});
+    let (_, b) = post(&s.api("/codo/task/accept"), &op, good).await;
+    assert_eq!(b["code"], 0, "{b}");
+    let inv = s.world.store.load_inventory().unwrap();
+    assert_eq!(inv.hosts.len(), hosts_before + 1);
+    assert!(inv.hosts.iter().any(|h| h.address == "10.1.2.3"));
+    let audit = s.world.store.audit_entries(None, 100).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.actor == "olga" && a.action == "add-adhoc-hosts")
+    );
+    s.stop().await;
+}
