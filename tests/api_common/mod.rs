@@ -34,6 +34,23 @@ name = "echo"
 command = "i=1; while [ $i -le ${COUNT} ]; do echo line$i; i=$((i+1)); done; exit ${CODE}"
 "#;
 
+/// A template whose second level waits for a manual release.
+pub const MANUAL: &str = r#"
+id = 2
+name = "two halves"
+[[steps]]
+group = 1
+level = 1
+name = "first"
+command = "echo first-1; echo first-2"
+[[steps]]
+group = 1
+level = 2
+name = "second"
+trigger = "manual"
+command = "echo second-1; echo second-2; echo second-3"
+"#;
+
 pub struct Server {
     pub world: World,
     pub addr: SocketAddr,
@@ -49,7 +66,7 @@ impl Server {
     }
 
     pub async fn start_with(config: Config, body_limit: usize) -> Server {
-        let world = World::new(&crate::common::local_inventory(3), &[ECHO], config).await;
+        let world = World::new(&crate::common::local_inventory(3), &[ECHO, MANUAL], config).await;
         let mut state = AppState::new(
             world.store.clone(),
             world.config.clone(),
