@@ -2,7 +2,7 @@
 //! concurrent clients, and live log fan-out of one chatty task to 100 SSE subscribers.
 //!
 //! `cargo bench --bench api` (env: BENCH_CLIENTS=50, BENCH_SUBMITS=4000, BENCH_SUBSCRIBERS=100,
-//! BENCH_LINES=20000).
+//! BENCH_LINES=20000). Without `--bench` (under `cargo test --all-targets`) it does a small smoke run.
 
 use std::time::{Duration, Instant};
 
@@ -43,10 +43,13 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() {
-    let clients = env("BENCH_CLIENTS", 50);
-    let submits = env("BENCH_SUBMITS", 4000);
-    let subscribers = env("BENCH_SUBSCRIBERS", 100);
-    let lines = env("BENCH_LINES", 20_000);
+    // `cargo bench` passes `--bench`; the test suite runs this binary without it: a quick smoke run.
+    let full = std::env::args().any(|a| a == "--bench");
+    let small = |n: usize, smoke: usize| if full { n } else { smoke };
+    let clients = env("BENCH_CLIENTS", small(50, 5));
+    let submits = env("BENCH_SUBMITS", small(4000, 50));
+    let subscribers = env("BENCH_SUBSCRIBERS", small(100, 5));
+    let lines = env("BENCH_LINES", small(20_000, 200));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("opsdeck.db")).expect("store");
