@@ -126,6 +126,16 @@ async fn tokens_and_the_role_matrix() {
     .await;
     assert_eq!((st, t["state"].as_str()), (200, Some("rejected")));
 
+    // A raw spec cannot skip approval by leaving needs_approval off while naming approvers.
+    let mut sneaky = spec_json("sneaky", &["amy"], 1);
+    sneaky["needs_approval"] = json!(false);
+    let (st, t3) = post(&s.api("/tasks"), &op, sneaky).await;
+    assert_eq!(
+        (st, t3["state"].as_str()),
+        (201, Some("pending_approval")),
+        "{t3}"
+    );
+
     // The owner cancels their scheduled task.
     let (st, t) = post(&s.api(&format!("/tasks/{id}/cancel")), &op, json!({})).await;
     assert_eq!((st, t["state"].as_str()), (200, Some("cancelled")), "{t}");
