@@ -357,6 +357,16 @@ async fn the_openapi_document_lists_every_served_route() {
     let (st, doc) = call(Method::GET, &s.api("/openapi.json"), None, None).await;
     assert_eq!(st, 200);
     assert_eq!(doc["openapi"], "3.0.3");
+    // The examples are serialised from the real types: the TaskSpec example parses back.
+    let ex =
+        &doc["paths"]["/tasks"]["post"]["requestBody"]["content"]["application/json"]["example"];
+    let spec: opsdeck::model::TaskSpec = serde_json::from_value(ex.clone()).unwrap();
+    assert_eq!(spec.template_id, 9502);
+    assert_eq!(
+        doc["paths"]["/codo/task/accept"]["post"]["responses"]["200"]["content"]["application/json"]
+            ["example"]["code"],
+        0
+    );
     for op in opsdeck::api::openapi::ROUTES {
         assert!(
             doc["paths"][op.path][op.method].is_object(),

@@ -204,6 +204,56 @@ pub const ROUTES: &[Op] = &[
     ),
 ];
 
+/// Example bodies serialised from the real Rust types, so the document cannot drift from them.
+fn example(name: &str) -> Option<Value> {
+    use crate::model::{ModuleKind, TaskSpec};
+    let spec = TaskSpec {
+        name: "restart web".into(),
+        module: ModuleKind::Custom,
+        submitter: "alice".into(),
+        template_id: 9502,
+        args: [("SERVICE".to_string(), "nginx".to_string())].into(),
+        hosts: [(1, vec!["web01".to_string(), "web02".to_string()])].into(),
+        exec_time: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
+        approvers: vec!["bob".into()],
+        needs_approval: true,
+        details: "after the config change".into(),
+        extra: Value::Null,
+    };
+    let v = match name {
+        "TaskSpec" => serde_json::to_value(&spec),
+        "{exec_time?: string}" => serde_json::to_value(super::routes::tasks::ApproveBody {
+            exec_time: Some("+1h".into()),
+        }),
+        "{reason: string}" => serde_json::to_value(super::routes::tasks::RejectBody {
+            reason: "not during the sale".into(),
+        }),
+        "{step_run?: int, host?: string}" => {
+            serde_json::to_value(super::routes::tasks::ReleaseBody {
+                step_run: None,
+                host: Some("web01".into()),
+            })
+        }
+        "{step_run: int}" => serde_json::to_value(super::routes::tasks::SkipBody { step_run: 7 }),
+        "{code, msg, list_id}" => serde_json::to_value(super::routes::submit::CodoAnswer {
+            code: 0,
+            msg: "task 42 created (pending_approval)".into(),
+            list_id: Some(42),
+            fields: Vec::new(),
+        }),
+        "error" => serde_json::to_value(super::error::ErrorBody {
+            error: "invalid".into(),
+            message: "template_id: unknown template 77".into(),
+            fields: vec![crate::model::FieldError::new(
+                "template_id",
+                "unknown template 77",
+            )],
+        }),
+        _ => return None,
+    };
+    v.ok()
+}
+
 /// The OpenAPI document built from [`ROUTES`].
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -238,11 +288,21 @@ pub fn document() -> Value {
             o["security"] = json!([]);
         }
         if let Some(b) = r.body {
+            let mut content = json!({"schema": {"type": "object"}});
+            if let Some(ex) = example(b) {
+                content["example"] = ex;
+            }
             o["requestBody"] = json!({
                 "required": true,
                 "description": b,
-                "content": {"application/json": {"schema": {"type": "object"}}},
+                "content": {"application/json": content},
             });
+        }
+        if let Some(ex) = example(r.answers) {
+            o["responses"]["200"]["content"] = json!({"application/json": {"example": ex}});
+        }
+        if let Some(ex) = example("error") {
+            o["responses"]["400"]["content"] = json!({"application/json": {"example": ex}});
         }
         entry[r.method] = o;
     }
