@@ -2,12 +2,14 @@
 
 pub mod error;
 pub mod inventory;
+pub mod lang;
 pub mod task;
 pub mod template;
 pub mod time;
 pub mod user;
 
 pub use error::{FieldError, Invalid};
+pub use lang::Lang;
 pub use inventory::{App, Connection, Database, DbRole, DbType, ExecUser, Host, Inventory, Tag};
 pub use task::{
     AuditEntry, Decision, HostGroups, LogLine, ModuleKind, StepRun, StepState, Stream, Task,

@@ -3,13 +3,14 @@
 
 mod body;
 pub mod check;
+pub mod score;
 pub mod fingerprint;
 pub mod format;
 mod md5;
 pub mod messages;
 pub mod split;
 mod strict;
-mod tokens;
+pub(crate) mod tokens;
 mod unverifiable;
 
 pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check};

@@ -1,0 +1,6 @@
+//! ARG.* score rules: arguments and predicates.
+
+#[allow(unused_imports)]
+use super::rule::{Ctx, Hit, Rule, Text};
+
+pub(super) const RULES: &[Rule] = &[];

@@ -1,0 +1,6 @@
+//! COL.* score rules: column definitions.
+
+#[allow(unused_imports)]
+use super::rule::{Ctx, Hit, Rule, Text};
+
+pub(super) const RULES: &[Rule] = &[];

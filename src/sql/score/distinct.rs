@@ -1,0 +1,6 @@
+//! DIS.* score rules: DISTINCT.
+
+#[allow(unused_imports)]
+use super::rule::{Ctx, Hit, Rule, Text};
+
+pub(super) const RULES: &[Rule] = &[];

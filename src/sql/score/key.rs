@@ -1,0 +1,6 @@
+//! KEY.* score rules: keys and indexes.
+
+#[allow(unused_imports)]
+use super::rule::{Ctx, Hit, Rule, Text};
+
+pub(super) const RULES: &[Rule] = &[];

@@ -1,0 +1,6 @@
+//! KWR.* score rules: keywords and identifier naming.
+
+#[allow(unused_imports)]
+use super::rule::{Ctx, Hit, Rule, Text};
+
+pub(super) const RULES: &[Rule] = &[];

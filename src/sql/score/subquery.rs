@@ -1,0 +1,6 @@
+//! SUB.* score rules: subqueries and UNION.
+
+#[allow(unused_imports)]
+use super::rule::{Ctx, Hit, Rule, Text};
+
+pub(super) const RULES: &[Rule] = &[];
