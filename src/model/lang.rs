@@ -26,4 +26,3 @@ impl Lang {
             .unwrap_or_default()
     }
 }
-

@@ -9,8 +9,8 @@ pub mod time;
 pub mod user;
 
 pub use error::{FieldError, Invalid};
-pub use lang::Lang;
 pub use inventory::{App, Connection, Database, DbRole, DbType, ExecUser, Host, Inventory, Tag};
+pub use lang::Lang;
 pub use task::{
     AuditEntry, Decision, HostGroups, LogLine, ModuleKind, StepRun, StepState, Stream, Task,
     TaskSpec, TaskState,

@@ -1,13 +1,14 @@
 //! MySQL toolkit for the SQL audit and optimize modules: statement splitting, syntax check with a
 //! MySQL strictness layer, and fingerprints. Pure: no I/O, no async.
 
+pub mod advise;
 mod body;
 pub mod check;
-pub mod score;
 pub mod fingerprint;
 pub mod format;
 mod md5;
 pub mod messages;
+pub mod score;
 pub mod split;
 mod strict;
 pub(crate) mod tokens;

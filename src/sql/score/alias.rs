@@ -69,7 +69,11 @@ fn implicit_alias(c: &Ctx) -> Vec<Hit> {
     let mut out = Vec::new();
     for a in aliases {
         let (line, col) = (a.span.start.line as usize, a.span.start.column as usize);
-        let Some(i) = c.toks.iter().position(|t| t.line == line && t.column == col) else {
+        let Some(i) = c
+            .toks
+            .iter()
+            .position(|t| t.line == line && t.column == col)
+        else {
             continue;
         };
         let before_is_as = i > 0 && crate::sql::tokens::is_word(c.toks, i - 1, "AS");
@@ -158,7 +162,11 @@ mod tests {
     fn ali_001_implicit_alias() {
         assert_rule(
             "ALI.001",
-            &["SELECT a b FROM t", "SELECT a FROM t x", "SELECT 1 FROM (SELECT 1) d"],
+            &[
+                "SELECT a b FROM t",
+                "SELECT a FROM t x",
+                "SELECT 1 FROM (SELECT 1) d",
+            ],
             &["SELECT a AS b FROM t AS x", "SELECT a FROM t"],
         );
         let h = hits("ALI.001", "SELECT a AS b, c d FROM t");
@@ -172,7 +180,11 @@ mod tests {
         assert_rule(
             "ALI.002",
             &["SELECT t.* x FROM t", "SELECT t.* AS x FROM t"],
-            &["SELECT t.* FROM t", "SELECT * FROM t", "SELECT 2 * 3 AS six"],
+            &[
+                "SELECT t.* FROM t",
+                "SELECT * FROM t",
+                "SELECT 2 * 3 AS six",
+            ],
         );
     }
 
@@ -180,7 +192,11 @@ mod tests {
     fn ali_003_alias_same_as_name() {
         assert_rule(
             "ALI.003",
-            &["SELECT id AS id FROM t", "SELECT a FROM users AS users", "SELECT t.c c FROM t"],
+            &[
+                "SELECT id AS id FROM t",
+                "SELECT a FROM users AS users",
+                "SELECT t.c c FROM t",
+            ],
             &["SELECT id AS user_id FROM t", "SELECT a FROM users AS u"],
         );
     }
