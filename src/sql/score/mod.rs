@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
-use super::check::{Status, check};
+use super::check::{Status, check_in};
 use super::split::{Position, split};
 use super::tokens::significant;
 use crate::model::Lang;
@@ -209,7 +209,7 @@ const SUPERSEDES: &[(&str, &str)] = &[
 
 /// Scores every statement of `sql`.
 pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
-    let checked = check(sql);
+    let checked = check_in(sql, lang);
     let split = split(sql);
     let rules = rules();
     let mut statements = Vec::new();
