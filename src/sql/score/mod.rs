@@ -212,8 +212,9 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
     let checked = check_in(sql, lang);
     let split = split(sql);
     let rules = rules();
+    let script: Vec<String> = split.iter().map(|s| s.text.clone()).collect();
     let mut statements = Vec::new();
-    for (st, cs) in split.iter().zip(&checked.statements) {
+    for (index, (st, cs)) in split.iter().zip(&checked.statements).enumerate() {
         let mut found: Vec<(&Rule, Hit)> = Vec::new();
         let toks = significant(&st.text).unwrap_or_default();
         let ast = if cs.status == Status::Ok {
@@ -244,6 +245,8 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
             terminated: st.terminated,
             delimiter: &st.delimiter,
             opts,
+            script: &script,
+            index,
         };
         for r in &rules {
             if let Some(check) = r.check {

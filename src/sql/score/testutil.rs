@@ -30,6 +30,8 @@ pub fn hits_with(id: &str, sql: &str, opts: &ScoreOptions) -> Vec<Hit> {
         terminated: st.terminated,
         delimiter: &st.delimiter,
         opts,
+        script: &script,
+        index,
     };
     check(&ctx)
 }
