@@ -9,11 +9,11 @@ use std::ops::Range;
 
 use super::body::check_body;
 use super::messages::{MessageId, render_in};
-use crate::model::Lang;
 use super::split::{Position, SplitStatement, split};
 use super::strict::violations;
 use super::tokens::{Tok, significant, word};
 use super::unverifiable::unverifiable;
+use crate::model::Lang;
 
 /// How a statement fared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

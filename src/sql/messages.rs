@@ -88,7 +88,9 @@ pub fn messages_zh(id: MessageId) -> &'static str {
             "NULLS FIRST/LAST 不是 MySQL 语法；请先按 `col IS NULL` 排序（升序时 NULL 排在最前）"
         }
         MessageId::Returning => "MySQL 没有 RETURNING 子句；请在之后再查询这些行",
-        MessageId::OnConflict => "ON CONFLICT 是 PostgreSQL 语法；请使用 INSERT … ON DUPLICATE KEY UPDATE",
+        MessageId::OnConflict => {
+            "ON CONFLICT 是 PostgreSQL 语法；请使用 INSERT … ON DUPLICATE KEY UPDATE"
+        }
         MessageId::DistinctOn => "DISTINCT ON 是 PostgreSQL 语法；请使用 GROUP BY 或窗口函数",
         MessageId::Minus => "MINUS 是 Oracle 语法；请使用 EXCEPT（MySQL 8.0.31+、MariaDB 10.3+）",
         MessageId::UpdateFrom => {
@@ -120,7 +122,11 @@ mod tests {
 
     #[test]
     fn chinese_texts_differ_from_english() {
-        for id in [MessageId::Syntax, MessageId::Unverifiable, MessageId::FullJoin] {
+        for id in [
+            MessageId::Syntax,
+            MessageId::Unverifiable,
+            MessageId::FullJoin,
+        ] {
             assert_ne!(messages(id), messages_zh(id));
         }
         assert_eq!(render_in(MessageId::Syntax, "x", Lang::Zh), "语法错误: x");
