@@ -1,14 +1,17 @@
 //! Console state and `update`: keys and backend results in, state changes and commands out. No I/O here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::forms::{FormState, Module, Outcome, errors_text};
 use super::i18n::{Key, Lang, t};
 use super::keys::Scope;
 use super::widgets::log_view::{LogView, PAGE};
 use crate::backend::TaskDetail;
-use crate::model::{Inventory, LogLine, Task, TaskState, User};
+use crate::model::{Inventory, LogLine, Task, TaskSpec, TaskState, User};
+use crate::modules::{ModuleContext, PlannedStep};
 use crate::store::StoredTemplate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,10 +19,42 @@ pub enum Tab {
     Tasks,
     Approvals,
     Inventory,
+    Module(Module),
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Tasks, Tab::Approvals, Tab::Inventory];
+    pub const ALL: [Tab; 11] = [
+        Tab::Tasks,
+        Tab::Approvals,
+        Tab::Inventory,
+        Tab::Module(Module::AppPublish),
+        Tab::Module(Module::SqlAudit),
+        Tab::Module(Module::SqlOptimize),
+        Tab::Module(Module::Resource),
+        Tab::Module(Module::NodeAdd),
+        Tab::Module(Module::Custom),
+        Tab::Module(Module::CustomProxy),
+        Tab::Module(Module::CustomJson),
+    ];
+
+    /// The number key of the tab: `1`-`9`, then `0`; the last tab has none (`[`/`]` or `:json`).
+    pub fn number(self) -> Option<char> {
+        let i = Self::ALL.iter().position(|t| *t == self)?;
+        match i {
+            0..=8 => char::from_digit(i as u32 + 1, 10),
+            9 => Some('0'),
+            _ => None,
+        }
+    }
+
+    fn by_number(c: char) -> Option<Tab> {
+        let i = match c {
+            '1'..='9' => c as usize - '1' as usize,
+            '0' => 9,
+            _ => return None,
+        };
+        Self::ALL.get(i).copied()
+    }
 
     pub fn next(self) -> Tab {
         let i = Self::ALL.iter().position(|t| *t == self).unwrap_or(0);
@@ -36,6 +71,7 @@ impl Tab {
             Tab::Tasks => t(lang, Key::TabTasks),
             Tab::Approvals => t(lang, Key::TabApprovals),
             Tab::Inventory => t(lang, Key::TabInventory),
+            Tab::Module(m) => m.title(lang),
         }
     }
 }
@@ -58,6 +94,12 @@ pub enum Cmd {
     Release(i64),
     Skip(i64, i64),
     Export { id: i64, path: String },
+    LoadContext,
+    Submit(Box<TaskSpec>),
+    ApproveAt(i64, DateTime<Utc>),
+    /// Suspends the console and opens the template's source in `$EDITOR` (the runner owns the terminal).
+    EditTemplate { id: u32, source: String },
+    ImportTemplate { id: u32, source: String },
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +115,11 @@ pub enum Msg {
     Live(LogLine),
     Done(String),
     Error(String),
+    Context(Box<ModuleContext>),
+    Submitted(Box<Task>),
+    /// The editor closed: the new source, or `None` when nothing changed.
+    Edited { id: u32, source: Option<String> },
+    TemplateImported { id: u32, version: u32 },
 }
 
 /// A dangerous action waiting for `y`.
@@ -83,6 +130,7 @@ pub enum Confirm {
     Retry(i64),
     Release(i64),
     Skip(i64, i64),
+    ApproveAt(i64, DateTime<Utc>),
 }
 
 /// What a text prompt is collecting.
@@ -92,7 +140,16 @@ pub enum PromptKind {
     ApprovalFilter,
     LogSearch,
     RejectReason(i64),
+    ApproveTime(i64),
     Palette,
+}
+
+/// A valid spec waiting for `y`, with the exact commands per host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub spec: TaskSpec,
+    pub plan: Vec<PlannedStep>,
+    pub scroll: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +158,9 @@ pub enum Overlay {
     Help,
     Confirm(Confirm),
     Prompt(PromptKind, String),
+    Submit(Box<Preview>),
+    /// A titled list of lines (e.g. a template's `file:line` errors); any key closes it.
+    Message(String, Vec<String>),
 }
 
 pub struct Detail {
@@ -152,6 +212,14 @@ pub struct App {
     pub quit: bool,
     /// Rows the log pane showed last frame (for paging).
     pub log_height: usize,
+    /// What the module forms are checked against; `None` until loaded.
+    pub ctx: Option<ModuleContext>,
+    pub forms: BTreeMap<Module, FormState>,
+    /// The approval whose detail is open, and its scroll.
+    pub approval_open: Option<i64>,
+    pub approval_scroll: usize,
+    /// Edited template sources that failed validation, reopened by the next edit.
+    pub drafts: BTreeMap<u32, String>,
 }
 
 impl App {
@@ -178,17 +246,23 @@ impl App {
             pending: 0,
             quit: false,
             log_height: 20,
+            ctx: None,
+            forms: BTreeMap::new(),
+            approval_open: None,
+            approval_scroll: 0,
+            drafts: BTreeMap::new(),
         }
     }
 
     /// What to load when the console opens.
     pub fn init(&mut self) -> Vec<Cmd> {
-        self.pending += 4;
+        self.pending += 5;
         vec![
             Cmd::LoadMe,
             Cmd::LoadTasks,
             Cmd::LoadApprovals,
             Cmd::LoadInventory,
+            Cmd::LoadContext,
         ]
     }
 
@@ -196,9 +270,20 @@ impl App {
         match self.tab {
             Tab::Tasks if self.detail.is_some() => Scope::TaskDetail,
             Tab::Tasks => Scope::TaskList,
+            Tab::Approvals if self.approval_open.is_some() => Scope::ApprovalDetail,
             Tab::Approvals => Scope::Approvals,
             Tab::Inventory => Scope::Inventory,
+            Tab::Module(m) => match self.forms.get(&m).and_then(|f| f.focus) {
+                Some(_) => Scope::FormField,
+                None => Scope::Form,
+            },
         }
+    }
+
+    /// The open approval, while it still waits.
+    pub fn open_approval(&self) -> Option<&Task> {
+        let id = self.approval_open?;
+        self.approvals.iter().find(|t| t.id == id)
     }
 
     /// Tasks shown in the Tasks tab after the filter (matches id, name, state, submitter, module).
@@ -253,6 +338,9 @@ impl App {
                 self.approval_sel = self
                     .approval_sel
                     .min(self.visible_approvals().len().saturating_sub(1));
+                if self.approval_open.is_some_and(|id| !ids.contains(&id)) {
+                    self.approval_open = None;
+                }
                 vec![]
             }
             Msg::Inventory(inv, tpls) => {
@@ -301,6 +389,63 @@ impl App {
                 self.status = Some((e, true));
                 vec![]
             }
+            Msg::Context(ctx) => {
+                self.done_one();
+                for m in Module::ALL {
+                    match self.forms.get_mut(&m) {
+                        Some(f) => f.changed(&ctx),
+                        None => {
+                            self.forms.insert(m, FormState::new(m, self.lang, &ctx));
+                        }
+                    }
+                }
+                self.ctx = Some(*ctx);
+                vec![]
+            }
+            Msg::Submitted(task) => {
+                self.done_one();
+                self.status = Some((
+                    format!("{} #{} {}", t(self.lang, Key::Submitted), task.id, task.spec.name),
+                    false,
+                ));
+                let id = task.id;
+                if !self.tasks.iter().any(|x| x.id == id) {
+                    self.tasks.insert(0, *task);
+                }
+                let mut cmds = self.load(vec![Cmd::LoadTasks, Cmd::LoadApprovals]);
+                cmds.extend(self.open_task(id));
+                cmds
+            }
+            Msg::Edited { id, source } => self.edited(id, source),
+            Msg::TemplateImported { id, version } => {
+                self.done_one();
+                self.drafts.remove(&id);
+                self.status = Some((
+                    format!("{} {id} {} v{version}", t(self.lang, Key::Templates), t(self.lang, Key::Imported)),
+                    false,
+                ));
+                self.load(vec![Cmd::LoadInventory, Cmd::LoadContext])
+            }
+        }
+    }
+
+    /// After `$EDITOR`: validate the new source locally; errors change nothing and keep the draft.
+    fn edited(&mut self, id: u32, source: Option<String>) -> Vec<Cmd> {
+        let Some(source) = source else {
+            self.status = Some((format!("{id}: {}", t(self.lang, Key::Unchanged)), false));
+            return vec![];
+        };
+        let file = format!("template-{id}.toml");
+        match crate::templates::load_template_str(&source, &file) {
+            Ok(_) => self.load(vec![Cmd::ImportTemplate { id, source }]),
+            Err(e) => {
+                self.drafts.insert(id, source);
+                self.overlay = Overlay::Message(
+                    format!("{} — {file}", t(self.lang, Key::NothingImported)),
+                    e.to_string().lines().map(str::to_string).collect(),
+                );
+                vec![]
+            }
         }
     }
 
@@ -334,6 +479,7 @@ impl App {
                             self.marked.clear();
                             Cmd::Approve(ids)
                         }
+                        Confirm::ApproveAt(id, at) => Cmd::ApproveAt(id, at),
                         Confirm::Cancel(id) => Cmd::Cancel(id),
                         Confirm::Retry(id) => Cmd::Retry(id),
                         Confirm::Release(id) => Cmd::Release(id),
@@ -344,9 +490,19 @@ impl App {
                 return vec![];
             }
             Overlay::Prompt(kind, text) => return self.prompt_key(kind, text, k),
+            Overlay::Submit(p) => return self.preview_key(*p, k),
+            Overlay::Message(..) => {
+                self.overlay = Overlay::None;
+                return vec![];
+            }
             Overlay::None => {}
         }
         self.status = None;
+        if let Tab::Module(m) = self.tab
+            && let Some(cmds) = self.form_key(m, k)
+        {
+            return cmds;
+        }
         match k.code {
             KeyCode::Char('?') => {
                 self.overlay = Overlay::Help;
@@ -358,12 +514,19 @@ impl App {
             }
             KeyCode::Char(']') => return self.switch(self.tab.next()),
             KeyCode::Char('[') => return self.switch(self.tab.prev()),
-            KeyCode::Char(c @ '1'..='3') if self.detail.is_none() || self.tab != Tab::Tasks => {
-                let i = (c as usize) - ('1' as usize);
-                return self.switch(Tab::ALL[i]);
+            KeyCode::Char(c @ '0'..='9') if self.detail.is_none() || self.tab != Tab::Tasks => {
+                if let Some(tab) = Tab::by_number(c) {
+                    return self.switch(tab);
+                }
+                return vec![];
             }
             KeyCode::Char('r') => {
-                let mut c = vec![Cmd::LoadTasks, Cmd::LoadApprovals, Cmd::LoadInventory];
+                let mut c = vec![
+                    Cmd::LoadTasks,
+                    Cmd::LoadApprovals,
+                    Cmd::LoadInventory,
+                    Cmd::LoadContext,
+                ];
                 if let Some(d) = &self.detail {
                     c.push(Cmd::LoadTask(d.id));
                 }
@@ -375,9 +538,89 @@ impl App {
             Scope::TaskList => self.task_list_key(k),
             Scope::TaskDetail => self.detail_key(k),
             Scope::Approvals => self.approvals_key(k),
+            Scope::ApprovalDetail => self.approval_detail_key(k),
             Scope::Inventory => self.inventory_key(k),
-            Scope::Global => vec![],
+            Scope::Form => match k.code {
+                KeyCode::Char('q') => self.back_or_quit(),
+                _ => vec![],
+            },
+            Scope::Global | Scope::FormField => vec![],
         }
+    }
+
+    /// A key for a module tab's form; `None` when the console's keys apply instead.
+    fn form_key(&mut self, m: Module, k: KeyEvent) -> Option<Vec<Cmd>> {
+        let ctx = self.ctx.as_mut()?;
+        ctx.now = Utc::now();
+        let form = self.forms.get_mut(&m)?;
+        match form.key(k, ctx) {
+            Outcome::Ignored => None,
+            Outcome::Handled => Some(vec![]),
+            Outcome::Invalid(errs) => {
+                self.status = Some((errors_text(self.lang, &errs), true));
+                Some(vec![])
+            }
+            Outcome::Submit(spec) => {
+                let plan = ctx
+                    .template(spec.template_id)
+                    .map(|tpl| crate::modules::plan(&spec, tpl, &ctx.inventory))
+                    .unwrap_or_default();
+                self.overlay = Overlay::Submit(Box::new(Preview {
+                    spec: *spec,
+                    plan,
+                    scroll: 0,
+                }));
+                Some(vec![])
+            }
+        }
+    }
+
+    fn preview_key(&mut self, mut p: Preview, k: KeyEvent) -> Vec<Cmd> {
+        match k.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                self.overlay = Overlay::None;
+                return self.load(vec![Cmd::Submit(Box::new(p.spec))]);
+            }
+            KeyCode::Char('n') | KeyCode::Esc => {
+                self.overlay = Overlay::None;
+                return vec![];
+            }
+            KeyCode::Char('j') | KeyCode::Down => p.scroll += 1,
+            KeyCode::Char('k') | KeyCode::Up => p.scroll = p.scroll.saturating_sub(1),
+            KeyCode::PageDown => p.scroll += 10,
+            KeyCode::PageUp => p.scroll = p.scroll.saturating_sub(10),
+            _ => {}
+        }
+        self.overlay = Overlay::Submit(Box::new(p));
+        vec![]
+    }
+
+    fn approval_detail_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        let Some(id) = self.approval_open else {
+            return vec![];
+        };
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => self.approval_open = None,
+            KeyCode::Char('j') | KeyCode::Down => self.approval_scroll += 1,
+            KeyCode::Char('k') | KeyCode::Up => {
+                self.approval_scroll = self.approval_scroll.saturating_sub(1)
+            }
+            KeyCode::PageDown => self.approval_scroll += 10,
+            KeyCode::PageUp => self.approval_scroll = self.approval_scroll.saturating_sub(10),
+            KeyCode::Char('a') => self.overlay = Overlay::Confirm(Confirm::Approve(vec![id])),
+            KeyCode::Char('t') => {
+                self.overlay = Overlay::Prompt(PromptKind::ApproveTime(id), String::new())
+            }
+            KeyCode::Char('x') => {
+                self.overlay = Overlay::Prompt(PromptKind::RejectReason(id), String::new())
+            }
+            KeyCode::Char('o') => {
+                self.approval_open = None;
+                return self.open_task(id);
+            }
+            _ => {}
+        }
+        vec![]
     }
 
     fn switch(&mut self, tab: Tab) -> Vec<Cmd> {
@@ -536,6 +779,12 @@ impl App {
             }
             KeyCode::Enter => {
                 if let Some(id) = visible.get(self.approval_sel) {
+                    self.approval_open = Some(*id);
+                    self.approval_scroll = 0;
+                }
+            }
+            KeyCode::Char('o') => {
+                if let Some(id) = visible.get(self.approval_sel) {
                     return self.open_task(*id);
                 }
             }
@@ -553,6 +802,17 @@ impl App {
             }
             KeyCode::Char('j') | KeyCode::Down => self.inv_sel += 1,
             KeyCode::Char('k') | KeyCode::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
+            KeyCode::Char('e') if self.inv_section == InvSection::Templates => {
+                if let Some(s) = self.templates.get(self.inv_sel) {
+                    let id = s.template.id;
+                    let source = self
+                        .drafts
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| s.source.clone());
+                    return vec![Cmd::EditTemplate { id, source }];
+                }
+            }
             _ => {}
         }
         let n = self.inventory_rows();
@@ -627,6 +887,12 @@ impl App {
                 }
                 return self.load(vec![Cmd::Reject(id, text)]);
             }
+            PromptKind::ApproveTime(id) => {
+                match crate::model::parse_exec_time(text.trim(), Utc::now()) {
+                    Ok(at) => self.overlay = Overlay::Confirm(Confirm::ApproveAt(id, at)),
+                    Err(e) => self.status = Some((e.to_string(), true)),
+                }
+            }
             PromptKind::Palette => return self.palette(text.trim()),
         }
         vec![]
@@ -641,6 +907,13 @@ impl App {
             ("tasks" | "t", None) => self.switch(Tab::Tasks),
             ("approvals" | "a", None) => self.switch(Tab::Approvals),
             ("inventory" | "i", None) => self.switch(Tab::Inventory),
+            (w, None) if Module::ALL.iter().any(|m| m.word() == w) => {
+                let m = Module::ALL
+                    .into_iter()
+                    .find(|m| m.word() == w)
+                    .unwrap_or(Module::Custom);
+                self.switch(Tab::Module(m))
+            }
             ("task", Some(n)) | (n, None) if n.parse::<i64>().is_ok() => {
                 let id = n.parse::<i64>().unwrap_or_default();
                 self.open_task(id)
@@ -649,7 +922,7 @@ impl App {
             _ => {
                 self.status = Some((
                     format!(
-                        "unknown command `{cmd}`: try tasks, approvals, inventory, task ID, quit"
+                        "unknown command `{cmd}`: try tasks, approvals, inventory, app, sql-audit, sql-optimize, resource, node-add, custom, custom-proxy, json, task ID, quit"
                     ),
                     true,
                 ));
