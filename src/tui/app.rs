@@ -84,8 +84,15 @@ pub enum Cmd {
     LoadApprovals,
     LoadInventory,
     LoadTask(i64),
-    LoadLogs { id: i64, from: u64, limit: usize },
-    Follow { id: i64, from: u64 },
+    LoadLogs {
+        id: i64,
+        from: u64,
+        limit: usize,
+    },
+    Follow {
+        id: i64,
+        from: u64,
+    },
     StopFollow,
     Approve(Vec<i64>),
     Reject(i64, String),
@@ -93,13 +100,22 @@ pub enum Cmd {
     Retry(i64),
     Release(i64),
     Skip(i64, i64),
-    Export { id: i64, path: String },
+    Export {
+        id: i64,
+        path: String,
+    },
     LoadContext,
     Submit(Box<TaskSpec>),
     ApproveAt(i64, DateTime<Utc>),
     /// Suspends the console and opens the template's source in `$EDITOR` (the runner owns the terminal).
-    EditTemplate { id: u32, source: String },
-    ImportTemplate { id: u32, source: String },
+    EditTemplate {
+        id: u32,
+        source: String,
+    },
+    ImportTemplate {
+        id: u32,
+        source: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -111,15 +127,24 @@ pub enum Msg {
     Approvals(Vec<Task>),
     Inventory(Box<Inventory>, Vec<StoredTemplate>),
     Task(Box<TaskDetail>),
-    Logs { id: i64, lines: Vec<LogLine> },
+    Logs {
+        id: i64,
+        lines: Vec<LogLine>,
+    },
     Live(LogLine),
     Done(String),
     Error(String),
     Context(Box<ModuleContext>),
     Submitted(Box<Task>),
     /// The editor closed: the new source, or `None` when nothing changed.
-    Edited { id: u32, source: Option<String> },
-    TemplateImported { id: u32, version: u32 },
+    Edited {
+        id: u32,
+        source: Option<String>,
+    },
+    TemplateImported {
+        id: u32,
+        version: u32,
+    },
 }
 
 /// A dangerous action waiting for `y`.
@@ -405,7 +430,12 @@ impl App {
             Msg::Submitted(task) => {
                 self.done_one();
                 self.status = Some((
-                    format!("{} #{} {}", t(self.lang, Key::Submitted), task.id, task.spec.name),
+                    format!(
+                        "{} #{} {}",
+                        t(self.lang, Key::Submitted),
+                        task.id,
+                        task.spec.name
+                    ),
                     false,
                 ));
                 let id = task.id;
@@ -421,7 +451,11 @@ impl App {
                 self.done_one();
                 self.drafts.remove(&id);
                 self.status = Some((
-                    format!("{} {id} {} v{version}", t(self.lang, Key::Templates), t(self.lang, Key::Imported)),
+                    format!(
+                        "{} {id} {} v{version}",
+                        t(self.lang, Key::Templates),
+                        t(self.lang, Key::Imported)
+                    ),
                     false,
                 ));
                 self.load(vec![Cmd::LoadInventory, Cmd::LoadContext])

@@ -63,7 +63,13 @@ pub const BINDINGS: &[Binding] = &[
     b("Enter", Key::Details, Scope::Approvals, false, true),
     b("o", Key::OpenLog, Scope::Approvals, false, false),
     b("/", Key::Filter, Scope::Approvals, false, false),
-    b("j/k PgUp/PgDn", Key::Scroll, Scope::ApprovalDetail, false, true),
+    b(
+        "j/k PgUp/PgDn",
+        Key::Scroll,
+        Scope::ApprovalDetail,
+        false,
+        true,
+    ),
     b("a", Key::Approve, Scope::ApprovalDetail, true, true),
     b("t", Key::ApproveAt, Scope::ApprovalDetail, true, true),
     b("x", Key::Reject, Scope::ApprovalDetail, true, true),
@@ -77,7 +83,13 @@ pub const BINDINGS: &[Binding] = &[
     b("Ctrl-S", Key::Submit, Scope::FormField, true, true),
     b("Esc", Key::Leave, Scope::FormField, false, true),
     b("Space a", Key::Toggle, Scope::FormField, false, false),
-    b("Ctrl-N/Ctrl-D ←→", Key::Rows, Scope::FormField, false, false),
+    b(
+        "Ctrl-N/Ctrl-D ←→",
+        Key::Rows,
+        Scope::FormField,
+        false,
+        false,
+    ),
 ];
 
 /// The bindings of a scope followed by the global ones (which do not apply while typing in a field).

@@ -133,10 +133,7 @@ fn suspended<T>(
     ratatui::restore();
     let out = f();
     crossterm::terminal::enable_raw_mode()?;
-    crossterm::execute!(
-        std::io::stdout(),
-        crossterm::terminal::EnterAlternateScreen
-    )?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
     terminal.clear()?;
     paused.store(false, Ordering::SeqCst);
     Ok(out)
@@ -144,10 +141,8 @@ fn suspended<T>(
 
 /// Writes `source` to a temporary file, runs `$VISUAL`/`$EDITOR` (default `vi`) on it and reads it back.
 fn edit_in_editor(id: u32, source: &str) -> std::io::Result<String> {
-    let path = std::env::temp_dir().join(format!(
-        "opsdeck-template-{id}-{}.toml",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!("opsdeck-template-{id}-{}.toml", std::process::id()));
     std::fs::write(&path, source)?;
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
@@ -318,5 +313,7 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
     .await;
     r.unwrap_or_else(|e| Msg::Error(e.to_string()))
 }
+#[cfg(test)]
+mod form_tests;
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,10 @@ impl Adapter for CustomJson {
     fn fields(&self, lang: Lang) -> Vec<Field> {
         let mut json = Field::editor("json", t(lang, Key::FieldJson), SAMPLE);
         json.rows = 10;
-        vec![json, Field::text("exec_time", t(lang, Key::FieldExecOverride), "")]
+        vec![
+            json,
+            Field::text("exec_time", t(lang, Key::FieldExecOverride), ""),
+        ]
     }
 
     fn refresh(&self, f: &mut Fields, _ctx: &ModuleContext) {

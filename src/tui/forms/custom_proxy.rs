@@ -42,7 +42,12 @@ impl Adapter for CustomProxy {
         f.options("tags", c.tags);
         // The chosen tags' proxies first, then every other host.
         let mut proxies = c.proxies;
-        proxies.extend(c.hosts.into_iter().filter(|h| !proxies.contains(h)).collect::<Vec<_>>());
+        proxies.extend(
+            c.hosts
+                .into_iter()
+                .filter(|h| !proxies.contains(h))
+                .collect::<Vec<_>>(),
+        );
         f.options("proxy", proxies);
         template_options(f, "template", &c.templates);
         f.options("approvers", c.approvers);

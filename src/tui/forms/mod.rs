@@ -275,7 +275,11 @@ impl FormState {
             let detail = if fe.field == base {
                 fe.message.clone()
             } else {
-                format!("{}: {}", &fe.field[base.len()..].trim_start_matches('.'), fe.message)
+                format!(
+                    "{}: {}",
+                    &fe.field[base.len()..].trim_start_matches('.'),
+                    fe.message
+                )
             };
             match self.fields.get_mut(base) {
                 Some(f) => match &mut f.error {

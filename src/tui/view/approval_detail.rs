@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::submit_preview::plan_lines;
 use crate::model::{Task, fmt_local};
@@ -17,24 +17,26 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let lang = app.lang;
     let Some(task) = app.open_approval() else {
         f.render_widget(
-            Paragraph::new(t(lang, Key::NoApprovals))
-                .block(Block::default().borders(Borders::ALL)),
+            Paragraph::new(t(lang, Key::NoApprovals)).block(Block::default().borders(Borders::ALL)),
             area,
         );
         return;
     };
     let lines = lines(app, task);
     let h = area.height.saturating_sub(2) as usize;
-    let scroll = app.approval_scroll.min(lines.len().saturating_sub(h));
+    let scroll = app
+        .approval_scroll
+        .min(lines.len().saturating_sub(h.min(lines.len()) / 2));
     f.render_widget(
-        Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()).block(
-            Block::default().borders(Borders::ALL).title(format!(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0))
+            .block(Block::default().borders(Borders::ALL).title(format!(
                 " {} #{} {} ",
                 t(lang, Key::TabApprovals),
                 task.id,
                 task.spec.name
-            )),
-        ),
+            ))),
         area,
     );
 }
@@ -100,7 +102,11 @@ fn lines(app: &App, task: &Task) -> Vec<Line<'static>> {
         )));
     }
     if !s.details.is_empty() {
-        out.push(Line::from(format!("{}: {}", t(lang, Key::FieldDetails), s.details)));
+        out.push(Line::from(format!(
+            "{}: {}",
+            t(lang, Key::FieldDetails),
+            s.details
+        )));
     }
     if let Some(sql) = sql_of(task) {
         out.push(Line::from(""));
@@ -160,7 +166,10 @@ fn lines(app: &App, task: &Task) -> Vec<Line<'static>> {
                 format!("template {} not found", s.template_id),
                 red,
             )),
-            Some(tpl) => out.extend(plan_lines(app, &crate::modules::plan(s, tpl, &ctx.inventory))),
+            Some(tpl) => out.extend(plan_lines(
+                app,
+                &crate::modules::plan(s, tpl, &ctx.inventory),
+            )),
         },
     }
     out

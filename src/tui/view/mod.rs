@@ -4,8 +4,8 @@ mod approval_detail;
 mod approvals;
 mod form;
 mod help;
-mod submit_preview;
 mod inventory;
+mod submit_preview;
 mod task_detail;
 mod tasks;
 
@@ -77,7 +77,14 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         match (n.is_empty(), title.is_empty()) {
             // The last module tab has no number; compact, it shows as `…`.
             (true, true) => " … ".to_string(),
-            _ => format!(" {}{title}{badge} ", if title.is_empty() { n.trim() } else { n.as_str() }),
+            _ => format!(
+                " {}{title}{badge} ",
+                if title.is_empty() {
+                    n.trim()
+                } else {
+                    n.as_str()
+                }
+            ),
         }
     };
     let full: usize = Tab::ALL
@@ -212,13 +219,18 @@ fn render_message(f: &mut Frame, area: Rect, title: &str, lines: &[String]) {
     let r = centered(area, w as u16, lines.len() as u16 + 2);
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines.iter().map(|l| Line::from(l.as_str())).collect::<Vec<_>>())
-            .wrap(Wrap { trim: false })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(format!(" {title} ")),
-            ),
+        Paragraph::new(
+            lines
+                .iter()
+                .map(|l| Line::from(l.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {title} ")),
+        ),
         r,
     );
 }

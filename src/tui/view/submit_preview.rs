@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::model::fmt_local;
 use crate::modules::PlannedStep;
@@ -48,11 +48,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, p: &Preview) {
         }),
     ];
     lines.extend(plan_lines(app, &p.plan));
-    let body_h = r.height.saturating_sub(3) as usize;
-    let scroll = p.scroll.min(lines.len().saturating_sub(body_h));
-    let mut shown: Vec<Line> = lines.into_iter().skip(scroll).take(body_h).collect();
-    shown.push(Line::from(""));
-    shown.push(Line::styled(
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
         format!(
             "y = {}   n/Esc = {}   j/k",
             t(lang, Key::Submit),
@@ -60,13 +57,17 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, p: &Preview) {
         ),
         bold,
     ));
+    let scroll = p.scroll.min(lines.len().saturating_sub(3));
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(shown).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" {} ", t(lang, Key::Preview))),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" {} ", t(lang, Key::Preview))),
+            ),
         r,
     );
 }

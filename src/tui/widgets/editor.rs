@@ -88,16 +88,13 @@ mod tests {
 
     #[test]
     fn the_mark_is_highlighted_and_the_cursor_kept_in_view() {
-        let mut ta = TextArea::from(
-            (1..=20)
-                .map(|i| format!("select {i}"))
-                .collect::<Vec<_>>(),
-        );
+        let mut ta = TextArea::from((1..=20).map(|i| format!("select {i}")).collect::<Vec<_>>());
         ta.move_cursor(ratatui_textarea::CursorMove::Bottom);
         let area = Rect::new(0, 0, 30, 5);
         let mut buf = Buffer::empty(area);
         render(&ta, area, &mut buf, true, Some((18, 7)), false);
-        let row = |y: u16| -> String { (0..30).map(|x| buf[(x, y)].symbol().to_string()).collect() };
+        let row =
+            |y: u16| -> String { (0..30).map(|x| buf[(x, y)].symbol().to_string()).collect() };
         assert!(row(4).starts_with(" 20│select 20"), "{}", row(4));
         assert!(row(3).starts_with(" 19▶select 19"), "{}", row(3));
         assert!(buf[(11, 3)].modifier.contains(Modifier::UNDERLINED));

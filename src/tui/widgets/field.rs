@@ -126,7 +126,8 @@ impl Field {
 
     /// Rows the field takes on screen.
     pub fn height(&self) -> u16 {
-        let extra = u16::from(self.error.is_some()) + u16::from(self.note.is_some());
+        let extra = self.error.as_deref().map_or(0, message_rows)
+            + self.note.as_deref().map_or(0, message_rows);
         extra
             + match &self.value {
                 Value::Text(_) | Value::Time(_) | Value::Select { .. } => 1,
@@ -509,8 +510,8 @@ impl Field {
             super::editor::render(ta, r, buf, focused, self.mark, color);
         }
         let mut y = area.y + self.height()
-            - u16::from(self.error.is_some())
-            - u16::from(self.note.is_some());
+            - self.error.as_deref().map_or(0, message_rows)
+            - self.note.as_deref().map_or(0, message_rows);
         let red = if color {
             Style::default().fg(Color::Red)
         } else {
@@ -526,19 +527,27 @@ impl Field {
             if let Some(t) = text
                 && y < area.y + area.height
             {
-                Paragraph::new(Span::styled(format!("               {t}"), style)).render(
-                    Rect {
-                        x: area.x,
-                        y,
-                        width: area.width,
-                        height: 1,
-                    },
-                    buf,
-                );
-                y += 1;
+                let rows = message_rows(t).min(area.y + area.height - y);
+                Paragraph::new(Span::styled(t.as_str(), style))
+                    .wrap(ratatui::widgets::Wrap { trim: false })
+                    .render(
+                        Rect {
+                            x: area.x + 15.min(area.width),
+                            y,
+                            width: area.width.saturating_sub(15),
+                            height: rows,
+                        },
+                        buf,
+                    );
+                y += rows;
             }
         }
     }
+}
+
+/// Rows an error or note under a field takes: wrapped at about 80 cells, at most 3.
+fn message_rows(s: &str) -> u16 {
+    (unicode_width::UnicodeWidthStr::width(s) / 80 + 1).min(3) as u16
 }
 
 /// `s` cut or padded to `width` terminal cells (CJK characters take two).
