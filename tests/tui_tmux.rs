@@ -143,6 +143,16 @@ fn a_custom_task_submitted_from_the_console_runs_live() {
         dir.path().join("config.toml").display(),
         dir.path().join("data").display()
     );
+    // An "editor" that renames the first template it is given.
+    let editor = dir.path().join("edit.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i '0,/^name = \"/s//name = \"EDITED /' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    let env = format!("{env} EDITOR={}", editor.display());
     let session = format!("opsdeck-e2e-form-{}", std::process::id());
     let status = Command::new("tmux")
         .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
@@ -176,5 +186,13 @@ fn a_custom_task_submitted_from_the_console_runs_live() {
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
     t.wait_for("Run a shell command", Duration::from_secs(10));
+    // Inventory → Templates → e: the console suspends for $EDITOR, then re-imports the template.
+    t.keys(&["3"]);
+    t.keys(&["Tab"]);
+    t.keys(&["Tab"]);
+    t.wait_for("9001", Duration::from_secs(10));
+    t.keys(&["e"]);
+    let screen = t.wait_for("EDITED", Duration::from_secs(20));
+    assert!(screen.contains("imported"), "{screen}");
     t.keys(&["q"]);
 }
