@@ -399,3 +399,51 @@ fn the_approval_detail_renders_sql_findings_and_commands() {
         insta::assert_snapshot!(format!("approval_detail_{name}"), screen);
     }
 }
+
+#[test]
+fn the_json_and_proxy_tabs_submit_through_their_modules() {
+    let mut app = with_forms(Lang::En);
+    // The JSON tab's sample (CODO's format) targets localhost with template 9505.
+    app.tab = Tab::Module(Module::CustomJson);
+    app.update(ctrl('s'));
+    let Overlay::Submit(p) = app.overlay.clone() else {
+        panic!("expected the preview, got {:?} / {:?}", app.overlay, app.status);
+    };
+    assert_eq!(p.spec.template_id, 9505);
+    assert!(p.plan.iter().all(|s| s.host == "localhost"), "{:?}", p.plan);
+    app.update(code(KeyCode::Esc));
+    // Custom via proxy: tags web and db, the proxy offered first, template 9504.
+    app.update(key('0'));
+    app.update(code(KeyCode::Enter));
+    app.update(key(' ')); // web? the first tag offered
+    app.update(code(KeyCode::Down));
+    app.update(key(' '));
+    app.update(code(KeyCode::Tab));
+    app.update(code(KeyCode::Enter)); // the first proxy offered: p1
+    app.update(code(KeyCode::Tab));
+    typed(&mut app, "9504");
+    app.update(code(KeyCode::Tab));
+    typed(&mut app, "echo $SERVER_IP");
+    app.update(ctrl('s'));
+    let Overlay::Submit(p) = app.overlay.clone() else {
+        panic!("expected the preview, got {:?} / {:?}", app.overlay, app.status);
+    };
+    assert_eq!(p.spec.hosts[&1], vec!["p1".to_string()]);
+    assert!(p.spec.args["SERVER_IP"].contains("10.0.0.1"), "{:?}", p.spec.args);
+}
+
+#[test]
+fn resource_errors_land_under_their_fields() {
+    let mut app = with_forms(Lang::En);
+    app.update(key('7'));
+    app.update(code(KeyCode::Enter));
+    app.update(code(KeyCode::Tab));
+    app.update(code(KeyCode::Tab)); // quantity
+    app.update(code(KeyCode::Backspace));
+    typed(&mut app, "x");
+    assert!(app.update(ctrl('s')).is_empty());
+    let f = form(&app, Module::Resource);
+    for name in ["resource_type", "quantity", "reason", "approvers"] {
+        assert!(f.field(name).unwrap().error.is_some(), "{name} has no error");
+    }
+}
