@@ -150,8 +150,7 @@ fn a_custom_task_submitted_from_the_console_runs_live() {
         "#!/bin/sh\nsed -i '0,/^name = \"/s//name = \"EDITED /' \"$1\"\n",
     )
     .unwrap();
-    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let env = format!("{env} EDITOR={}", editor.display());
     let session = format!("opsdeck-e2e-form-{}", std::process::id());
     let status = Command::new("tmux")

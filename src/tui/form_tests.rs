@@ -407,7 +407,10 @@ fn the_json_and_proxy_tabs_submit_through_their_modules() {
     app.tab = Tab::Module(Module::CustomJson);
     app.update(ctrl('s'));
     let Overlay::Submit(p) = app.overlay.clone() else {
-        panic!("expected the preview, got {:?} / {:?}", app.overlay, app.status);
+        panic!(
+            "expected the preview, got {:?} / {:?}",
+            app.overlay, app.status
+        );
     };
     assert_eq!(p.spec.template_id, 9505);
     assert!(p.plan.iter().all(|s| s.host == "localhost"), "{:?}", p.plan);
@@ -426,10 +429,17 @@ fn the_json_and_proxy_tabs_submit_through_their_modules() {
     typed(&mut app, "echo $SERVER_IP");
     app.update(ctrl('s'));
     let Overlay::Submit(p) = app.overlay.clone() else {
-        panic!("expected the preview, got {:?} / {:?}", app.overlay, app.status);
+        panic!(
+            "expected the preview, got {:?} / {:?}",
+            app.overlay, app.status
+        );
     };
     assert_eq!(p.spec.hosts[&1], vec!["p1".to_string()]);
-    assert!(p.spec.args["SERVER_IP"].contains("10.0.0.1"), "{:?}", p.spec.args);
+    assert!(
+        p.spec.args["SERVER_IP"].contains("10.0.0.1"),
+        "{:?}",
+        p.spec.args
+    );
 }
 
 #[test]
@@ -444,6 +454,9 @@ fn resource_errors_land_under_their_fields() {
     assert!(app.update(ctrl('s')).is_empty());
     let f = form(&app, Module::Resource);
     for name in ["resource_type", "quantity", "reason", "approvers"] {
-        assert!(f.field(name).unwrap().error.is_some(), "{name} has no error");
+        assert!(
+            f.field(name).unwrap().error.is_some(),
+            "{name} has no error"
+        );
     }
 }

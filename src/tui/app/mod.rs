@@ -5,10 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::forms::{FormState, Module, Outcome, errors_text};
+mod approvals;
+mod modules;
+mod tasks;
+
+use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
 use super::keys::Scope;
-use super::widgets::log_view::{LogView, PAGE};
+use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
 use crate::model::{Inventory, LogLine, Task, TaskSpec, TaskState, User};
 use crate::modules::{ModuleContext, PlannedStep};
@@ -463,31 +467,11 @@ impl App {
         }
     }
 
-    /// After `$EDITOR`: validate the new source locally; errors change nothing and keep the draft.
-    fn edited(&mut self, id: u32, source: Option<String>) -> Vec<Cmd> {
-        let Some(source) = source else {
-            self.status = Some((format!("{id}: {}", t(self.lang, Key::Unchanged)), false));
-            return vec![];
-        };
-        let file = format!("template-{id}.toml");
-        match crate::templates::load_template_str(&source, &file) {
-            Ok(_) => self.load(vec![Cmd::ImportTemplate { id, source }]),
-            Err(e) => {
-                self.drafts.insert(id, source);
-                self.overlay = Overlay::Message(
-                    format!("{} — {file}", t(self.lang, Key::NothingImported)),
-                    e.to_string().lines().map(str::to_string).collect(),
-                );
-                vec![]
-            }
-        }
-    }
-
-    fn done_one(&mut self) {
+    pub(super) fn done_one(&mut self) {
         self.pending = self.pending.saturating_sub(1);
     }
 
-    fn load(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
+    pub(super) fn load(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
         self.pending += cmds
             .iter()
             .filter(|c| !matches!(c, Cmd::Follow { .. } | Cmd::StopFollow))
@@ -582,276 +566,14 @@ impl App {
         }
     }
 
-    /// A key for a module tab's form; `None` when the console's keys apply instead.
-    fn form_key(&mut self, m: Module, k: KeyEvent) -> Option<Vec<Cmd>> {
-        let ctx = self.ctx.as_mut()?;
-        ctx.now = Utc::now();
-        let form = self.forms.get_mut(&m)?;
-        match form.key(k, ctx) {
-            Outcome::Ignored => None,
-            Outcome::Handled => Some(vec![]),
-            Outcome::Invalid(errs) => {
-                self.status = Some((errors_text(self.lang, &errs), true));
-                Some(vec![])
-            }
-            Outcome::Submit(spec) => {
-                let plan = ctx
-                    .template(spec.template_id)
-                    .map(|tpl| crate::modules::plan(&spec, tpl, &ctx.inventory))
-                    .unwrap_or_default();
-                self.overlay = Overlay::Submit(Box::new(Preview {
-                    spec: *spec,
-                    plan,
-                    scroll: 0,
-                }));
-                Some(vec![])
-            }
-        }
-    }
-
-    fn preview_key(&mut self, mut p: Preview, k: KeyEvent) -> Vec<Cmd> {
-        match k.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                self.overlay = Overlay::None;
-                return self.load(vec![Cmd::Submit(Box::new(p.spec))]);
-            }
-            KeyCode::Char('n') | KeyCode::Esc => {
-                self.overlay = Overlay::None;
-                return vec![];
-            }
-            KeyCode::Char('j') | KeyCode::Down => p.scroll += 1,
-            KeyCode::Char('k') | KeyCode::Up => p.scroll = p.scroll.saturating_sub(1),
-            KeyCode::PageDown => p.scroll += 10,
-            KeyCode::PageUp => p.scroll = p.scroll.saturating_sub(10),
-            _ => {}
-        }
-        self.overlay = Overlay::Submit(Box::new(p));
-        vec![]
-    }
-
-    fn approval_detail_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        let Some(id) = self.approval_open else {
-            return vec![];
-        };
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => self.approval_open = None,
-            KeyCode::Char('j') | KeyCode::Down => self.approval_scroll += 1,
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.approval_scroll = self.approval_scroll.saturating_sub(1)
-            }
-            KeyCode::PageDown => self.approval_scroll += 10,
-            KeyCode::PageUp => self.approval_scroll = self.approval_scroll.saturating_sub(10),
-            KeyCode::Char('a') => self.overlay = Overlay::Confirm(Confirm::Approve(vec![id])),
-            KeyCode::Char('t') => {
-                self.overlay = Overlay::Prompt(PromptKind::ApproveTime(id), String::new())
-            }
-            KeyCode::Char('x') => {
-                self.overlay = Overlay::Prompt(PromptKind::RejectReason(id), String::new())
-            }
-            KeyCode::Char('o') => {
-                self.approval_open = None;
-                return self.open_task(id);
-            }
-            _ => {}
-        }
-        vec![]
-    }
-
-    fn switch(&mut self, tab: Tab) -> Vec<Cmd> {
+    pub(super) fn switch(&mut self, tab: Tab) -> Vec<Cmd> {
         self.tab = tab;
         vec![]
     }
 
-    fn back_or_quit(&mut self) -> Vec<Cmd> {
+    pub(super) fn back_or_quit(&mut self) -> Vec<Cmd> {
         self.quit = true;
         vec![Cmd::StopFollow]
-    }
-
-    fn task_list_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        let n = self.visible_tasks().len();
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.task_sel = (self.task_sel + 1).min(n.saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => self.task_sel = self.task_sel.saturating_sub(1),
-            KeyCode::Char('g') | KeyCode::Home => self.task_sel = 0,
-            KeyCode::Char('G') | KeyCode::End => self.task_sel = n.saturating_sub(1),
-            KeyCode::Char('/') => {
-                self.overlay = Overlay::Prompt(PromptKind::TaskFilter, self.task_filter.clone())
-            }
-            KeyCode::Enter => {
-                if let Some(id) = self.visible_tasks().get(self.task_sel).map(|t| t.id) {
-                    return self.open_task(id);
-                }
-            }
-            _ => {}
-        }
-        vec![]
-    }
-
-    /// Opens a task's detail: its matrix and its log, following live lines.
-    pub fn open_task(&mut self, id: i64) -> Vec<Cmd> {
-        self.tab = Tab::Tasks;
-        self.detail = Some(Detail {
-            id,
-            detail: None,
-            log: LogView::new(),
-        });
-        let mut cmds = self.load(vec![Cmd::LoadTask(id)]);
-        cmds.push(Cmd::StopFollow);
-        cmds.push(Cmd::Follow { id, from: 1 });
-        cmds
-    }
-
-    fn detail_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        let height = self.log_height.max(1);
-        let lang = self.lang;
-        let Some(d) = self.detail.as_mut() else {
-            return vec![];
-        };
-        let id = d.id;
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => {
-                self.detail = None;
-                return vec![Cmd::StopFollow];
-            }
-            KeyCode::Char('k') | KeyCode::Up => d.log.scroll_up(1),
-            KeyCode::Char('j') | KeyCode::Down => d.log.scroll_down(1),
-            KeyCode::PageUp => d.log.scroll_up(height),
-            KeyCode::PageDown => d.log.scroll_down(height),
-            KeyCode::Char('g') | KeyCode::Home => d.log.scroll_up(usize::MAX / 2),
-            KeyCode::Char('G') | KeyCode::End => d.log.scroll_down(usize::MAX / 2),
-            KeyCode::Char('f') => d.log.toggle_follow(),
-            KeyCode::Char('w') => d.log.wrap = !d.log.wrap,
-            KeyCode::Char('h') => {
-                let hosts = d.detail.as_ref().map(hosts_of).unwrap_or_default();
-                d.log.cycle_host(&hosts);
-            }
-            KeyCode::Char('/') => {
-                let q = d.log.search.clone().unwrap_or_default();
-                self.overlay = Overlay::Prompt(PromptKind::LogSearch, q);
-                return vec![];
-            }
-            KeyCode::Char('n') => d.log.jump(false),
-            KeyCode::Char('N') => d.log.jump(true),
-            KeyCode::Char('e') => {
-                let path = format!("opsdeck-task-{id}.log");
-                return self.load(vec![Cmd::Export { id, path }]);
-            }
-            KeyCode::Char('c') => self.overlay = Overlay::Confirm(Confirm::Cancel(id)),
-            KeyCode::Char('R') => self.overlay = Overlay::Confirm(Confirm::Retry(id)),
-            KeyCode::Char('l') => self.overlay = Overlay::Confirm(Confirm::Release(id)),
-            KeyCode::Char('s') => {
-                // Skip the first step that is waiting or failed.
-                let target = d.detail.as_ref().and_then(|dd| {
-                    dd.steps.iter().find(|s| {
-                        use crate::model::StepState::*;
-                        matches!(s.state, Waiting | Manual | Failed | TimedOut)
-                    })
-                });
-                match target {
-                    Some(s) => self.overlay = Overlay::Confirm(Confirm::Skip(id, s.id)),
-                    None => self.status = Some((format!("{}: -", t(lang, Key::Skip)), true)),
-                }
-            }
-            _ => {}
-        }
-        // Scrolled to the top of what is loaded: fetch the page before it.
-        if let Some(d) = self.detail.as_ref()
-            && d.log.wants_older(height)
-            && let Some(first) = d.log.first_seq()
-        {
-            let from = first.saturating_sub(PAGE as u64).max(1);
-            let limit = (first - from) as usize;
-            return self.load(vec![Cmd::LoadLogs { id, from, limit }]);
-        }
-        vec![]
-    }
-
-    fn approvals_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        let visible: Vec<i64> = self.visible_approvals().iter().map(|t| t.id).collect();
-        let n = visible.len();
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.approval_sel = self.approval_sel.saturating_sub(1)
-            }
-            KeyCode::Char(' ') => {
-                if let Some(id) = visible.get(self.approval_sel) {
-                    if !self.marked.remove(id) {
-                        self.marked.insert(*id);
-                    }
-                    self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1));
-                }
-            }
-            KeyCode::Char('a') => {
-                let ids: Vec<i64> = if self.marked.is_empty() {
-                    visible
-                        .get(self.approval_sel)
-                        .copied()
-                        .into_iter()
-                        .collect()
-                } else {
-                    self.marked.iter().copied().collect()
-                };
-                if !ids.is_empty() {
-                    self.overlay = Overlay::Confirm(Confirm::Approve(ids));
-                }
-            }
-            KeyCode::Char('x') => {
-                if let Some(id) = visible.get(self.approval_sel) {
-                    self.overlay = Overlay::Prompt(PromptKind::RejectReason(*id), String::new());
-                }
-            }
-            KeyCode::Char('/') => {
-                self.overlay =
-                    Overlay::Prompt(PromptKind::ApprovalFilter, self.approval_filter.clone())
-            }
-            KeyCode::Enter => {
-                if let Some(id) = visible.get(self.approval_sel) {
-                    self.approval_open = Some(*id);
-                    self.approval_scroll = 0;
-                }
-            }
-            KeyCode::Char('o') => {
-                if let Some(id) = visible.get(self.approval_sel) {
-                    return self.open_task(*id);
-                }
-            }
-            _ => {}
-        }
-        vec![]
-    }
-
-    fn inventory_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Tab => {
-                self.inv_section = self.inv_section.next();
-                self.inv_sel = 0;
-            }
-            KeyCode::Char('j') | KeyCode::Down => self.inv_sel += 1,
-            KeyCode::Char('k') | KeyCode::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
-            KeyCode::Char('e') if self.inv_section == InvSection::Templates => {
-                if let Some(s) = self.templates.get(self.inv_sel) {
-                    let id = s.template.id;
-                    let source = self
-                        .drafts
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| s.source.clone());
-                    return vec![Cmd::EditTemplate { id, source }];
-                }
-            }
-            _ => {}
-        }
-        let n = self.inventory_rows();
-        self.inv_sel = self.inv_sel.min(n.saturating_sub(1));
-        vec![]
     }
 
     pub fn inventory_rows(&self) -> usize {
