@@ -140,6 +140,14 @@ pub enum Key {
     Result,
     At,
     Summary,
+    ShortAppPublish,
+    ShortSqlAudit,
+    ShortSqlOptimize,
+    ShortResource,
+    ShortNodeAdd,
+    ShortCustom,
+    ShortCustomProxy,
+    ShortCustomJson,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -256,6 +264,14 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             Result => "Result",
             At => "at",
             Summary => "Summary",
+            ShortAppPublish => "App",
+            ShortSqlAudit => "SQL",
+            ShortSqlOptimize => "Opt",
+            ShortResource => "Res",
+            ShortNodeAdd => "Node",
+            ShortCustom => "Cust",
+            ShortCustomProxy => "Proxy",
+            ShortCustomJson => "JSON",
         },
         Lang::Zh => match key {
             TabTasks => "任务",
@@ -368,6 +384,14 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             Result => "结果",
             At => "于",
             Summary => "概要",
+            ShortAppPublish => "发布",
+            ShortSqlAudit => "审核",
+            ShortSqlOptimize => "优化",
+            ShortResource => "申购",
+            ShortNodeAdd => "节点",
+            ShortCustom => "自定义",
+            ShortCustomProxy => "代理",
+            ShortCustomJson => "JSON",
         },
     }
 }

@@ -59,6 +59,23 @@ impl Module {
         )
     }
 
+    /// A short title for a narrow tab bar.
+    pub fn short(self, lang: Lang) -> &'static str {
+        t(
+            lang,
+            match self {
+                Module::AppPublish => Key::ShortAppPublish,
+                Module::SqlAudit => Key::ShortSqlAudit,
+                Module::SqlOptimize => Key::ShortSqlOptimize,
+                Module::Resource => Key::ShortResource,
+                Module::NodeAdd => Key::ShortNodeAdd,
+                Module::Custom => Key::ShortCustom,
+                Module::CustomProxy => Key::ShortCustomProxy,
+                Module::CustomJson => Key::ShortCustomJson,
+            },
+        )
+    }
+
     /// The palette's word for the tab (`:custom`).
     pub fn word(self) -> &'static str {
         match self {

@@ -63,11 +63,14 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         " opsdeck ",
         Style::default().add_modifier(Modifier::BOLD),
     )];
-    let label = |tab: Tab, compact: bool| {
+    // Full titles when they fit, then short ones for the module tabs, then only their numbers.
+    let label = |tab: Tab, tier: u8| {
         let n = tab.number().map(|c| format!("{c} ")).unwrap_or_default();
         let title = match tab {
-            Tab::Module(_) if compact && tab != app.tab => String::new(),
-            _ => tab.title(app.lang).to_string(),
+            Tab::Module(_) if tab == app.tab => tab.title(app.lang),
+            Tab::Module(m) if tier == 1 => m.short(app.lang),
+            Tab::Module(_) if tier == 2 => "",
+            _ => tab.title(app.lang),
         };
         let badge = if tab == Tab::Approvals && app.approval_badge() > 0 {
             format!(" ({})", app.approval_badge())
@@ -75,7 +78,7 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
             String::new()
         };
         match (n.is_empty(), title.is_empty()) {
-            // The last module tab has no number; compact, it shows as `…`.
+            // The last module tab has no number; as numbers only, it shows as `…`.
             (true, true) => " … ".to_string(),
             _ => format!(
                 " {}{title}{badge} ",
@@ -87,18 +90,23 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
             ),
         }
     };
-    let full: usize = Tab::ALL
-        .iter()
-        .map(|t| unicode_width::UnicodeWidthStr::width(label(*t, false).as_str()))
-        .sum();
-    let compact = full + 30 > area.width as usize;
+    let width = |tier: u8| -> usize {
+        Tab::ALL
+            .iter()
+            .map(|t| unicode_width::UnicodeWidthStr::width(label(*t, tier).as_str()))
+            .sum::<usize>()
+            + 10
+    };
+    let tier = (0..2)
+        .find(|t| width(*t) <= area.width as usize)
+        .unwrap_or(2);
     for tab in Tab::ALL {
         let style = if tab == app.tab {
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         } else {
             Style::default()
         };
-        spans.push(Span::styled(label(tab, compact), style));
+        spans.push(Span::styled(label(tab, tier), style));
     }
     if let Some(me) = &app.me {
         spans.push(Span::raw(format!("  {} ({})", me.name, me.role.as_str())));
