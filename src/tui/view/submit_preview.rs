@@ -13,10 +13,11 @@ use crate::tui::i18n::{Key, t};
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, p: &Preview) {
     let lang = app.lang;
+    // From the form's first column: an edge inside a wide (CJK) label would split it.
     let r = Rect {
-        x: area.x + 2,
+        x: area.x + 1,
         y: area.y + 1,
-        width: area.width.saturating_sub(4),
+        width: area.width.saturating_sub(2),
         height: area.height.saturating_sub(2),
     };
     let bold = Style::default().add_modifier(Modifier::BOLD);
