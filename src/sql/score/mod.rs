@@ -50,7 +50,7 @@ pub struct ScoreOptions {
     pub max_varchar_length: u64,
     /// COL.018: column types that are not allowed (lower case).
     pub column_not_allow_type: Vec<String>,
-    /// DIS.002: most columns in COUNT(DISTINCT …).
+    /// DIS.001: most DISTINCT keywords in one SELECT statement.
     pub max_distinct_count: usize,
     /// JOI.005: most tables joined in one SELECT.
     pub max_join_table_count: usize,
