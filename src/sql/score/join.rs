@@ -260,17 +260,17 @@ fn optional_sides(s: &Select) -> BTreeSet<String> {
 /// The qualified column of the optional side a WHERE conjunct rejects NULLs of, when it does.
 fn null_rejected_qualifier(e: &Expr) -> Option<String> {
     let col = match unnest(e) {
-        Expr::BinaryOp { left, op, right }
-            if matches!(
-                op,
+        Expr::BinaryOp {
+            left,
+            op:
                 BinaryOperator::Eq
-                    | BinaryOperator::NotEq
-                    | BinaryOperator::Lt
-                    | BinaryOperator::LtEq
-                    | BinaryOperator::Gt
-                    | BinaryOperator::GtEq
-            ) =>
-        {
+                | BinaryOperator::NotEq
+                | BinaryOperator::Lt
+                | BinaryOperator::LtEq
+                | BinaryOperator::Gt
+                | BinaryOperator::GtEq,
+            right,
+        } => {
             return column_qualifier(left).or_else(|| column_qualifier(right));
         }
         Expr::InList {
