@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
-use super::check::{Status, check};
+use super::check::{Status, check_in};
 use super::split::{Position, split};
 use super::tokens::significant;
 use crate::model::Lang;
@@ -209,11 +209,12 @@ const SUPERSEDES: &[(&str, &str)] = &[
 
 /// Scores every statement of `sql`.
 pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
-    let checked = check(sql);
+    let checked = check_in(sql, lang);
     let split = split(sql);
     let rules = rules();
+    let script: Vec<String> = split.iter().map(|s| s.text.clone()).collect();
     let mut statements = Vec::new();
-    for (st, cs) in split.iter().zip(&checked.statements) {
+    for (index, (st, cs)) in split.iter().zip(&checked.statements).enumerate() {
         let mut found: Vec<(&Rule, Hit)> = Vec::new();
         let toks = significant(&st.text).unwrap_or_default();
         let ast = if cs.status == Status::Ok {
@@ -244,6 +245,8 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
             terminated: st.terminated,
             delimiter: &st.delimiter,
             opts,
+            script: &script,
+            index,
         };
         for r in &rules {
             if let Some(check) = r.check {

@@ -14,11 +14,18 @@ pub fn ids(r: &ScoreReport) -> Vec<String> {
 
 /// The hits of rule `id` on the first statement of `sql`, with options `opts`.
 pub fn hits_with(id: &str, sql: &str, opts: &ScoreOptions) -> Vec<Hit> {
+    hits_at(id, sql, 0, opts)
+}
+
+/// The hits of rule `id` on statement `index` (0-based) of a script.
+pub fn hits_at(id: &str, sql: &str, index: usize, opts: &ScoreOptions) -> Vec<Hit> {
     let r = rule(id).unwrap_or_else(|| panic!("no rule {id}"));
     let check = r
         .check
         .unwrap_or_else(|| panic!("{id} has no offline check"));
-    let st = split(sql).into_iter().next().expect("a statement");
+    let all = split(sql);
+    let script: Vec<String> = all.iter().map(|s| s.text.clone()).collect();
+    let st = all.into_iter().nth(index).expect("a statement");
     let toks = significant(&st.text).expect("tokens");
     let ast = Parser::parse_sql(&MySqlDialect {}, &st.text)
         .ok()
@@ -30,6 +37,8 @@ pub fn hits_with(id: &str, sql: &str, opts: &ScoreOptions) -> Vec<Hit> {
         terminated: st.terminated,
         delimiter: &st.delimiter,
         opts,
+        script: &script,
+        index,
     };
     check(&ctx)
 }
