@@ -325,3 +325,62 @@ async fn sql_optimize_online_reads_indexes_through_the_proxy_and_advises() {
     assert!(!argv.contains(&db.password), "password in an argv: {argv}");
     w.stop().await;
 }
+
+/// `opsdeck submit sql-optimize --online` through the real binary: submits 9901, waits, prints the advice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_prints_online_advice() {
+    if !have_system() {
+        return;
+    }
+    let Setup { sshd, db, w, .. } = setup().await;
+    w.stop().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "known_hosts = \"{}\"\nconnect_timeout = \"10s\"\n",
+            sshd.known_hosts.display()
+        ),
+    )
+    .unwrap();
+    let pw_file = dir.path().join("pw");
+    std::fs::write(&pw_file, &db.password).unwrap();
+    let inv = dir.path().join("inventory.toml");
+    std::fs::write(&inv, inventory(&sshd, &db, &pw_file)).unwrap();
+    let cmd = || {
+        let mut c = assert_cmd::Command::cargo_bin("opsdeck").unwrap();
+        c.env("OPSDECK_CONFIG", &config)
+            .env("OPSDECK_DATA_DIR", dir.path().join("data"))
+            .env("USER", "alice");
+        c
+    };
+    cmd()
+        .args(["inventory", "import"])
+        .arg(&inv)
+        .assert()
+        .success();
+    let out = cmd()
+        .args([
+            "submit",
+            "sql-optimize",
+            "--online",
+            "--tag",
+            "orders",
+            "--database",
+            "orders-rw",
+            "--json",
+            "--sql",
+            "SELECT id FROM items WHERE status = 'new' AND qty > 5",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{}", sshd.logs());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["advice"]["live"].as_bool().unwrap(), "{v}");
+    let idx = v["live"]["tables"]["items"]["indexes"].as_array().unwrap();
+    assert!(idx.iter().any(|i| i["name"] == "idx_status"), "{v}");
+    assert!(v["live"]["explain"]["query_block"].is_object(), "{v}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&db.password));
+}
