@@ -1,11 +1,10 @@
 //! SQL audit tab (SQL审核): target tag, SQL editor checked live with `sql::check`, approvers, exec time.
-//!
-//! MERGE: `modules::sql_audit::SqlAuditForm` is being written in parallel. Wiring it is the one
-//! marked function below, [`SqlAudit::spec`]; everything else (fields, live check) works now.
+//! The spec (with the check warnings and the score for the approver) comes from
+//! [`SqlAuditForm`], the same form the CLI and the API fill.
 
 use super::{Adapter, Fields, live};
 use crate::model::{Invalid, TaskSpec};
-use crate::modules::ModuleContext;
+use crate::modules::{Form, ModuleContext, SqlAuditForm};
 use crate::tui::i18n::{Key, Lang, t};
 use crate::tui::widgets::field::Field;
 
@@ -36,20 +35,15 @@ impl Adapter for SqlAudit {
         live::sql(f, "sql");
     }
 
-    // MERGE: replace the body with
-    //     SqlAuditForm { tag: f.text("tag"), sql: f.text("sql"), approvers: f.chosen("approvers"),
-    //                    exec_time: f.text("exec_time"), name: f.text("name"),
-    //                    details: f.text("details"), ..Default::default() }.to_spec(ctx)
-    // (field names as the form defines them; errors are shown under the field of the same name).
-    fn spec(&self, f: &Fields, _ctx: &ModuleContext) -> Result<TaskSpec, Invalid> {
-        let mut e = Invalid::default();
-        if crate::sql::check(&f.text("sql")).has_errors() {
-            e.push("sql", "fix the SQL errors first");
+    fn spec(&self, f: &Fields, ctx: &ModuleContext) -> Result<TaskSpec, Invalid> {
+        SqlAuditForm {
+            name: f.text("name"),
+            tag: f.text("tag"),
+            sql: f.text("sql"),
+            approvers: f.chosen("approvers"),
+            exec_time: f.text("exec_time"),
+            details: f.text("details"),
         }
-        e.push(
-            "module",
-            "SQL audit submits from the console once modules::sql_audit is merged; the live check works now",
-        );
-        Err(e)
+        .to_spec(ctx)
     }
 }

@@ -1,9 +1,9 @@
 //! SQL optimize tab (SQL优化): runs locally as you type — syntax check, fingerprint, beautify —
 //! on the SQL editor's text; the result shows under the form.
 //!
-//! MERGE: `modules::sql_optimize` and `sql::score` are being written in parallel. The `score`
-//! operation in [`SqlOptimize::output`] and [`SqlOptimize::spec`] (online advice through the proxy,
-//! template 9901) are the two marked places to wire.
+//! MERGE: [`SqlOptimize::spec`] (online advice through the proxy, template 9901) is still to wire:
+//! `modules::sql_optimize::SqlOptimizeForm { .. }.to_spec(ctx)` builds the task; once it succeeds,
+//! `live_output` of its log and `online_advice` give the advice to show.
 
 use super::{Adapter, Fields, live};
 use crate::model::{Invalid, TaskSpec};
@@ -73,8 +73,27 @@ impl Adapter for SqlOptimize {
                 .lines()
                 .map(str::to_string)
                 .collect(),
-            // MERGE: `sql::score(&text)` findings go here, one line each.
-            "score" => vec!["score: arrives with sql::score (merge)".into()],
+            "score" => {
+                let r = sql::score::score(
+                    &text,
+                    &sql::score::ScoreOptions::default(),
+                    crate::model::Lang::default(),
+                );
+                let mut out = vec![format!(
+                    "score {} {}",
+                    r.score,
+                    sql::score::star_string(r.stars)
+                )];
+                for st in &r.statements {
+                    for x in st.findings.iter().filter(|x| x.id != "OK") {
+                        out.push(format!(
+                            "#{} {} {} {}",
+                            st.number, x.severity, x.id, x.summary
+                        ));
+                    }
+                }
+                out
+            }
             _ => {
                 let mut out: Vec<String> = report
                     .statements
