@@ -197,7 +197,14 @@ mod tests {
         assert!(!s.command.contains("${SQL}"));
         assert!(
             s.command
-                .starts_with("IFS= read -r MYSQL_PWD && export MYSQL_PWD && exec mysql ")
+                .starts_with("IFS= read -r MYSQL_PWD || exit 2\nexport MYSQL_PWD\n")
+        );
+        assert!(s.command.contains("\nmysql --batch"));
+        // The failing statement is named from the client's `at line N` and the module's spans.
+        assert!(s.command.contains("spans=${STATEMENT_LINES}"));
+        assert_eq!(
+            t.arg("STATEMENT_LINES").unwrap().default.as_deref(),
+            Some("")
         );
         for flag in [
             "--batch",

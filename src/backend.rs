@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, Event, actions};
 use crate::model::{Inventory, LogLine, StepRun, Task, TaskSpec, TaskState, User};
+use crate::modules::ModuleContext;
 use crate::store::{Store, StoredTemplate, TaskFilter};
 
 pub type BackendError = EngineError;
@@ -72,6 +73,10 @@ pub trait Backend: Send + Sync {
     async fn templates(&self) -> Result<Vec<StoredTemplate>, BackendError>;
     async fn template(&self, id: u32, version: Option<u32>)
     -> Result<StoredTemplate, BackendError>;
+    /// What module forms are checked against: inventory, latest templates, users, config, me.
+    async fn module_context(&self) -> Result<ModuleContext, BackendError>;
+    /// Validates a template's TOML source and stores it as the next version of its id.
+    async fn import_template(&self, source: &str) -> Result<StoredTemplate, BackendError>;
 }
 
 /// The backend of a single machine: the store directly, plus the engine when this process runs it.
@@ -266,6 +271,30 @@ impl Backend for LocalBackend {
             b.store
                 .template(id, version)?
                 .ok_or(EngineError::NotFound(format!("template {id}")))
+        })
+        .await
+    }
+
+    async fn module_context(&self) -> Result<ModuleContext, BackendError> {
+        ModuleContext::load(self, &self.config).await
+    }
+
+    async fn import_template(&self, source: &str) -> Result<StoredTemplate, BackendError> {
+        let source = source.to_string();
+        self.blocking(move |b| {
+            let actor = b.actor()?;
+            let t = crate::templates::load_template_str(&source, "template")
+                .map_err(|e| EngineError::Other(format!("nothing was imported:\n{e}")))?;
+            let v = b.store.put_template(&t, &source, &actor.name)?;
+            b.store.audit(
+                &actor.name,
+                "import-template",
+                None,
+                &format!("template {} version {v}", t.id),
+            )?;
+            b.store
+                .template(t.id, Some(v))?
+                .ok_or(EngineError::NotFound(format!("template {}", t.id)))
         })
         .await
     }

@@ -126,8 +126,13 @@ async fn tokens_and_the_role_matrix() {
     .await;
     assert_eq!((st, t["state"].as_str()), (200, Some("rejected")));
 
-    // A raw spec cannot skip approval by leaving needs_approval off while naming approvers.
-    let mut sneaky = spec_json("sneaky", &["amy"], 1);
+    // A raw spec cannot skip the approval its template requires by leaving needs_approval off.
+    let gated = "id = 5\nname = \"gated\"\napprovers = [\"amy\"]\n[[steps]]\ngroup = 1\nlevel = 1\nname = \"s\"\ncommand = \"true\"\n";
+    let tpl = opsdeck::templates::load_template_str(gated, "gated").unwrap();
+    s.world.store.put_template(&tpl, gated, "test").unwrap();
+    let mut sneaky = spec_json("sneaky", &[], 1);
+    sneaky["template_id"] = json!(5);
+    sneaky["args"] = json!({});
     sneaky["needs_approval"] = json!(false);
     let (st, t3) = post(&s.api("/tasks"), &op, sneaky).await;
     assert_eq!(
@@ -451,6 +456,70 @@ async fn codo_ad_hoc_hosts_are_added_only_when_the_task_is_stored() {
         audit
             .iter()
             .any(|a| a.actor == "olga" && a.action == "add-adhoc-hosts")
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn form_context_hides_server_secrets_and_admins_import_templates() {
+    use opsdeck::api::client::RemoteBackend;
+    use opsdeck::backend::Backend;
+    let s = Server::start(Config {
+        token: Some("odk_server_side".into()),
+        webhooks: vec![opsdeck::config::Webhook {
+            url: "http://127.0.0.1:9/hook?access_token=ROBOT".into(),
+            format: Default::default(),
+            events: opsdeck::config::WebhookEvent::ALL.to_vec(),
+            retries: 0,
+            backoff: "1s".into(),
+            timeout: "1s".into(),
+        }],
+        allow_adhoc_hosts: true,
+        ..Config::default()
+    })
+    .await;
+    let op = s.user("olga", Role::Operator);
+    let admin = s.user("root", Role::Admin);
+    let rb = RemoteBackend::new(&s.url, &op).unwrap();
+    let m = rb.module_context().await.unwrap();
+    assert_eq!(m.user, "olga");
+    assert!(m.template(1).is_some() && m.template(2).is_some());
+    assert!(
+        m.config.allow_adhoc_hosts,
+        "form rules come from the server's config"
+    );
+    assert_eq!(m.config.token, None);
+    assert!(m.config.webhooks.is_empty());
+    assert!(m.users.iter().any(|u| u.name == "root"));
+    let (_, raw) = get(&s.api("/modules/context"), &op).await;
+    assert!(!raw.to_string().contains("ROBOT") && !raw.to_string().contains("odk_server_side"));
+
+    let tpl = "id = 3\nname = \"imported\"\n[[steps]]\ngroup = 1\nlevel = 1\nname = \"s\"\ncommand = \"true\"\n";
+    let (st, b) = post(&s.api("/templates"), &op, json!({"source": tpl})).await;
+    assert_eq!((st, b["error"].as_str()), (403, Some("forbidden")));
+    let (st, b) = post(
+        &s.api("/templates"),
+        &admin,
+        json!({"source": "id = 3\nname = "}),
+    )
+    .await;
+    assert_eq!(st, 400, "{b}");
+    assert_eq!(field_names(&b), ["source"]);
+    assert!(s.world.store.template(3, None).unwrap().is_none());
+    let t = RemoteBackend::new(&s.url, &admin)
+        .unwrap()
+        .import_template(tpl)
+        .await
+        .unwrap();
+    assert_eq!(
+        (t.template.id, t.version, t.created_by.as_str()),
+        (3, 1, "root")
+    );
+    let audit = s.world.store.audit_entries(None, 50).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.actor == "root" && a.action == "import-template")
     );
     s.stop().await;
 }

@@ -470,3 +470,68 @@ fn sql_check_fingerprint_and_format_from_stdin() {
         .failure()
         .stderr(predicate::str::contains("/nonexistent.sql"));
 }
+
+#[test]
+fn sql_score_advise_and_rules() {
+    let e = Env::new();
+    let out = e
+        .cmd()
+        .args(["sql", "score", "--json"])
+        .write_stdin("SELECT * FROM t;\nSELECT id FROM t WHERE id = 1;\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &v["statements"][0];
+    assert!(first["score"].as_u64().unwrap() < 100, "{first}");
+    let f = first["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "COL.001")
+        .expect("SELECT * is COL.001");
+    assert_eq!(f["severity"], "L1");
+    assert_eq!(f["position"]["line"], 1);
+    assert!(f["explanation"].as_str().unwrap().len() > 20);
+    assert_eq!(v["statements"][1]["findings"][0]["id"], "OK");
+    assert_eq!(v["score"], first["score"]);
+    // A statement that does not parse scores 0 and fails the command.
+    e.cmd()
+        .args(["sql", "score"])
+        .write_stdin("SELEC 1;")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("ERR.000").and(predicate::str::contains("0/100")));
+    // Chinese follows --lang, and the config's `lang`.
+    e.cmd()
+        .args(["--lang", "zh", "sql", "score"])
+        .write_stdin("SELECT * FROM t;")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("语句 1").and(predicate::str::contains("COL.001")));
+    e.cmd()
+        .args(["--lang", "zh", "sql", "check"])
+        .write_stdin("SELECT TOP 5 * FROM t;")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("SQL Server 语法"));
+    std::fs::write(e.dir.path().join("config.toml"), "lang = \"zh\"\n").unwrap();
+    e.cmd()
+        .args(["sql", "check"])
+        .write_stdin("SELEC 1;")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("语法错误"));
+    std::fs::remove_file(e.dir.path().join("config.toml")).unwrap();
+    e.cmd()
+        .args(["sql", "advise"])
+        .write_stdin("SELECT * FROM orders WHERE created > '2024-01-01' AND user_id = 7;")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "ALTER TABLE `orders` ADD INDEX `idx_user_id_created` (`user_id`, `created`);",
+        ));
+    let out = e.cmd().args(["sql", "rules", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.as_array().unwrap().len() > 130);
+}

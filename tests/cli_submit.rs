@@ -224,3 +224,179 @@ fn the_codo_sample_runs_from_stdin_and_custom_prints_the_task_id() {
         .stdout("2\n");
     assert_eq!(e.task_count(), 2);
 }
+
+const SQL_INVENTORY: &str = r#"
+[[hosts]]
+name = "localhost"
+address = "127.0.0.1"
+connection = "local"
+
+[[tags]]
+name = "orders"
+hosts = ["localhost"]
+proxy = "localhost"
+[[tags.databases]]
+name = "orders-rw"
+host = "127.0.0.1"
+user = "app"
+schema = "shop"
+password = "pw-cli-secret"
+role = "write"
+
+[[users]]
+name = "bob"
+role = "approver"
+[[users]]
+name = "tester"
+role = "operator"
+"#;
+
+impl Env {
+    fn with_sql_tag() -> Env {
+        let e = Env::new();
+        let p = e.dir.path().join("sql-inventory.toml");
+        std::fs::write(&p, SQL_INVENTORY).unwrap();
+        e.cmd()
+            .args(["inventory", "import"])
+            .arg(&p)
+            .assert()
+            .success();
+        e
+    }
+}
+
+#[test]
+fn sql_audit_dry_run_masks_the_password_and_shows_the_review() {
+    let e = Env::with_sql_tag();
+    e.cmd()
+        .args([
+            "submit",
+            "sql-audit",
+            "--tag",
+            "orders",
+            "--approver",
+            "bob",
+            "--dry-run",
+            "-",
+        ])
+        .write_stdin("UPDATE items SET qty = 1 WHERE id = 2;\nCREATE USER 'u'@'%';\n")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("template 9001")
+                .and(predicate::str::contains("needs approval by bob"))
+                .and(predicate::str::contains("host localhost (127.0.0.1)"))
+                .and(predicate::str::contains("arg DB_PASSWORD = ******"))
+                .and(predicate::str::contains("stdin: DB_PASSWORD, SQL"))
+                .and(predicate::str::contains("--binary-mode --local-infile=0"))
+                .and(predicate::str::contains("pw-cli-secret").not()),
+        )
+        .stderr(
+            predicate::str::contains("warning: statement 2 at line 2:1")
+                .and(predicate::str::contains("score ")),
+        );
+    assert_eq!(e.task_count(), 0, "a dry run submits nothing");
+}
+
+#[test]
+fn sql_audit_refuses_errors_and_stores_the_review_with_the_task() {
+    let e = Env::with_sql_tag();
+    e.cmd()
+        .args([
+            "submit",
+            "sql-audit",
+            "--tag",
+            "orders",
+            "--approver",
+            "tester",
+            "--sql",
+            "UPDATE t SET a = 1 WHERE id = 1;\nSELECT TOP 5 * FROM t;",
+        ])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("sql: statement 2 at line 2:")
+                .and(predicate::str::contains("`tester` submits this task")),
+        );
+    assert_eq!(e.task_count(), 0, "a refused audit stores nothing");
+    let out = e
+        .cmd()
+        .args([
+            "submit",
+            "sql-audit",
+            "--tag",
+            "orders",
+            "--approver",
+            "bob",
+            "--json",
+            "--sql",
+            "DELETE FROM t WHERE id = 1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "pending_approval");
+    assert_eq!(v["spec"]["args"]["DB_PASSWORD"], "******");
+    assert!(v["spec"]["extra"]["score"]["score"].is_u64());
+    assert!(v["spec"]["extra"]["check_warnings"].is_array());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("pw-cli-secret"));
+    assert_eq!(e.task_count(), 1);
+}
+
+#[test]
+fn sql_optimize_local_prints_everything_at_once() {
+    let e = Env::new();
+    let out = e
+        .cmd()
+        .args([
+            "submit",
+            "sql-optimize",
+            "--json",
+            "--sql",
+            "SELECT id FROM t WHERE a = 1 AND b > 2",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let st = &v["statements"][0];
+    assert_eq!(st["fingerprint"], "select id from t where a = ? and b > ?");
+    assert_eq!(st["query_id"].as_str().unwrap().len(), 16);
+    assert!(st["formatted"].as_str().unwrap().contains("WHERE"));
+    assert!(v["score"]["score"].is_u64());
+    assert!(v["check"]["errors"].as_array().unwrap().is_empty());
+    assert!(
+        v["advice"]["advice"][0]["ddl"]
+            .as_str()
+            .unwrap()
+            .starts_with("ALTER TABLE")
+    );
+    e.cmd()
+        .args(["submit", "sql-optimize", "-"])
+        .write_stdin("SELEC 1;")
+        .assert()
+        .failure()
+        .stdout(predicate::str::contains("error 1:1").and(predicate::str::contains("ERR.000")));
+    e.cmd()
+        .args([
+            "submit",
+            "sql-optimize",
+            "--tag",
+            "demo",
+            "--sql",
+            "SELECT 1",
+        ])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("apply to --online"));
+    assert_eq!(e.task_count(), 0, "the local analysis submits nothing");
+}

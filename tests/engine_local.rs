@@ -472,6 +472,44 @@ async fn a_capture_hands_stdout_to_the_next_group() {
 }
 
 #[tokio::test]
+async fn a_secret_capture_is_used_but_never_logged() {
+    let t = r#"
+id = 16
+name = "secret capture"
+[[steps]]
+group = 1
+level = 1
+name = "make token"
+command = "echo tok-$((40+2))-zz"
+capture = "TOKEN"
+capture_secret = true
+[[steps]]
+group = 2
+level = 1
+name = "use token"
+command = "test $(printf %s ${TOKEN} | wc -c) -eq 9 && echo token ok && echo leaked ${TOKEN}"
+"#;
+    let w = World::new(&local_inventory(2), &[t], Config::default()).await;
+    let b = w.as_user("alice");
+    let id = submit(&b, spec(16, &[(1, &["h1"]), (2, &["h2"])], &[])).await;
+    let state = w.wait_state(id, None, T).await;
+    let log = w.log_text(id).await;
+    assert_eq!(state, TaskState::Succeeded, "{log:#?}");
+    assert!(log.contains(&"h2|stdout|token ok".to_string()), "{log:#?}");
+    assert!(
+        log.contains(&"h2|stdout|leaked ******".to_string()),
+        "{log:#?}"
+    );
+    assert!(!log.iter().any(|l| l.contains("tok-42-zz")), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("captured TOKEN (secret: 1 stdout line(s) not logged)")),
+        "{log:#?}"
+    );
+    w.stop().await;
+}
+
+#[tokio::test]
 async fn follow_delivers_every_line_in_order() {
     let t = r#"
 id = 15

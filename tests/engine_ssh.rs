@@ -623,9 +623,13 @@ async fn node_add_hands_the_captured_join_command_to_the_new_nodes() {
     let state = w.wait_state(id, None, T).await;
     let log = w.log_text(id).await;
     assert_eq!(state, TaskState::Succeeded, "{log:#?}\n{}", sshd.logs());
-    let join =
-        "kubeadm join 10.0.0.1:6443 --token abc.def --discovery-token-ca-cert-hash sha256:0123";
-    assert!(log.contains(&format!("s1|stdout|{join}")), "{log:#?}");
+    // The join command holds a bootstrap token: it is captured as a secret and never logged.
+    assert!(!log.iter().any(|l| l.contains("abc.def")), "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("s1|system|") && l.contains("captured JOIN_CMD (secret")),
+        "{log:#?}"
+    );
     for h in ["s2", "s3"] {
         assert!(
             log.contains(&format!("{h}|stdout|kubeadm v1.31.2")),
@@ -636,11 +640,10 @@ async fn node_add_hands_the_captured_join_command_to_the_new_nodes() {
                 .any(|l| l.starts_with(&format!("{h}|stdout|joined as"))),
             "{log:#?}"
         );
-        // The captured command reached the node quoted as one word and ran there.
+        // The captured command reached the node quoted as one word, ran there, and shows masked.
         assert!(
-            log.iter().any(
-                |l| l.starts_with(&format!("{h}|system|")) && l.contains("sh -c 'kubeadm join")
-            ),
+            log.iter()
+                .any(|l| l.starts_with(&format!("{h}|system|")) && l.contains("sh -c '******'")),
             "{log:#?}"
         );
     }

@@ -1,5 +1,6 @@
 //! The real binary in a real terminal (tmux): the console opens on the demo inventory, runs a task on
-//! the embedded engine, and shows its log lines live.
+//! the embedded engine, and shows its log lines live; a custom task is filled in and submitted from
+//! the console itself.
 
 mod support;
 
@@ -23,6 +24,17 @@ impl Tmux {
         let mut args = vec!["send-keys", "-t", self.session.as_str()];
         args.extend_from_slice(keys);
         assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    /// Types text as is (no key names).
+    fn type_text(&self, text: &str) {
+        assert!(
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, "-l", text])
+                .status()
+                .unwrap()
+                .success()
+        );
     }
 
     fn wait_for(&self, what: &str, limit: Duration) -> String {
@@ -117,4 +129,69 @@ fn the_console_shows_a_task_running_live_on_the_demo_host() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn a_custom_task_submitted_from_the_console_runs_live() {
+    if !support::require_system("tmux") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("opsdeck");
+    let env = format!(
+        "OPSDECK_CONFIG={} OPSDECK_DATA_DIR={} USER=tester",
+        dir.path().join("config.toml").display(),
+        dir.path().join("data").display()
+    );
+    // An "editor" that renames the first template it is given.
+    let editor = dir.path().join("edit.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i '0,/^name = \"/s//name = \"EDITED /' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let env = format!("{env} EDITOR={}", editor.display());
+    let session = format!("opsdeck-e2e-form-{}", std::process::id());
+    let status = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
+        .arg(format!("{env} {}", bin.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Tmux { session };
+    t.wait_for("Tasks", Duration::from_secs(20));
+    // The Custom tab: tag, (all hosts), template 9504, its COMMAND arg, exec time "now".
+    t.keys(&["9"]);
+    t.wait_for("Template", Duration::from_secs(10));
+    t.keys(&["Enter"]);
+    t.type_text("demo");
+    t.keys(&["Tab"]);
+    t.keys(&["Tab"]);
+    t.type_text("9504");
+    t.wait_for("COMMAND", Duration::from_secs(10));
+    t.keys(&["Tab"]);
+    t.type_text("for i in 1 2 3; do echo tock-$i; sleep 0.3; done");
+    // Ctrl-S previews the exact command per host; y submits and opens the task's live log.
+    t.keys(&["C-s"]);
+    let preview = t.wait_for("what will run", Duration::from_secs(10));
+    assert!(preview.contains("localhost"), "{preview}");
+    assert!(preview.contains("echo tock-$i"), "{preview}");
+    t.keys(&["y"]);
+    t.wait_for("tock-1", Duration::from_secs(30));
+    t.wait_for("tock-3", Duration::from_secs(30));
+    t.wait_for("succeeded", Duration::from_secs(30));
+    // Back in the Tasks list, the task is there.
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.wait_for("Run a shell command", Duration::from_secs(10));
+    // Inventory → Templates → e: the console suspends for $EDITOR, then re-imports the template.
+    t.keys(&["3"]);
+    t.keys(&["Tab"]);
+    t.keys(&["Tab"]);
+    t.wait_for("9001", Duration::from_secs(10));
+    t.keys(&["e"]);
+    let screen = t.wait_for("EDITED", Duration::from_secs(20));
+    assert!(screen.contains("imported"), "{screen}");
+    t.keys(&["q"]);
 }

@@ -12,10 +12,12 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::error::ErrorBody;
+use super::routes::catalog::FormContext;
 use super::routes::tasks::Released;
 use crate::backend::{Backend, BackendError, LogStream, TaskDetail};
 use crate::engine::EngineError;
 use crate::model::{FieldError, Invalid, Inventory, LogLine, Task, TaskSpec, User};
+use crate::modules::ModuleContext;
 use crate::store::{StoredTemplate, TaskFilter};
 
 /// How often a live log stream tries to reconnect before it gives up (about a minute in all).
@@ -418,6 +420,17 @@ impl Backend for RemoteBackend {
 
     async fn templates(&self) -> Result<Vec<StoredTemplate>, BackendError> {
         self.call(self.req(Method::GET, "/templates")).await
+    }
+
+    async fn module_context(&self) -> Result<ModuleContext, BackendError> {
+        let c: FormContext = self.call(self.req(Method::GET, "/modules/context")).await?;
+        let mut m = ModuleContext::new(c.inventory, c.templates, c.config, c.user);
+        m.users = c.users;
+        Ok(m)
+    }
+
+    async fn import_template(&self, source: &str) -> Result<StoredTemplate, BackendError> {
+        self.post("/templates", &json!({ "source": source })).await
     }
 
     async fn template(

@@ -187,7 +187,7 @@ pub const ROUTES: &[Op] = &[
     op(
         "post",
         "/modules/{module}/submit",
-        "Submit a module form: app-publish, resource, node-add, custom, custom-proxy, custom-json",
+        "Submit a module form: sql-audit, sql-optimize (online), app-publish, resource, node-add, custom, custom-proxy, custom-json",
         Some("operator"),
         Some("the module's form"),
         &["dry_run"],

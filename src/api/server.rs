@@ -55,7 +55,11 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(super::openapi::serve))
         .route("/whoami", get(routes::catalog::whoami))
         .route("/inventory", get(routes::catalog::inventory))
-        .route("/templates", get(routes::catalog::templates))
+        .route(
+            "/templates",
+            get(routes::catalog::templates).post(routes::catalog::import_template),
+        )
+        .route("/modules/context", get(routes::catalog::form_context))
         .route("/templates/{id}", get(routes::catalog::template))
         .route(
             "/tasks",

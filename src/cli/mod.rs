@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use opsdeck::config::Paths;
 use opsdeck::context::Context;
+use opsdeck::model::Lang;
 
 #[derive(Parser)]
 #[command(
@@ -32,7 +33,7 @@ pub struct Cli {
     /// Data directory holding opsdeck.db [default: ~/.local/share/opsdeck]
     #[arg(long, global = true, env = "OPSDECK_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Console language: en or zh [default: config `lang`, then $LANG]
+    /// Language of the console and of SQL messages: en or zh [default: config `lang`, then $LANG]
     #[arg(long, global = true, value_parser = ["en", "zh"])]
     lang: Option<String>,
     /// Team mode: work against this `opsdeck serve` (e.g. http://ops.example:8750) instead of the
@@ -59,7 +60,7 @@ enum Command {
     Submit(submit::SubmitCmd),
     /// Run the engine (scheduler and executor) in the foreground, without the console
     Engine,
-    /// SQL toolkit: syntax check, fingerprint, beautify (no database needed)
+    /// SQL toolkit: syntax check, fingerprint, beautify, SOAR score, index advice (no database needed)
     #[command(subcommand)]
     Sql(sql::SqlCmd),
     /// Users, roles and API tokens
@@ -119,7 +120,9 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Pure commands need no config, store or engine.
     let command = match cli.command {
-        Some(Command::Sql(c)) => return sql::run(c),
+        Some(Command::Sql(c)) => {
+            return sql::run(c, sql_lang(cli.lang.as_deref(), cli.config.clone()));
+        }
         other => other,
     };
     let paths = Paths::resolve(cli.config, cli.data_dir)?;
@@ -142,7 +145,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         connect_remote(cli.server, &ctx)?;
     }
     match command {
-        Some(Command::Sql(c)) => sql::run(c),
+        Some(Command::Sql(c)) => sql::run(
+            c,
+            Lang::resolve(cli.lang.as_deref(), ctx.config.lang.as_deref()),
+        ),
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
             let lang =
                 opsdeck::tui::i18n::Lang::resolve(cli.lang.as_deref(), ctx.config.lang.as_deref());
@@ -166,6 +172,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::User(c)) => user::run(&ctx, c),
         Some(Command::Serve(a)) => runtime()?.block_on(serve::run(&ctx, a)),
     }
+}
+
+/// The language of the SQL toolkit's messages: `--lang`, then the config file's `lang` when it
+/// exists (the SQL commands never create one), then `$LANG`.
+fn sql_lang(flag: Option<&str>, config: Option<PathBuf>) -> Lang {
+    let from_config = Paths::resolve(config, None).ok().and_then(|p| {
+        let src = std::fs::read_to_string(&p.config_file).ok()?;
+        opsdeck::config::Config::parse(&src, &p.config_file.display().to_string())
+            .ok()?
+            .lang
+    });
+    Lang::resolve(flag, from_config.as_deref())
 }
 
 /// The console on the embedded engine (or beside the engine another process runs on this data dir).

@@ -1,11 +1,13 @@
-//! `opsdeck sql check|fingerprint|format`: the SQL toolkit on a file or stdin.
+//! `opsdeck sql check|fingerprint|format|score|advise`: the SQL toolkit on a file or stdin.
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use opsdeck::model::Lang;
 use opsdeck::sql;
+use opsdeck::sql::score::{ScoreOptions, star_string};
 
 use super::output;
 
@@ -26,6 +28,30 @@ pub enum SqlCmd {
     },
     /// Beautify: one clause per line, upper-case keywords, comments kept
     Format { file: Option<PathBuf> },
+    /// SOAR-compatible review: score 0-100 and stars per statement, findings with id, level,
+    /// summary, explanation and position. Score = 100 - 5 x the sum of the findings' levels;
+    /// exit code 1 when a statement does not parse
+    Score {
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Also list the rules that need a live database and were skipped
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Index advice without a database: equality columns first, then one range column, GROUP BY /
+    /// ORDER BY columns when no range breaks the index, join columns on the driven table.
+    /// (`opsdeck submit sql-optimize --online` adds existing indexes and cardinality.)
+    Advise {
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every score rule: id, level, summary, and whether it runs offline
+    Rules {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn read(file: &Option<PathBuf>) -> anyhow::Result<(String, String)> {
@@ -42,32 +68,57 @@ fn read(file: &Option<PathBuf>) -> anyhow::Result<(String, String)> {
     }
 }
 
-pub fn run(cmd: SqlCmd) -> anyhow::Result<ExitCode> {
+/// Picks the English or Chinese form of a CLI line.
+fn tr<'a>(lang: Lang, en: &'a str, zh: &'a str) -> &'a str {
+    match lang {
+        Lang::En => en,
+        Lang::Zh => zh,
+    }
+}
+
+pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
     match cmd {
         SqlCmd::Check { file, json } => {
             let (src, name) = read(&file)?;
-            let report = sql::check(&src);
+            let report = sql::check_in(&src, lang);
             if json {
                 output::json(&report)?;
             } else {
                 for d in &report.errors {
                     println!(
-                        "{name}:{}:{}: error (statement {}): {}\n{}",
-                        d.position.line, d.position.column, d.statement, d.message, d.snippet
+                        "{name}:{}:{}: {} {}: {}\n{}",
+                        d.position.line,
+                        d.position.column,
+                        tr(lang, "error (statement", "错误（第"),
+                        d.statement.to_string() + tr(lang, ")", " 条语句）"),
+                        d.message,
+                        d.snippet
                     );
                 }
                 for d in &report.warnings {
                     println!(
-                        "{name}:{}:{}: warning (statement {}): {}",
-                        d.position.line, d.position.column, d.statement, d.message
+                        "{name}:{}:{}: {} {}: {}",
+                        d.position.line,
+                        d.position.column,
+                        tr(lang, "warning (statement", "警告（第"),
+                        d.statement.to_string() + tr(lang, ")", " 条语句）"),
+                        d.message
                     );
                 }
-                println!(
-                    "{} statement(s): {} error(s), {} warning(s)",
-                    report.statements.len(),
-                    report.errors.len(),
-                    report.warnings.len()
-                );
+                match lang {
+                    Lang::En => println!(
+                        "{} statement(s): {} error(s), {} warning(s)",
+                        report.statements.len(),
+                        report.errors.len(),
+                        report.warnings.len()
+                    ),
+                    Lang::Zh => println!(
+                        "共 {} 条语句：{} 个错误，{} 个警告",
+                        report.statements.len(),
+                        report.errors.len(),
+                        report.warnings.len()
+                    ),
+                }
             }
             Ok(if report.has_errors() {
                 ExitCode::FAILURE
@@ -102,5 +153,147 @@ pub fn run(cmd: SqlCmd) -> anyhow::Result<ExitCode> {
             print!("{}", sql::format(&src));
             Ok(ExitCode::SUCCESS)
         }
+        SqlCmd::Score {
+            file,
+            json,
+            verbose,
+        } => {
+            let (src, name) = read(&file)?;
+            let report = sql::score::score(&src, &ScoreOptions::default(), lang);
+            if json {
+                output::json(&report)?;
+            } else {
+                print_score(&report, &name, verbose, lang);
+            }
+            let parse_error = report.findings().any(|f| f.id == "ERR.000");
+            Ok(if parse_error {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        SqlCmd::Advise { file, json } => {
+            let (src, _) = read(&file)?;
+            let report = sql::advise::advise(&src, None, lang);
+            if json {
+                output::json(&report)?;
+            } else {
+                print_advice(&report, lang);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SqlCmd::Rules { json } => {
+            let rules = sql::score::rules();
+            if json {
+                let v: Vec<_> = rules
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r.id,
+                            "level": r.level,
+                            "summary": r.summary.get(lang),
+                            "explanation": r.explain.get(lang),
+                            "offline": r.check.is_some(),
+                        })
+                    })
+                    .collect();
+                output::json(&v)?;
+            } else {
+                for r in rules {
+                    let live = if r.check.is_none() {
+                        tr(lang, "  (needs a live database)", "  （需要在线数据库）")
+                    } else {
+                        ""
+                    };
+                    println!("{}  L{}  {}{live}", r.id, r.level, r.summary.get(lang));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_score(report: &sql::score::ScoreReport, name: &str, verbose: bool, lang: Lang) {
+    for st in &report.statements {
+        let first = st.text.lines().next().unwrap_or_default();
+        let first: String = first.chars().take(60).collect();
+        println!(
+            "{} {} ({name}:{}): {} {:.1}  {}/100  {first}",
+            tr(lang, "statement", "语句"),
+            st.number,
+            st.start.line,
+            star_string(st.stars),
+            st.stars,
+            st.score,
+        );
+        for f in &st.findings {
+            if f.id == "OK" {
+                println!("  OK");
+                continue;
+            }
+            let at = f
+                .position
+                .map(|p| format!(" {name}:{}:{}", p.line, p.column))
+                .unwrap_or_default();
+            let detail = f
+                .detail
+                .as_deref()
+                .map(|d| format!(" [{d}]"))
+                .unwrap_or_default();
+            println!("  {} {}{at}  {}{detail}", f.id, f.severity, f.summary);
+            println!("      {}", f.explanation);
+        }
+    }
+    match lang {
+        Lang::En => println!(
+            "{} statement(s); lowest score {} ({})",
+            report.statements.len(),
+            report.score,
+            star_string(report.stars)
+        ),
+        Lang::Zh => println!(
+            "共 {} 条语句；最低得分 {}（{}）",
+            report.statements.len(),
+            report.score,
+            star_string(report.stars)
+        ),
+    }
+    if verbose && !report.skipped.is_empty() {
+        println!(
+            "{} {}",
+            tr(
+                lang,
+                "skipped (need a live database):",
+                "已跳过（需要在线数据库）："
+            ),
+            report.skipped.join(", ")
+        );
+    }
+}
+
+fn print_advice(report: &sql::advise::AdviseReport, lang: Lang) {
+    if report.advice.is_empty() {
+        println!("{}", tr(lang, "no index advice", "没有索引建议"));
+    }
+    for a in &report.advice {
+        println!(
+            "-- {} {}: {}",
+            tr(lang, "statement", "语句"),
+            a.statement,
+            a.table
+        );
+        for r in &a.reasons {
+            println!("--   {r}");
+        }
+        println!("{}", a.ddl);
+    }
+    for n in &report.notes {
+        println!(
+            "-- {} ({} {}): {}",
+            tr(lang, "note", "提示"),
+            tr(lang, "statement", "语句"),
+            n.statement,
+            n.text
+        );
     }
 }

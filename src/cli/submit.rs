@@ -4,13 +4,17 @@ use std::io::Read as _;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use futures::StreamExt as _;
 use opsdeck::backend::Backend;
 use opsdeck::context::Context;
+use opsdeck::model::Lang;
 use opsdeck::model::{Host, Invalid, Inventory, TaskSpec, TaskState, fmt_local};
+use opsdeck::modules::sql_optimize::{analyze, live_output, online_advice};
 use opsdeck::modules::{
     AppPublishForm, ArgRow, CustomForm, CustomJsonForm, CustomProxyForm, Form, ModuleContext,
-    NodeAddForm, ResourceForm, plan,
+    NodeAddForm, ResourceForm, SqlAuditForm, SqlOptimizeForm, plan,
 };
+use opsdeck::sql::score::star_string;
 
 use super::output;
 use super::task::{backend, engine_for_wait, no_engine_note, wait_for};
@@ -90,12 +94,83 @@ pub enum SubmitCmd {
         #[command(flatten)]
         common: Common,
     },
+    /// SQL audit (SQL审核): SQL checked now, run on the tag's MySQL write database from its proxy
+    /// host once approved (template 9001). Syntax errors refuse the submit; warnings and the score
+    /// are shown and kept with the task for the approver. At least one --approver is required.
+    #[command(after_help = "Examples:\n  \
+        opsdeck submit sql-audit --tag orders --approver bob --at '2026-03-01 02:00' changes.sql\n  \
+        echo 'UPDATE t SET a = 1 WHERE id = 2;' | opsdeck submit sql-audit --tag orders --approver bob -\n  \
+        opsdeck submit sql-audit --tag orders --approver bob --sql 'DELETE FROM t WHERE id = 3' --dry-run")]
+    SqlAudit {
+        /// Target tag: it needs a proxy host and exactly one MySQL write database
+        #[arg(long)]
+        tag: String,
+        #[command(flatten)]
+        sql: SqlInput,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// SQL optimize (SQL优化): syntax check, score, fingerprint and query id, beautified SQL and
+    /// index advice, locally and at once; with --online, EXPLAIN and the existing indexes of the
+    /// tag's database are read through its proxy host (template 9901) and the advice uses them.
+    #[command(after_help = "Examples:\n  \
+        opsdeck submit sql-optimize slow.sql\n  \
+        opsdeck submit sql-optimize --sql 'SELECT * FROM t WHERE a = 1' --json\n  \
+        opsdeck submit sql-optimize --online --tag orders --sql 'SELECT * FROM t WHERE a = 1 ORDER BY b'\n  \
+        opsdeck submit sql-optimize --online --tag orders --database orders-ro --table shop.t --dry-run -")]
+    SqlOptimize {
+        #[command(flatten)]
+        sql: SqlInput,
+        /// Ask the live database (one statement): runs template 9901 on the tag's proxy, waits, prints the advice
+        #[arg(long)]
+        online: bool,
+        /// With --online: the target tag (a proxy host and its database)
+        #[arg(long, default_value = "", required_if_eq("online", "true"))]
+        tag: String,
+        /// With --online: which of the tag's databases [default: the tag's only one]
+        #[arg(long, default_value = "")]
+        database: String,
+        /// With --online: a table to report indexes for, `t` or `schema.t` (repeatable) [default: the statement's tables]
+        #[arg(long = "table")]
+        tables: Vec<String>,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Custom task from CODO's JSON (自定义任务-JSON); FILE or `-` for stdin; --at overrides exec_time
     Json {
         file: String,
         #[command(flatten)]
         common: Common,
     },
+}
+
+/// Where the SQL comes from: a FILE, `-` for stdin, or --sql.
+#[derive(Args)]
+pub struct SqlInput {
+    /// SQL file, or `-` for stdin
+    #[arg(required_unless_present = "sql", conflicts_with = "sql")]
+    file: Option<String>,
+    /// The SQL itself instead of a file
+    #[arg(long)]
+    sql: Option<String>,
+}
+
+impl SqlInput {
+    fn read(&self) -> anyhow::Result<String> {
+        if let Some(s) = &self.sql {
+            return Ok(s.clone());
+        }
+        match self.file.as_deref() {
+            None | Some("-") => {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                Ok(s)
+            }
+            Some(f) => {
+                std::fs::read_to_string(f).map_err(|e| anyhow::anyhow!("cannot read {f}: {e}"))
+            }
+        }
+    }
 }
 
 #[derive(Args)]
@@ -244,6 +319,41 @@ fn build(cmd: &SubmitCmd, mctx: &ModuleContext) -> anyhow::Result<(TaskSpec, Vec
             details: c.details.clone(),
         }
         .to_spec(mctx)),
+        SubmitCmd::SqlAudit {
+            tag,
+            sql,
+            common: c,
+        } => one(SqlAuditForm {
+            name: c.name.clone(),
+            tag: tag.clone(),
+            sql: sql.read()?,
+            approvers: c.approvers.clone(),
+            exec_time: c.at.clone(),
+            details: c.details.clone(),
+        }
+        .to_spec(mctx)),
+        SubmitCmd::SqlOptimize {
+            sql,
+            tag,
+            database,
+            tables,
+            common: c,
+            ..
+        } => {
+            no_approvers(c, "sql-optimize")?;
+            if !c.at.is_empty() {
+                anyhow::bail!("--at: online SQL advice runs at once; it takes no exec time");
+            }
+            one(SqlOptimizeForm {
+                name: c.name.clone(),
+                tag: tag.clone(),
+                database: database.clone(),
+                sql: sql.read()?,
+                tables: tables.clone(),
+                details: c.details.clone(),
+            }
+            .to_spec(mctx))
+        }
         SubmitCmd::Json { file, common: c } => {
             no_approvers(c, "json")?;
             let text = read_doc(file)?;
@@ -261,12 +371,31 @@ fn common(cmd: &SubmitCmd) -> &Common {
         | SubmitCmd::NodeAdd { common, .. }
         | SubmitCmd::Custom { common, .. }
         | SubmitCmd::CustomProxy { common, .. }
+        | SubmitCmd::SqlAudit { common, .. }
+        | SubmitCmd::SqlOptimize { common, .. }
         | SubmitCmd::Json { common, .. } => common,
     }
 }
 
 pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
     let c = common(&cmd);
+    let lang = Lang::resolve(None, ctx.config.lang.as_deref());
+    if let SubmitCmd::SqlOptimize {
+        online: false,
+        sql,
+        tag,
+        database,
+        tables,
+        common: c,
+    } = &cmd
+    {
+        if !tag.is_empty() || !database.is_empty() || !tables.is_empty() || c.dry_run || c.wait {
+            anyhow::bail!(
+                "--tag, --database, --table, --dry-run and --wait apply to --online; the local analysis runs nothing"
+            );
+        }
+        return local_analysis(&sql.read()?, lang, c.json);
+    }
     let b = backend(ctx, None);
     if let (Some(r), SubmitCmd::Json { file, .. }) = (super::remote(), &cmd)
         && !c.dry_run
@@ -283,8 +412,14 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
     }
     let mctx = ModuleContext::load(b.as_ref(), &ctx.config).await?;
     let (spec, adhoc) = build(&cmd, &mctx)?;
+    if matches!(cmd, SubmitCmd::SqlAudit { .. }) && !c.json {
+        show_review(&spec);
+    }
     if c.dry_run {
         return dry_run(&mctx, &spec, &adhoc, c.json);
+    }
+    if matches!(cmd, SubmitCmd::SqlOptimize { .. }) {
+        return online(ctx, spec, lang, c.json).await;
     }
     if !adhoc.is_empty() && super::remote().is_none() {
         let names: Vec<&str> = adhoc.iter().map(|h| h.name.as_str()).collect();
@@ -357,7 +492,21 @@ async fn finish(
         return wait_for(b, engine, t.id, 1, c.json).await;
     }
     if c.json {
-        output::json(&t)?;
+        let mut shown = t.clone();
+        let tpl = b
+            .template(shown.spec.template_id, Some(shown.template_version))
+            .await
+            .ok();
+        if let Some(tpl) = tpl.as_ref().map(|s| &s.template) {
+            for name in shown.spec.secret_arg_names(tpl) {
+                if let Some(v) = shown.spec.args.get_mut(&name)
+                    && !v.is_empty()
+                {
+                    *v = opsdeck::exec::render::MASK.to_string();
+                }
+            }
+        }
+        output::json(&shown)?;
     } else {
         println!("{}", t.id);
     }
@@ -443,5 +592,198 @@ fn dry_run(
         }
     }
     println!("nothing was submitted (--dry-run)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The SQL audit's check warnings and score, as the approver will see them (stderr).
+fn show_review(spec: &TaskSpec) {
+    if let Some(ws) = spec.extra["check_warnings"].as_array() {
+        for w in ws {
+            eprintln!(
+                "warning: statement {} at line {}:{}: {}",
+                w["statement"],
+                w["position"]["line"],
+                w["position"]["column"],
+                w["message"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    let sc = &spec.extra["score"];
+    if let Some(score) = sc["score"].as_u64() {
+        eprintln!(
+            "score {score} {} — kept with the task for the approver",
+            star_string(sc["stars"].as_f64().unwrap_or_default())
+        );
+        for st in sc["statements"].as_array().into_iter().flatten() {
+            for f in st["findings"].as_array().into_iter().flatten() {
+                if f["id"] == "OK" {
+                    continue;
+                }
+                eprintln!(
+                    "  statement {}: {} {} {}",
+                    st["number"],
+                    f["severity"].as_str().unwrap_or_default(),
+                    f["id"].as_str().unwrap_or_default(),
+                    f["summary"].as_str().unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+/// `sql-optimize` without --online: everything the toolkit says about the SQL, at once.
+fn local_analysis(sql: &str, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
+    let a = analyze(sql, lang);
+    let code = if a.check.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    };
+    if json {
+        output::json(&a)?;
+        return Ok(code);
+    }
+    for st in &a.statements {
+        println!(
+            "statement {} ({}) at line {}",
+            st.number,
+            st.kind,
+            a.check
+                .statements
+                .get(st.number - 1)
+                .map(|c| c.start.line)
+                .unwrap_or_default()
+        );
+        println!("  query id     {}", st.query_id);
+        println!("  fingerprint  {}", st.fingerprint);
+        for d in a.check.errors.iter().filter(|d| d.statement == st.number) {
+            println!(
+                "  error {}:{}: {}\n{}",
+                d.position.line, d.position.column, d.message, d.snippet
+            );
+        }
+        for d in a.check.warnings.iter().filter(|d| d.statement == st.number) {
+            println!(
+                "  warning {}:{}: {}",
+                d.position.line, d.position.column, d.message
+            );
+        }
+        if let Some(sc) = a.score.statements.iter().find(|s| s.number == st.number) {
+            println!("  score        {} {}", sc.score, star_string(sc.stars));
+            for f in sc.findings.iter().filter(|f| f.id != "OK") {
+                let at = f
+                    .position
+                    .map(|p| format!(" at {}:{}", p.line, p.column))
+                    .unwrap_or_default();
+                let detail = f
+                    .detail
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                println!("    {} {} {}{detail}{at}", f.severity, f.id, f.summary);
+                println!("       {}", f.explanation);
+            }
+        }
+        println!("  formatted:");
+        for l in st.formatted.lines() {
+            println!("    {l}");
+        }
+    }
+    print_advice(&a.advice);
+    println!(
+        "{} statement(s), {} error(s), {} warning(s), score {} {}",
+        a.statements.len(),
+        a.check.errors.len(),
+        a.check.warnings.len(),
+        a.score.score,
+        star_string(a.score.stars)
+    );
+    Ok(code)
+}
+
+fn print_advice(r: &opsdeck::sql::advise::AdviseReport) {
+    if r.advice.is_empty() && r.notes.is_empty() {
+        println!("index advice: none");
+        return;
+    }
+    println!(
+        "index advice ({}):",
+        if r.live {
+            "with the live indexes and cardinality"
+        } else {
+            "from the SQL alone"
+        }
+    );
+    for a in &r.advice {
+        println!("  statement {}: {}", a.statement, a.ddl);
+        for why in &a.reasons {
+            println!("    - {why}");
+        }
+    }
+    for n in &r.notes {
+        println!("  statement {}: note: {}", n.statement, n.text);
+    }
+}
+
+/// `sql-optimize --online`: runs 9901 now, waits for it quietly, and prints the advice built on its output.
+async fn online(ctx: &Context, spec: TaskSpec, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
+    let sql = spec.args.get("SQL").cloned().unwrap_or_default();
+    let engine = engine_for_wait(ctx).await?;
+    let b = backend(ctx, engine.clone());
+    let t = b.submit(spec).await?;
+    eprintln!(
+        "task {} submitted: reading EXPLAIN and indexes through the proxy",
+        t.id
+    );
+    let mut s = b.follow(t.id, 1).await?;
+    while s.next().await.is_some() {}
+    let d = b.task(t.id).await?;
+    if let Some(e) = engine {
+        while !e.running_tasks().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        e.shutdown().await;
+    }
+    let lines = b.logs(t.id, 1, 1_000_000).await?;
+    if d.task.state != TaskState::Succeeded {
+        for l in lines
+            .iter()
+            .filter(|l| l.stream != opsdeck::model::Stream::Stdout)
+        {
+            eprintln!("{}", super::task::format_line(l));
+        }
+        anyhow::bail!(
+            "task {} {}: the live data could not be read (see `opsdeck task logs {}`)",
+            t.id,
+            d.task.state.as_str(),
+            t.id
+        );
+    }
+    let r = online_advice(&sql, &live_output(&lines), lang)
+        .map_err(|e| anyhow::anyhow!("task {}: cannot read its output: {e}", t.id))?;
+    if json {
+        output::json(&r)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in &r.live.errors {
+        eprintln!("warning: {e}");
+    }
+    for (name, tm) in &r.live.tables {
+        let idx: Vec<String> = tm
+            .indexes
+            .iter()
+            .map(|i| format!("{}({})", i.name, i.columns.join(",")))
+            .collect();
+        println!(
+            "table {name}: ~{} rows, indexes {}",
+            tm.rows.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
+            if idx.is_empty() {
+                "none".to_string()
+            } else {
+                idx.join(" ")
+            }
+        );
+    }
+    print_advice(&r.advice);
     Ok(ExitCode::SUCCESS)
 }

@@ -56,9 +56,10 @@ pub fn submit(
             ),
         )]))
     })?;
-    // Naming approvers (in the spec or the template) always means approval: no front end (a raw
-    // API spec included) can skip it by leaving `needs_approval` off.
-    spec.needs_approval |= !spec.approvers.is_empty() || !stored.template.approvers.is_empty();
+    // A template that names approvers always needs approval: no front end (a raw API spec
+    // included) can skip it by leaving `needs_approval` off. (Approvers named only by the spec do
+    // not force it: CODO's `schedule: ready` with `associated_user` runs without approval.)
+    spec.needs_approval |= !stored.template.approvers.is_empty();
     // Declared defaults fill args the spec leaves out.
     for a in &stored.template.args {
         if let Some(d) = &a.default {

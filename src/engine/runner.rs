@@ -20,12 +20,24 @@ const CAPTURE_LIMIT: usize = 1024 * 1024;
 /// A host's connection is shared by the steps that log in as the same exec user: (host, exec user alias).
 type SessionKey = (String, Option<String>);
 
+impl TaskRun {
+    /// `text` with every secret replaced by `******`.
+    fn mask(&self, text: &str) -> String {
+        match self.masker.read() {
+            Ok(m) if m.is_empty() => text.to_string(),
+            Ok(m) => m.mask(text),
+            Err(poisoned) => poisoned.into_inner().mask(text),
+        }
+    }
+}
+
 struct TaskRun {
     inner: Arc<Inner>,
     task: Task,
     tpl: Template,
     inv: Inventory,
-    masker: Masker,
+    /// Secret args, plus secret captures as they are made.
+    masker: std::sync::RwLock<Masker>,
     args: BTreeMap<String, String>,
     captures: Mutex<BTreeMap<String, String>>,
     sessions: Mutex<HashMap<SessionKey, Arc<HostSession>>>,
@@ -79,10 +91,19 @@ pub(super) async fn run_task(
     }
     args.extend(task.spec.args.clone());
     args.insert("FLOW_ID".into(), id.to_string());
+    let captures = store.captures(id)?;
+    // Secret captures made before a restart stay masked.
+    let secret_captures: Vec<String> = tpl
+        .steps
+        .iter()
+        .filter(|s| s.capture_secret)
+        .filter_map(|s| s.capture.as_ref())
+        .filter_map(|name| captures.get(name).cloned())
+        .collect();
     let run = Arc::new(TaskRun {
         inner: inner.clone(),
-        masker: Masker::new(secrets),
-        captures: Mutex::new(store.captures(id)?),
+        masker: std::sync::RwLock::new(Masker::new(secrets.into_iter().chain(secret_captures))),
+        captures: Mutex::new(captures),
         args,
         tpl,
         inv,
@@ -464,7 +485,7 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
             format!(
                 "[{host}] step '{}' started: $ {}",
                 step.name,
-                run.masker.mask(&command)
+                run.mask(&command)
             ),
         )
         .await;
@@ -506,6 +527,7 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     };
     let mut captured = String::new();
     let mut capture_full = false;
+    let mut hidden = 0usize;
     while let Some(chunk) = rx.recv().await {
         let stream = match chunk.stream {
             OutputStream::Stdout => Stream::Stdout,
@@ -521,11 +543,12 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
                 captured.push_str(&chunk.line);
             }
         }
-        let text = if run.masker.is_empty() {
-            chunk.line
-        } else {
-            run.masker.mask(&chunk.line)
-        };
+        if step.capture_secret && stream == Stream::Stdout {
+            // A secret capture's stdout is the secret: keep it out of the log entirely.
+            hidden += 1;
+            continue;
+        }
+        let text = run.mask(&chunk.line);
         inner
             .hub
             .emit(id, Some(sr_id), Some(host), stream, text)
@@ -605,6 +628,22 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     {
         let value = captured.trim().to_string();
         let _ = store.put_capture(id, name, &value);
+        if step.capture_secret {
+            if let Ok(mut m) = run.masker.write() {
+                *m = m.with([value.clone()]);
+            }
+            inner
+                .hub
+                .system(
+                    id,
+                    Some(sr_id),
+                    Some(host),
+                    format!(
+                        "[{host}] captured {name} (secret: {hidden} stdout line(s) not logged)"
+                    ),
+                )
+                .await;
+        }
         run.captures.lock().await.insert(name.clone(), value);
     }
     inner.hub.system(id, Some(sr_id), Some(host), line).await;

@@ -78,6 +78,11 @@ impl Masker {
         Masker { secrets }
     }
 
+    /// This masker plus more secrets.
+    pub fn with<I: IntoIterator<Item = String>>(&self, more: I) -> Masker {
+        Masker::new(self.secrets.iter().cloned().chain(more))
+    }
+
     pub fn mask(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod inventory;
+pub mod lang;
 pub mod task;
 pub mod template;
 pub mod time;
@@ -9,6 +10,7 @@ pub mod user;
 
 pub use error::{FieldError, Invalid};
 pub use inventory::{App, Connection, Database, DbRole, DbType, ExecUser, Host, Inventory, Tag};
+pub use lang::Lang;
 pub use task::{
     AuditEntry, Decision, HostGroups, LogLine, ModuleKind, StepRun, StepState, Stream, Task,
     TaskSpec, TaskState,

@@ -454,6 +454,7 @@ mod tests {
             exec_user: None,
             force_host: None,
             capture: None,
+            capture_secret: false,
             stdin: vec![],
         };
         Template {

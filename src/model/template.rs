@@ -71,6 +71,10 @@ pub struct Step {
     /// The step's stdout (trimmed) becomes this arg for later steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<String>,
+    /// The captured value is a secret (a token, a join command): the step's stdout is not logged,
+    /// and the value is masked as `******` wherever it appears in later log lines.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub capture_secret: bool,
     /// Args whose values are written to the step's stdin, one after another, each ending in a newline.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stdin: Vec<String>,
@@ -222,6 +226,12 @@ impl Template {
             {
                 errs.push(format!("{f}.timeout"), e);
             }
+            if s.capture_secret && s.capture.is_none() {
+                errs.push(
+                    format!("{f}.capture_secret"),
+                    "needs `capture = \"NAME\"` on the same step",
+                );
+            }
             if let Some(c) = &s.capture
                 && !valid_arg_name(c)
             {
@@ -292,6 +302,7 @@ mod tests {
             exec_user: None,
             force_host: None,
             capture: None,
+            capture_secret: false,
             stdin: vec![],
         }
     }
@@ -360,6 +371,16 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(e.has_field("steps[0].command"), "{e}");
+    }
+
+    #[test]
+    fn a_secret_capture_needs_a_capture() {
+        let mut s = step(1, 1, "true");
+        s.capture_secret = true;
+        let e = tpl(vec![s.clone()]).validate().unwrap_err();
+        assert!(e.has_field("steps[0].capture_secret"), "{e}");
+        s.capture = Some("TOKEN".into());
+        tpl(vec![s]).validate().unwrap();
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! `validate` returns every field error at once, `choices` lists what a field may offer the user
 //! (tags, hosts, templates, apps, approvers), and `to_spec` builds the spec. Forms never run
 //! anything; the CLI, the console and the API share them through a [`ModuleContext`].
-//! SQL audit and SQL optimize are still to come; they plug in as two more `Form`s.
 
 pub mod app_publish;
 pub mod custom;
@@ -13,6 +12,8 @@ pub mod custom_proxy;
 pub mod node_add;
 pub mod plan;
 pub mod resource;
+pub mod sql_audit;
+pub mod sql_optimize;
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,8 @@ pub use custom_proxy::CustomProxyForm;
 pub use node_add::NodeAddForm;
 pub use plan::{PlannedStep, plan};
 pub use resource::ResourceForm;
+pub use sql_audit::SqlAuditForm;
+pub use sql_optimize::{SqlAnalysis, SqlOptimizeForm};
 
 /// What a form is checked against: the inventory, the templates, the users, the config and who submits.
 #[derive(Debug, Clone)]

@@ -8,11 +8,12 @@ use sqlparser::parser::Parser;
 use std::ops::Range;
 
 use super::body::check_body;
-use super::messages::{MessageId, render};
+use super::messages::{MessageId, render_in};
 use super::split::{Position, SplitStatement, split};
 use super::strict::violations;
 use super::tokens::{Tok, significant, word};
 use super::unverifiable::unverifiable;
+use crate::model::Lang;
 
 /// How a statement fared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -64,8 +65,13 @@ impl CheckReport {
     }
 }
 
-/// Checks every statement of `sql`.
+/// Checks every statement of `sql`, with messages in English.
 pub fn check(sql: &str) -> CheckReport {
+    check_in(sql, Lang::En)
+}
+
+/// Checks every statement of `sql`, with messages in `lang`.
+pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
     let mut report = CheckReport::default();
     for (n, st) in split(sql).into_iter().enumerate() {
         let number = n + 1;
@@ -76,7 +82,7 @@ pub fn check(sql: &str) -> CheckReport {
                 statement: number,
                 position,
                 id,
-                message: render(id, &detail),
+                message: render_in(id, &detail, lang),
                 snippet: snippet(sql, position),
             };
             if status == Status::Error {

@@ -1,6 +1,8 @@
-//! User-facing texts of the SQL toolkit, in one place so that a Chinese table can be added.
+//! User-facing texts of the SQL syntax check, in English and Simplified Chinese.
 
 use serde::Serialize;
+
+use crate::model::Lang;
 
 /// Identifies a diagnostic; serialised as its snake_case name for `--json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,12 +67,68 @@ pub fn messages(id: MessageId) -> &'static str {
     }
 }
 
-/// The message text with its detail, as shown to the user.
-pub fn render(id: MessageId, detail: &str) -> String {
-    let base = messages(id);
+/// The Simplified Chinese text of a message.
+pub fn messages_zh(id: MessageId) -> &'static str {
+    match id {
+        MessageId::Syntax => "语法错误",
+        MessageId::Unverifiable => {
+            "无法在本地验证（合法的 MySQL 语法，但离线解析器不支持）；将由服务器检查"
+        }
+        MessageId::DoubleColonCast => "`::` 类型转换是 PostgreSQL 语法；请使用 CAST(expr AS type)",
+        MessageId::Placeholder => "参数占位符（$1、?、:name）只能用于预处理语句；请写出具体值",
+        MessageId::Ilike => "MySQL 没有 ILIKE；在常用排序规则下 LIKE 本身就不区分大小写",
+        MessageId::SelectTop => "SELECT TOP 是 SQL Server 语法；请使用 LIMIT n",
+        MessageId::Qualify => "MySQL 没有 QUALIFY；请在外层查询中过滤窗口函数结果",
+        MessageId::FetchFirst => "FETCH FIRST/NEXT … ROWS 不是 MySQL 语法；请使用 LIMIT n",
+        MessageId::OffsetRows => "OFFSET … ROWS 不是 MySQL 语法；请使用 LIMIT n OFFSET m",
+        MessageId::FullJoin => {
+            "MySQL 没有 FULL [OUTER] JOIN（`a FULL JOIN b` 中 FULL 会被当作别名）；请用 LEFT JOIN UNION RIGHT JOIN"
+        }
+        MessageId::NullsOrder => {
+            "NULLS FIRST/LAST 不是 MySQL 语法；请先按 `col IS NULL` 排序（升序时 NULL 排在最前）"
+        }
+        MessageId::Returning => "MySQL 没有 RETURNING 子句；请在之后再查询这些行",
+        MessageId::OnConflict => {
+            "ON CONFLICT 是 PostgreSQL 语法；请使用 INSERT … ON DUPLICATE KEY UPDATE"
+        }
+        MessageId::DistinctOn => "DISTINCT ON 是 PostgreSQL 语法；请使用 GROUP BY 或窗口函数",
+        MessageId::Minus => "MINUS 是 Oracle 语法；请使用 EXCEPT（MySQL 8.0.31+、MariaDB 10.3+）",
+        MessageId::UpdateFrom => {
+            "UPDATE … FROM 不是 MySQL 语法；请使用多表形式 UPDATE a JOIN b ON … SET …"
+        }
+        MessageId::SquareBrackets => {
+            "方括号不是 MySQL 语法（没有数组类型或下标；标识符请用反引号）"
+        }
+        MessageId::PostgresOnly => "不是 MySQL 语法（PostgreSQL / SQL Server）",
+    }
+}
+
+/// The message text in `lang` with its detail, as shown to the user.
+pub fn render_in(id: MessageId, detail: &str, lang: Lang) -> String {
+    let base = match lang {
+        Lang::En => messages(id),
+        Lang::Zh => messages_zh(id),
+    };
     if detail.is_empty() {
         base.to_string()
     } else {
         format!("{base}: {detail}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_texts_differ_from_english() {
+        for id in [
+            MessageId::Syntax,
+            MessageId::Unverifiable,
+            MessageId::FullJoin,
+        ] {
+            assert_ne!(messages(id), messages_zh(id));
+        }
+        assert_eq!(render_in(MessageId::Syntax, "x", Lang::Zh), "语法错误: x");
     }
 }

@@ -1,18 +1,20 @@
 //! MySQL toolkit for the SQL audit and optimize modules: statement splitting, syntax check with a
-//! MySQL strictness layer, and fingerprints. Pure: no I/O, no async.
+//! MySQL strictness layer, fingerprints, beautify, SOAR score and index advice. Pure: no I/O, no async.
 
+pub mod advise;
 mod body;
 pub mod check;
 pub mod fingerprint;
 pub mod format;
 mod md5;
 pub mod messages;
+pub mod score;
 pub mod split;
 mod strict;
-mod tokens;
+pub(crate) mod tokens;
 mod unverifiable;
 
-pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check};
+pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check, check_in};
 pub use fingerprint::{fingerprint, query_id};
 pub use format::{format, format_statement};
 pub use messages::{MessageId, messages};

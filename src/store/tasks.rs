@@ -512,6 +512,7 @@ pub(crate) mod tests {
             exec_user: None,
             force_host: Some("proxy".into()),
             capture: None,
+            capture_secret: false,
             stdin: vec![],
         });
         let v = store.put_template(&t, "", "me").unwrap();

@@ -130,6 +130,7 @@ pub(crate) mod tests {
                 exec_user: None,
                 force_host: None,
                 capture: None,
+                capture_secret: false,
                 stdin: vec![],
             }],
         }

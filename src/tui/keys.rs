@@ -9,7 +9,12 @@ pub enum Scope {
     TaskList,
     TaskDetail,
     Approvals,
+    ApprovalDetail,
     Inventory,
+    /// A module tab, no field focused: the console's keys apply.
+    Form,
+    /// A field of a module tab has focus: keys type into it.
+    FormField,
 }
 
 pub struct Binding {
@@ -35,7 +40,7 @@ const fn b(keys: &'static str, action: Key, scope: Scope, dangerous: bool, hint:
 pub const BINDINGS: &[Binding] = &[
     b("?", Key::Help, Scope::Global, false, true),
     b("q/Esc", Key::Back, Scope::Global, false, true),
-    b("[ ] 1-3", Key::NextTab, Scope::Global, false, true),
+    b("[ ] 1-9 0", Key::NextTab, Scope::Global, false, true),
     b(":", Key::Palette, Scope::Global, false, false),
     b("r", Key::Refresh, Scope::Global, false, false),
     b("j/k ↑/↓ g/G", Key::Move, Scope::TaskList, false, true),
@@ -55,16 +60,43 @@ pub const BINDINGS: &[Binding] = &[
     b("Space", Key::Mark, Scope::Approvals, false, true),
     b("a", Key::Approve, Scope::Approvals, true, true),
     b("x", Key::Reject, Scope::Approvals, true, true),
-    b("Enter", Key::Open, Scope::Approvals, false, false),
+    b("Enter", Key::Details, Scope::Approvals, false, true),
+    b("o", Key::OpenLog, Scope::Approvals, false, false),
     b("/", Key::Filter, Scope::Approvals, false, false),
+    b(
+        "j/k PgUp/PgDn",
+        Key::Scroll,
+        Scope::ApprovalDetail,
+        false,
+        true,
+    ),
+    b("a", Key::Approve, Scope::ApprovalDetail, true, true),
+    b("t", Key::ApproveAt, Scope::ApprovalDetail, true, true),
+    b("x", Key::Reject, Scope::ApprovalDetail, true, true),
+    b("o", Key::OpenLog, Scope::ApprovalDetail, false, false),
     b("Tab", Key::NextTab, Scope::Inventory, false, true),
     b("j/k", Key::Move, Scope::Inventory, false, true),
+    b("e", Key::EditTemplate, Scope::Inventory, true, true),
+    b("Enter/Tab/i", Key::Edit, Scope::Form, false, true),
+    b("Ctrl-S", Key::Submit, Scope::Form, true, true),
+    b("Tab/Shift-Tab", Key::Fields, Scope::FormField, false, true),
+    b("Ctrl-S", Key::Submit, Scope::FormField, true, true),
+    b("Esc", Key::Leave, Scope::FormField, false, true),
+    b("Space a", Key::Toggle, Scope::FormField, false, false),
+    b(
+        "Ctrl-N/Ctrl-D ←→",
+        Key::Rows,
+        Scope::FormField,
+        false,
+        false,
+    ),
 ];
 
-/// The bindings of a scope followed by the global ones.
+/// The bindings of a scope followed by the global ones (which do not apply while typing in a field).
 pub fn for_scope(scope: Scope) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS
-        .iter()
-        .filter(move |b| b.scope == scope)
-        .chain(BINDINGS.iter().filter(|b| b.scope == Scope::Global))
+    BINDINGS.iter().filter(move |b| b.scope == scope).chain(
+        BINDINGS
+            .iter()
+            .filter(move |b| b.scope == Scope::Global && scope != Scope::FormField),
+    )
 }

@@ -1,6 +1,7 @@
 //! The terminal console: one owner of the terminal, an update loop fed by keys and backend results.
 
 pub mod app;
+pub mod forms;
 pub mod i18n;
 pub mod keys;
 pub mod view;
@@ -8,6 +9,7 @@ pub mod widgets;
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -25,8 +27,23 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let keys_tx = tx.clone();
+    // While `$EDITOR` runs the reader must not take its keys: it parks until `paused` is cleared.
+    let paused = Arc::new(AtomicBool::new(false));
+    let parked = Arc::new(AtomicBool::new(false));
+    let (reader_paused, reader_parked) = (paused.clone(), parked.clone());
     std::thread::spawn(move || {
         loop {
+            if reader_paused.load(Ordering::SeqCst) {
+                reader_parked.store(true, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            reader_parked.store(false, Ordering::SeqCst);
+            match crossterm::event::poll(Duration::from_millis(50)) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(_) => break,
+            }
             match crossterm::event::read() {
                 Ok(crossterm::event::Event::Key(k))
                     if k.kind == crossterm::event::KeyEventKind::Press =>
@@ -74,7 +91,22 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
         }
         for m in batch {
             for c in app.update(m) {
-                runner.exec(c);
+                match c {
+                    Cmd::EditTemplate { id, source } => {
+                        let edited = suspended(&mut terminal, &paused, &parked, || {
+                            edit_in_editor(id, &source)
+                        });
+                        let msg = match edited {
+                            Ok(Ok(new)) => Msg::Edited {
+                                id,
+                                source: (new != source).then_some(new),
+                            },
+                            Ok(Err(e)) | Err(e) => Msg::Error(e.to_string()),
+                        };
+                        let _ = tx.try_send(msg);
+                    }
+                    c => runner.exec(c),
+                }
             }
         }
         if app.quit {
@@ -84,6 +116,53 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     runner.exec(Cmd::StopFollow);
     ratatui::restore();
     result
+}
+
+/// Gives the terminal back to the shell while `f` runs (the key reader parked), then takes it again.
+fn suspended<T>(
+    terminal: &mut ratatui::DefaultTerminal,
+    paused: &AtomicBool,
+    parked: &AtomicBool,
+    f: impl FnOnce() -> T,
+) -> std::io::Result<T> {
+    paused.store(true, Ordering::SeqCst);
+    let start = std::time::Instant::now();
+    while !parked.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(1) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    ratatui::restore();
+    let out = f();
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    terminal.clear()?;
+    paused.store(false, Ordering::SeqCst);
+    Ok(out)
+}
+
+/// Writes `source` to a temporary file, runs `$VISUAL`/`$EDITOR` (default `vi`) on it and reads it back.
+fn edit_in_editor(id: u32, source: &str) -> std::io::Result<String> {
+    let path =
+        std::env::temp_dir().join(format!("opsdeck-template-{id}-{}.toml", std::process::id()));
+    std::fs::write(&path, source)?;
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    // Through the shell, so `EDITOR="code --wait"` works; the path is a separate argument.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status();
+    let text = std::fs::read_to_string(&path);
+    let _ = std::fs::remove_file(&path);
+    let status = status?;
+    if !status.success() {
+        return Err(std::io::Error::other(format!(
+            "{editor} exited with {status}; nothing was imported"
+        )));
+    }
+    text
 }
 
 struct Runner {
@@ -212,11 +291,29 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                 }
                 Msg::Done(format!("log of #{id} exported to {path}"))
             }
-            Cmd::Follow { .. } | Cmd::StopFollow => Msg::Tick,
+            Cmd::LoadContext => Msg::Context(Box::new(b.module_context().await?)),
+            Cmd::Submit(spec) => Msg::Submitted(Box::new(b.submit(*spec).await?)),
+            Cmd::ApproveAt(id, at) => {
+                b.approve(id, Some(at)).await?;
+                Msg::Done(format!(
+                    "approved #{id} for {}",
+                    crate::model::fmt_local(at)
+                ))
+            }
+            Cmd::ImportTemplate { id: _, source } => {
+                let t = b.import_template(&source).await?;
+                Msg::TemplateImported {
+                    id: t.template.id,
+                    version: t.version,
+                }
+            }
+            Cmd::Follow { .. } | Cmd::StopFollow | Cmd::EditTemplate { .. } => Msg::Tick,
         })
     }
     .await;
     r.unwrap_or_else(|e| Msg::Error(e.to_string()))
 }
+#[cfg(test)]
+mod form_tests;
 #[cfg(test)]
 mod tests;

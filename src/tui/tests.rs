@@ -12,19 +12,19 @@ use super::view;
 use crate::backend::TaskDetail;
 use crate::model::*;
 
-fn key(c: char) -> Msg {
+pub(super) fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-fn code(c: KeyCode) -> Msg {
+pub(super) fn code(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
-fn at(h: u32) -> chrono::DateTime<Utc> {
+pub(super) fn at(h: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, h, 0, 0).unwrap()
 }
 
-fn task(id: i64, state: TaskState, submitter: &str, approvers: &[&str]) -> Task {
+pub(super) fn task(id: i64, state: TaskState, submitter: &str, approvers: &[&str]) -> Task {
     Task {
         id,
         spec: TaskSpec {
@@ -91,7 +91,7 @@ fn log_line(seq: u64, host: &str, text: &str) -> LogLine {
     }
 }
 
-fn me(name: &str, role: Role) -> Msg {
+pub(super) fn me(name: &str, role: Role) -> Msg {
     Msg::Me(User {
         name: name.into(),
         display_name: String::new(),
@@ -99,7 +99,7 @@ fn me(name: &str, role: Role) -> Msg {
     })
 }
 
-fn loaded(lang: Lang) -> App {
+pub(super) fn loaded(lang: Lang) -> App {
     let mut app = App::new(lang, false);
     app.init();
     app.update(me("bob", Role::Approver));
@@ -118,7 +118,7 @@ fn loaded(lang: Lang) -> App {
     app
 }
 
-fn draw(app: &mut App, w: u16, h: u16) -> String {
+pub(super) fn draw(app: &mut App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| view::render(app, f)).unwrap();
     let buf = term.backend().buffer().clone();

@@ -55,6 +55,15 @@ impl Sshd {
     /// Starts sshd for `n_hosts` addresses (127.0.0.2 upwards), waiting until every one accepts TCP.
     pub fn start(n_hosts: usize) -> Sshd {
         assert!((1..=250).contains(&n_hosts), "1..=250 hosts supported");
+        Sshd::start_on((0..n_hosts).map(|i| format!("127.0.0.{}", i + 2)).collect())
+    }
+
+    /// Starts sshd on the given loopback addresses (e.g. `127.0.0.1` for CODO's sample host).
+    pub fn start_on(addresses: Vec<String>) -> Sshd {
+        assert!(
+            !addresses.is_empty() && addresses.iter().all(|a| a.starts_with("127.")),
+            "loopback addresses only"
+        );
         fs::create_dir_all("/run/sshd").expect("create /run/sshd");
         let dir = tempfile::Builder::new()
             .prefix("opsdeck-sshd-")
@@ -69,7 +78,6 @@ impl Sshd {
         let authorized_keys = d.join("authorized_keys");
         fs::copy(pub_of(&client_key), &authorized_keys).expect("write authorized_keys");
 
-        let addresses: Vec<String> = (0..n_hosts).map(|i| format!("127.0.0.{}", i + 2)).collect();
         let mut last_err = String::new();
         for attempt in 0..8 {
             let port = free_port();

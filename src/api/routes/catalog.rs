@@ -1,4 +1,4 @@
-//! Read-only catalog endpoints: who am I, the inventory (passwords masked) and the templates.
+//! Catalog endpoints: who am I, the inventory (passwords masked), templates (admins import), and the form context.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -50,4 +50,61 @@ pub async fn template(
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<StoredTemplate>> {
     Ok(Json(s.backend(&u.name).template(id, q.version).await?))
+}
+
+/// What module forms are checked against, as the server sees it (its config without secrets).
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct FormContext {
+    pub inventory: Inventory,
+    pub templates: Vec<crate::model::Template>,
+    pub users: Vec<User>,
+    pub config: crate::config::Config,
+    pub user: String,
+}
+
+/// The server's config as forms need it: tokens, webhook URLs, CMDB settings and paths removed.
+pub fn public_config(c: &crate::config::Config) -> crate::config::Config {
+    crate::config::Config {
+        user: None,
+        token: None,
+        server: None,
+        known_hosts: None,
+        webhooks: Vec::new(),
+        cmdb: Default::default(),
+        ..c.clone()
+    }
+}
+
+pub async fn form_context(
+    State(s): State<AppState>,
+    Caller(u): Caller,
+) -> ApiResult<Json<FormContext>> {
+    let m = s.backend(&u.name).module_context().await?;
+    Ok(Json(FormContext {
+        inventory: masked(m.inventory),
+        templates: m.templates,
+        users: m.users,
+        config: public_config(&m.config),
+        user: m.user,
+    }))
+}
+
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSource {
+    /// The template's TOML.
+    pub source: String,
+}
+
+/// Admins import a template version; a template that does not load is a 400 on `source`, nothing stored.
+pub async fn import_template(
+    State(s): State<AppState>,
+    c: Caller,
+    crate::api::extract::JsonBody(b): crate::api::extract::JsonBody<TemplateSource>,
+) -> ApiResult<(axum::http::StatusCode, Json<StoredTemplate>)> {
+    c.require(crate::model::Role::Admin, "importing a template")?;
+    crate::templates::load_template_str(&b.source, "source")
+        .map_err(|e| crate::api::error::ApiError::field("source", e.to_string()))?;
+    let t = s.backend(&c.0.name).import_template(&b.source).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(t)))
 }

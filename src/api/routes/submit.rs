@@ -15,11 +15,13 @@ use crate::backend::{Backend, LocalBackend};
 use crate::model::{Host, Invalid, Inventory, Role, Task, TaskSpec};
 use crate::modules::{
     AppPublishForm, CustomForm, CustomJsonForm, CustomProxyForm, Form, ModuleContext, NodeAddForm,
-    PlannedStep, ResourceForm, plan,
+    PlannedStep, ResourceForm, SqlAuditForm, SqlOptimizeForm, plan,
 };
 
 /// Module names accepted by `POST /api/v1/modules/{module}/submit`.
 pub const MODULES: &[&str] = &[
+    "sql-audit",
+    "sql-optimize",
     "app-publish",
     "resource",
     "node-add",
@@ -79,6 +81,9 @@ pub fn build_form(
         Ok((spec, Vec::new()))
     }
     match module {
+        "sql-audit" => one::<SqlAuditForm>(body, mctx),
+        // The online advice task (template 9901); the local analysis needs no server.
+        "sql-optimize" => one::<SqlOptimizeForm>(body, mctx),
         "app-publish" | "app" => one::<AppPublishForm>(body, mctx),
         "resource" => one::<ResourceForm>(body, mctx),
         "node-add" => one::<NodeAddForm>(body, mctx),

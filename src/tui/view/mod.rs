@@ -1,8 +1,11 @@
 //! Drawing the console: the tab bar, the current screen, overlays and the status bar.
 
+mod approval_detail;
 mod approvals;
+mod form;
 mod help;
 mod inventory;
+mod submit_preview;
 mod task_detail;
 mod tasks;
 
@@ -39,8 +42,10 @@ pub fn render(app: &mut App, f: &mut Frame) {
     match app.tab {
         Tab::Tasks if app.detail.is_some() => task_detail::render(app, f, body),
         Tab::Tasks => tasks::render(app, f, body),
+        Tab::Approvals if app.approval_open.is_some() => approval_detail::render(app, f, body),
         Tab::Approvals => approvals::render(app, f, body),
         Tab::Inventory => inventory::render(app, f, body),
+        Tab::Module(m) => form::render(app, f, body, m),
     }
     render_status(app, f, bottom);
     match app.overlay.clone() {
@@ -48,6 +53,8 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Overlay::Help => help::render(app, f, body),
         Overlay::Confirm(c) => render_confirm(app, f, body, &c),
         Overlay::Prompt(kind, text) => render_prompt(app, f, bottom, kind, &text),
+        Overlay::Submit(p) => submit_preview::render(app, f, body, &p),
+        Overlay::Message(title, lines) => render_message(f, body, &title, &lines),
     }
 }
 
@@ -56,22 +63,50 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         " opsdeck ",
         Style::default().add_modifier(Modifier::BOLD),
     )];
-    for (i, tab) in Tab::ALL.iter().enumerate() {
-        let mut label = format!(" {} {} ", i + 1, tab.title(app.lang));
-        if *tab == Tab::Approvals && app.approval_badge() > 0 {
-            label = format!(
-                " {} {} ({}) ",
-                i + 1,
-                tab.title(app.lang),
-                app.approval_badge()
-            );
+    // Full titles when they fit, then short ones for the module tabs, then only their numbers.
+    let label = |tab: Tab, tier: u8| {
+        let n = tab.number().map(|c| format!("{c} ")).unwrap_or_default();
+        let title = match tab {
+            Tab::Module(_) if tab == app.tab => tab.title(app.lang),
+            Tab::Module(m) if tier == 1 => m.short(app.lang),
+            Tab::Module(_) if tier == 2 => "",
+            _ => tab.title(app.lang),
+        };
+        let badge = if tab == Tab::Approvals && app.approval_badge() > 0 {
+            format!(" ({})", app.approval_badge())
+        } else {
+            String::new()
+        };
+        match (n.is_empty(), title.is_empty()) {
+            // The last module tab has no number; as numbers only, it shows as `…`.
+            (true, true) => " … ".to_string(),
+            _ => format!(
+                " {}{title}{badge} ",
+                if title.is_empty() {
+                    n.trim()
+                } else {
+                    n.as_str()
+                }
+            ),
         }
-        let style = if *tab == app.tab {
+    };
+    let width = |tier: u8| -> usize {
+        Tab::ALL
+            .iter()
+            .map(|t| unicode_width::UnicodeWidthStr::width(label(*t, tier).as_str()))
+            .sum::<usize>()
+            + 10
+    };
+    let tier = (0..2)
+        .find(|t| width(*t) <= area.width as usize)
+        .unwrap_or(2);
+    for tab in Tab::ALL {
+        let style = if tab == app.tab {
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         } else {
             Style::default()
         };
-        spans.push(Span::styled(label, style));
+        spans.push(Span::styled(label(tab, tier), style));
     }
     if let Some(me) = &app.me {
         spans.push(Span::raw(format!("  {} ({})", me.name, me.role.as_str())));
@@ -113,6 +148,12 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
 fn render_confirm(app: &App, f: &mut Frame, area: Rect, c: &Confirm) {
     let what = match c {
         Confirm::Approve(ids) => format!("{} {}?", t(app.lang, Key::Approve), ids_text(ids)),
+        Confirm::ApproveAt(id, at) => format!(
+            "{} #{id} {} {}?",
+            t(app.lang, Key::Approve),
+            t(app.lang, Key::At),
+            crate::model::fmt_local(*at)
+        ),
         Confirm::Cancel(id) => format!("{} #{id}?", t(app.lang, Key::Cancel)),
         Confirm::Retry(id) => format!("{} #{id}?", t(app.lang, Key::Retry)),
         Confirm::Release(id) => format!("{} #{id}?", t(app.lang, Key::Release)),
@@ -157,6 +198,11 @@ fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, text: &
             t(app.lang, Key::Reject),
             t(app.lang, Key::Reason)
         ),
+        PromptKind::ApproveTime(id) => format!(
+            "{} #{id} — {} (+30m, 2026-12-01 02:00…): ",
+            t(app.lang, Key::Approve),
+            t(app.lang, Key::NewExecTime)
+        ),
         PromptKind::Palette => ":".to_string(),
     };
     f.render_widget(Clear, area);
@@ -167,6 +213,33 @@ fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, text: &
             Span::styled("█", Style::default().add_modifier(Modifier::SLOW_BLINK)),
         ])),
         area,
+    );
+}
+
+fn render_message(f: &mut Frame, area: Rect, title: &str, lines: &[String]) {
+    let w = lines
+        .iter()
+        .map(|l| unicode_width::UnicodeWidthStr::width(l.as_str()))
+        .max()
+        .unwrap_or(0)
+        .max(unicode_width::UnicodeWidthStr::width(title))
+        + 4;
+    let r = centered(area, w as u16, lines.len() as u16 + 2);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(
+            lines
+                .iter()
+                .map(|l| Line::from(l.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .wrap(Wrap { trim: false })
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {title} ")),
+        ),
+        r,
     );
 }
 

@@ -7,7 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 use ratatui_textarea::TextArea;
 
 use crate::exec::render::MASK;
@@ -53,6 +53,10 @@ pub struct Field {
     pub error: Option<String>,
     /// A note shown under the field (e.g. live SQL check warnings).
     pub note: Option<String>,
+    /// A position an editor highlights: 0-based line and column (a live check's error).
+    pub mark: Option<(usize, usize)>,
+    /// Text rows of an editor.
+    pub rows: u16,
 }
 
 impl Field {
@@ -115,18 +119,21 @@ impl Field {
             value,
             error: None,
             note: None,
+            mark: None,
+            rows: 7,
         }
     }
 
     /// Rows the field takes on screen.
     pub fn height(&self) -> u16 {
-        let extra = u16::from(self.error.is_some()) + u16::from(self.note.is_some());
+        let extra = self.error.as_deref().map_or(0, message_rows)
+            + self.note.as_deref().map_or(0, message_rows);
         extra
             + match &self.value {
                 Value::Text(_) | Value::Time(_) | Value::Select { .. } => 1,
                 Value::Multi { options, .. } => (options.len() as u16).clamp(1, 6) + 1,
                 Value::Kv { rows, .. } => (rows.len() as u16).max(1) + 1,
-                Value::Editor(_) => 8,
+                Value::Editor(_) => self.rows + 1,
             }
     }
 
@@ -362,7 +369,7 @@ impl Field {
         } else {
             Style::default().add_modifier(Modifier::BOLD)
         };
-        let label = Span::styled(format!("{:<14}", self.label), label_style);
+        let label = Span::styled(pad(&self.label, 14), label_style);
         let mut lines: Vec<Line> = Vec::new();
         let mut editor_area = None;
         match &self.value {
@@ -487,7 +494,7 @@ impl Field {
                     x: area.x,
                     y: area.y + 1,
                     width: area.width,
-                    height: 7.min(area.height.saturating_sub(1)),
+                    height: self.rows.min(area.height.saturating_sub(1)),
                 });
             }
         }
@@ -500,13 +507,11 @@ impl Field {
             buf,
         );
         if let (Some(r), Value::Editor(ta)) = (editor_area, &self.value) {
-            let mut ta = (**ta).clone();
-            ta.set_block(Block::default().borders(Borders::LEFT));
-            (&ta).render(r, buf);
+            super::editor::render(ta, r, buf, focused, self.mark, color);
         }
         let mut y = area.y + self.height()
-            - u16::from(self.error.is_some())
-            - u16::from(self.note.is_some());
+            - self.error.as_deref().map_or(0, message_rows)
+            - self.note.as_deref().map_or(0, message_rows);
         let red = if color {
             Style::default().fg(Color::Red)
         } else {
@@ -522,19 +527,44 @@ impl Field {
             if let Some(t) = text
                 && y < area.y + area.height
             {
-                Paragraph::new(Span::styled(format!("               {t}"), style)).render(
-                    Rect {
-                        x: area.x,
-                        y,
-                        width: area.width,
-                        height: 1,
-                    },
-                    buf,
-                );
-                y += 1;
+                let rows = message_rows(t).min(area.y + area.height - y);
+                Paragraph::new(Span::styled(t.as_str(), style))
+                    .wrap(ratatui::widgets::Wrap { trim: false })
+                    .render(
+                        Rect {
+                            x: area.x + 15.min(area.width),
+                            y,
+                            width: area.width.saturating_sub(15),
+                            height: rows,
+                        },
+                        buf,
+                    );
+                y += rows;
             }
         }
     }
+}
+
+/// Rows an error or note under a field takes: wrapped at about 80 cells, at most 3.
+fn message_rows(s: &str) -> u16 {
+    (unicode_width::UnicodeWidthStr::width(s) / 80 + 1).min(3) as u16
+}
+
+/// `s` cut or padded to `width` terminal cells (CJK characters take two).
+fn pad(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push_str(&" ".repeat(width - used));
+    out
 }
 
 #[cfg(test)]

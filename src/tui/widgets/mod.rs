@@ -1,4 +1,5 @@
 //! Reusable console widgets.
 
+pub mod editor;
 pub mod field;
 pub mod log_view;

@@ -1,14 +1,21 @@
 //! Console state and `update`: keys and backend results in, state changes and commands out. No I/O here.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+mod approvals;
+mod modules;
+mod tasks;
+
+use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
 use super::keys::Scope;
-use super::widgets::log_view::{LogView, PAGE};
+use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
-use crate::model::{Inventory, LogLine, Task, TaskState, User};
+use crate::model::{Inventory, LogLine, Task, TaskSpec, TaskState, User};
+use crate::modules::{ModuleContext, PlannedStep};
 use crate::store::StoredTemplate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,10 +23,42 @@ pub enum Tab {
     Tasks,
     Approvals,
     Inventory,
+    Module(Module),
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Tasks, Tab::Approvals, Tab::Inventory];
+    pub const ALL: [Tab; 11] = [
+        Tab::Tasks,
+        Tab::Approvals,
+        Tab::Inventory,
+        Tab::Module(Module::AppPublish),
+        Tab::Module(Module::SqlAudit),
+        Tab::Module(Module::SqlOptimize),
+        Tab::Module(Module::Resource),
+        Tab::Module(Module::NodeAdd),
+        Tab::Module(Module::Custom),
+        Tab::Module(Module::CustomProxy),
+        Tab::Module(Module::CustomJson),
+    ];
+
+    /// The number key of the tab: `1`-`9`, then `0`; the last tab has none (`[`/`]` or `:json`).
+    pub fn number(self) -> Option<char> {
+        let i = Self::ALL.iter().position(|t| *t == self)?;
+        match i {
+            0..=8 => char::from_digit(i as u32 + 1, 10),
+            9 => Some('0'),
+            _ => None,
+        }
+    }
+
+    fn by_number(c: char) -> Option<Tab> {
+        let i = match c {
+            '1'..='9' => c as usize - '1' as usize,
+            '0' => 9,
+            _ => return None,
+        };
+        Self::ALL.get(i).copied()
+    }
 
     pub fn next(self) -> Tab {
         let i = Self::ALL.iter().position(|t| *t == self).unwrap_or(0);
@@ -36,6 +75,7 @@ impl Tab {
             Tab::Tasks => t(lang, Key::TabTasks),
             Tab::Approvals => t(lang, Key::TabApprovals),
             Tab::Inventory => t(lang, Key::TabInventory),
+            Tab::Module(m) => m.title(lang),
         }
     }
 }
@@ -48,8 +88,15 @@ pub enum Cmd {
     LoadApprovals,
     LoadInventory,
     LoadTask(i64),
-    LoadLogs { id: i64, from: u64, limit: usize },
-    Follow { id: i64, from: u64 },
+    LoadLogs {
+        id: i64,
+        from: u64,
+        limit: usize,
+    },
+    Follow {
+        id: i64,
+        from: u64,
+    },
     StopFollow,
     Approve(Vec<i64>),
     Reject(i64, String),
@@ -57,7 +104,22 @@ pub enum Cmd {
     Retry(i64),
     Release(i64),
     Skip(i64, i64),
-    Export { id: i64, path: String },
+    Export {
+        id: i64,
+        path: String,
+    },
+    LoadContext,
+    Submit(Box<TaskSpec>),
+    ApproveAt(i64, DateTime<Utc>),
+    /// Suspends the console and opens the template's source in `$EDITOR` (the runner owns the terminal).
+    EditTemplate {
+        id: u32,
+        source: String,
+    },
+    ImportTemplate {
+        id: u32,
+        source: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -69,10 +131,24 @@ pub enum Msg {
     Approvals(Vec<Task>),
     Inventory(Box<Inventory>, Vec<StoredTemplate>),
     Task(Box<TaskDetail>),
-    Logs { id: i64, lines: Vec<LogLine> },
+    Logs {
+        id: i64,
+        lines: Vec<LogLine>,
+    },
     Live(LogLine),
     Done(String),
     Error(String),
+    Context(Box<ModuleContext>),
+    Submitted(Box<Task>),
+    /// The editor closed: the new source, or `None` when nothing changed.
+    Edited {
+        id: u32,
+        source: Option<String>,
+    },
+    TemplateImported {
+        id: u32,
+        version: u32,
+    },
 }
 
 /// A dangerous action waiting for `y`.
@@ -83,6 +159,7 @@ pub enum Confirm {
     Retry(i64),
     Release(i64),
     Skip(i64, i64),
+    ApproveAt(i64, DateTime<Utc>),
 }
 
 /// What a text prompt is collecting.
@@ -92,7 +169,16 @@ pub enum PromptKind {
     ApprovalFilter,
     LogSearch,
     RejectReason(i64),
+    ApproveTime(i64),
     Palette,
+}
+
+/// A valid spec waiting for `y`, with the exact commands per host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub spec: TaskSpec,
+    pub plan: Vec<PlannedStep>,
+    pub scroll: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +187,9 @@ pub enum Overlay {
     Help,
     Confirm(Confirm),
     Prompt(PromptKind, String),
+    Submit(Box<Preview>),
+    /// A titled list of lines (e.g. a template's `file:line` errors); any key closes it.
+    Message(String, Vec<String>),
 }
 
 pub struct Detail {
@@ -152,6 +241,14 @@ pub struct App {
     pub quit: bool,
     /// Rows the log pane showed last frame (for paging).
     pub log_height: usize,
+    /// What the module forms are checked against; `None` until loaded.
+    pub ctx: Option<ModuleContext>,
+    pub forms: BTreeMap<Module, FormState>,
+    /// The approval whose detail is open, and its scroll.
+    pub approval_open: Option<i64>,
+    pub approval_scroll: usize,
+    /// Edited template sources that failed validation, reopened by the next edit.
+    pub drafts: BTreeMap<u32, String>,
 }
 
 impl App {
@@ -178,17 +275,23 @@ impl App {
             pending: 0,
             quit: false,
             log_height: 20,
+            ctx: None,
+            forms: BTreeMap::new(),
+            approval_open: None,
+            approval_scroll: 0,
+            drafts: BTreeMap::new(),
         }
     }
 
     /// What to load when the console opens.
     pub fn init(&mut self) -> Vec<Cmd> {
-        self.pending += 4;
+        self.pending += 5;
         vec![
             Cmd::LoadMe,
             Cmd::LoadTasks,
             Cmd::LoadApprovals,
             Cmd::LoadInventory,
+            Cmd::LoadContext,
         ]
     }
 
@@ -196,9 +299,20 @@ impl App {
         match self.tab {
             Tab::Tasks if self.detail.is_some() => Scope::TaskDetail,
             Tab::Tasks => Scope::TaskList,
+            Tab::Approvals if self.approval_open.is_some() => Scope::ApprovalDetail,
             Tab::Approvals => Scope::Approvals,
             Tab::Inventory => Scope::Inventory,
+            Tab::Module(m) => match self.forms.get(&m).and_then(|f| f.focus) {
+                Some(_) => Scope::FormField,
+                None => Scope::Form,
+            },
         }
+    }
+
+    /// The open approval, while it still waits.
+    pub fn open_approval(&self) -> Option<&Task> {
+        let id = self.approval_open?;
+        self.approvals.iter().find(|t| t.id == id)
     }
 
     /// Tasks shown in the Tasks tab after the filter (matches id, name, state, submitter, module).
@@ -253,6 +367,9 @@ impl App {
                 self.approval_sel = self
                     .approval_sel
                     .min(self.visible_approvals().len().saturating_sub(1));
+                if self.approval_open.is_some_and(|id| !ids.contains(&id)) {
+                    self.approval_open = None;
+                }
                 vec![]
             }
             Msg::Inventory(inv, tpls) => {
@@ -301,14 +418,60 @@ impl App {
                 self.status = Some((e, true));
                 vec![]
             }
+            Msg::Context(ctx) => {
+                self.done_one();
+                for m in Module::ALL {
+                    match self.forms.get_mut(&m) {
+                        Some(f) => f.changed(&ctx),
+                        None => {
+                            self.forms.insert(m, FormState::new(m, self.lang, &ctx));
+                        }
+                    }
+                }
+                self.ctx = Some(*ctx);
+                vec![]
+            }
+            Msg::Submitted(task) => {
+                self.done_one();
+                self.status = Some((
+                    format!(
+                        "{} #{} {}",
+                        t(self.lang, Key::Submitted),
+                        task.id,
+                        task.spec.name
+                    ),
+                    false,
+                ));
+                let id = task.id;
+                if !self.tasks.iter().any(|x| x.id == id) {
+                    self.tasks.insert(0, *task);
+                }
+                let mut cmds = self.load(vec![Cmd::LoadTasks, Cmd::LoadApprovals]);
+                cmds.extend(self.open_task(id));
+                cmds
+            }
+            Msg::Edited { id, source } => self.edited(id, source),
+            Msg::TemplateImported { id, version } => {
+                self.done_one();
+                self.drafts.remove(&id);
+                self.status = Some((
+                    format!(
+                        "{} {id} {} v{version}",
+                        t(self.lang, Key::Templates),
+                        t(self.lang, Key::Imported)
+                    ),
+                    false,
+                ));
+                self.load(vec![Cmd::LoadInventory, Cmd::LoadContext])
+            }
         }
     }
 
-    fn done_one(&mut self) {
+    pub(super) fn done_one(&mut self) {
         self.pending = self.pending.saturating_sub(1);
     }
 
-    fn load(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
+    pub(super) fn load(&mut self, cmds: Vec<Cmd>) -> Vec<Cmd> {
         self.pending += cmds
             .iter()
             .filter(|c| !matches!(c, Cmd::Follow { .. } | Cmd::StopFollow))
@@ -334,6 +497,7 @@ impl App {
                             self.marked.clear();
                             Cmd::Approve(ids)
                         }
+                        Confirm::ApproveAt(id, at) => Cmd::ApproveAt(id, at),
                         Confirm::Cancel(id) => Cmd::Cancel(id),
                         Confirm::Retry(id) => Cmd::Retry(id),
                         Confirm::Release(id) => Cmd::Release(id),
@@ -344,9 +508,19 @@ impl App {
                 return vec![];
             }
             Overlay::Prompt(kind, text) => return self.prompt_key(kind, text, k),
+            Overlay::Submit(p) => return self.preview_key(*p, k),
+            Overlay::Message(..) => {
+                self.overlay = Overlay::None;
+                return vec![];
+            }
             Overlay::None => {}
         }
         self.status = None;
+        if let Tab::Module(m) = self.tab
+            && let Some(cmds) = self.form_key(m, k)
+        {
+            return cmds;
+        }
         match k.code {
             KeyCode::Char('?') => {
                 self.overlay = Overlay::Help;
@@ -358,12 +532,19 @@ impl App {
             }
             KeyCode::Char(']') => return self.switch(self.tab.next()),
             KeyCode::Char('[') => return self.switch(self.tab.prev()),
-            KeyCode::Char(c @ '1'..='3') if self.detail.is_none() || self.tab != Tab::Tasks => {
-                let i = (c as usize) - ('1' as usize);
-                return self.switch(Tab::ALL[i]);
+            KeyCode::Char(c @ '0'..='9') if self.detail.is_none() || self.tab != Tab::Tasks => {
+                if let Some(tab) = Tab::by_number(c) {
+                    return self.switch(tab);
+                }
+                return vec![];
             }
             KeyCode::Char('r') => {
-                let mut c = vec![Cmd::LoadTasks, Cmd::LoadApprovals, Cmd::LoadInventory];
+                let mut c = vec![
+                    Cmd::LoadTasks,
+                    Cmd::LoadApprovals,
+                    Cmd::LoadInventory,
+                    Cmd::LoadContext,
+                ];
                 if let Some(d) = &self.detail {
                     c.push(Cmd::LoadTask(d.id));
                 }
@@ -375,189 +556,24 @@ impl App {
             Scope::TaskList => self.task_list_key(k),
             Scope::TaskDetail => self.detail_key(k),
             Scope::Approvals => self.approvals_key(k),
+            Scope::ApprovalDetail => self.approval_detail_key(k),
             Scope::Inventory => self.inventory_key(k),
-            Scope::Global => vec![],
+            Scope::Form => match k.code {
+                KeyCode::Char('q') => self.back_or_quit(),
+                _ => vec![],
+            },
+            Scope::Global | Scope::FormField => vec![],
         }
     }
 
-    fn switch(&mut self, tab: Tab) -> Vec<Cmd> {
+    pub(super) fn switch(&mut self, tab: Tab) -> Vec<Cmd> {
         self.tab = tab;
         vec![]
     }
 
-    fn back_or_quit(&mut self) -> Vec<Cmd> {
+    pub(super) fn back_or_quit(&mut self) -> Vec<Cmd> {
         self.quit = true;
         vec![Cmd::StopFollow]
-    }
-
-    fn task_list_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        let n = self.visible_tasks().len();
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.task_sel = (self.task_sel + 1).min(n.saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => self.task_sel = self.task_sel.saturating_sub(1),
-            KeyCode::Char('g') | KeyCode::Home => self.task_sel = 0,
-            KeyCode::Char('G') | KeyCode::End => self.task_sel = n.saturating_sub(1),
-            KeyCode::Char('/') => {
-                self.overlay = Overlay::Prompt(PromptKind::TaskFilter, self.task_filter.clone())
-            }
-            KeyCode::Enter => {
-                if let Some(id) = self.visible_tasks().get(self.task_sel).map(|t| t.id) {
-                    return self.open_task(id);
-                }
-            }
-            _ => {}
-        }
-        vec![]
-    }
-
-    /// Opens a task's detail: its matrix and its log, following live lines.
-    pub fn open_task(&mut self, id: i64) -> Vec<Cmd> {
-        self.tab = Tab::Tasks;
-        self.detail = Some(Detail {
-            id,
-            detail: None,
-            log: LogView::new(),
-        });
-        let mut cmds = self.load(vec![Cmd::LoadTask(id)]);
-        cmds.push(Cmd::StopFollow);
-        cmds.push(Cmd::Follow { id, from: 1 });
-        cmds
-    }
-
-    fn detail_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        let height = self.log_height.max(1);
-        let lang = self.lang;
-        let Some(d) = self.detail.as_mut() else {
-            return vec![];
-        };
-        let id = d.id;
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => {
-                self.detail = None;
-                return vec![Cmd::StopFollow];
-            }
-            KeyCode::Char('k') | KeyCode::Up => d.log.scroll_up(1),
-            KeyCode::Char('j') | KeyCode::Down => d.log.scroll_down(1),
-            KeyCode::PageUp => d.log.scroll_up(height),
-            KeyCode::PageDown => d.log.scroll_down(height),
-            KeyCode::Char('g') | KeyCode::Home => d.log.scroll_up(usize::MAX / 2),
-            KeyCode::Char('G') | KeyCode::End => d.log.scroll_down(usize::MAX / 2),
-            KeyCode::Char('f') => d.log.toggle_follow(),
-            KeyCode::Char('w') => d.log.wrap = !d.log.wrap,
-            KeyCode::Char('h') => {
-                let hosts = d.detail.as_ref().map(hosts_of).unwrap_or_default();
-                d.log.cycle_host(&hosts);
-            }
-            KeyCode::Char('/') => {
-                let q = d.log.search.clone().unwrap_or_default();
-                self.overlay = Overlay::Prompt(PromptKind::LogSearch, q);
-                return vec![];
-            }
-            KeyCode::Char('n') => d.log.jump(false),
-            KeyCode::Char('N') => d.log.jump(true),
-            KeyCode::Char('e') => {
-                let path = format!("opsdeck-task-{id}.log");
-                return self.load(vec![Cmd::Export { id, path }]);
-            }
-            KeyCode::Char('c') => self.overlay = Overlay::Confirm(Confirm::Cancel(id)),
-            KeyCode::Char('R') => self.overlay = Overlay::Confirm(Confirm::Retry(id)),
-            KeyCode::Char('l') => self.overlay = Overlay::Confirm(Confirm::Release(id)),
-            KeyCode::Char('s') => {
-                // Skip the first step that is waiting or failed.
-                let target = d.detail.as_ref().and_then(|dd| {
-                    dd.steps.iter().find(|s| {
-                        use crate::model::StepState::*;
-                        matches!(s.state, Waiting | Manual | Failed | TimedOut)
-                    })
-                });
-                match target {
-                    Some(s) => self.overlay = Overlay::Confirm(Confirm::Skip(id, s.id)),
-                    None => self.status = Some((format!("{}: -", t(lang, Key::Skip)), true)),
-                }
-            }
-            _ => {}
-        }
-        // Scrolled to the top of what is loaded: fetch the page before it.
-        if let Some(d) = self.detail.as_ref()
-            && d.log.wants_older(height)
-            && let Some(first) = d.log.first_seq()
-        {
-            let from = first.saturating_sub(PAGE as u64).max(1);
-            let limit = (first - from) as usize;
-            return self.load(vec![Cmd::LoadLogs { id, from, limit }]);
-        }
-        vec![]
-    }
-
-    fn approvals_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        let visible: Vec<i64> = self.visible_approvals().iter().map(|t| t.id).collect();
-        let n = visible.len();
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.approval_sel = self.approval_sel.saturating_sub(1)
-            }
-            KeyCode::Char(' ') => {
-                if let Some(id) = visible.get(self.approval_sel) {
-                    if !self.marked.remove(id) {
-                        self.marked.insert(*id);
-                    }
-                    self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1));
-                }
-            }
-            KeyCode::Char('a') => {
-                let ids: Vec<i64> = if self.marked.is_empty() {
-                    visible
-                        .get(self.approval_sel)
-                        .copied()
-                        .into_iter()
-                        .collect()
-                } else {
-                    self.marked.iter().copied().collect()
-                };
-                if !ids.is_empty() {
-                    self.overlay = Overlay::Confirm(Confirm::Approve(ids));
-                }
-            }
-            KeyCode::Char('x') => {
-                if let Some(id) = visible.get(self.approval_sel) {
-                    self.overlay = Overlay::Prompt(PromptKind::RejectReason(*id), String::new());
-                }
-            }
-            KeyCode::Char('/') => {
-                self.overlay =
-                    Overlay::Prompt(PromptKind::ApprovalFilter, self.approval_filter.clone())
-            }
-            KeyCode::Enter => {
-                if let Some(id) = visible.get(self.approval_sel) {
-                    return self.open_task(*id);
-                }
-            }
-            _ => {}
-        }
-        vec![]
-    }
-
-    fn inventory_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Tab => {
-                self.inv_section = self.inv_section.next();
-                self.inv_sel = 0;
-            }
-            KeyCode::Char('j') | KeyCode::Down => self.inv_sel += 1,
-            KeyCode::Char('k') | KeyCode::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
-            _ => {}
-        }
-        let n = self.inventory_rows();
-        self.inv_sel = self.inv_sel.min(n.saturating_sub(1));
-        vec![]
     }
 
     pub fn inventory_rows(&self) -> usize {
@@ -627,6 +643,12 @@ impl App {
                 }
                 return self.load(vec![Cmd::Reject(id, text)]);
             }
+            PromptKind::ApproveTime(id) => {
+                match crate::model::parse_exec_time(text.trim(), Utc::now()) {
+                    Ok(at) => self.overlay = Overlay::Confirm(Confirm::ApproveAt(id, at)),
+                    Err(e) => self.status = Some((e.to_string(), true)),
+                }
+            }
             PromptKind::Palette => return self.palette(text.trim()),
         }
         vec![]
@@ -641,6 +663,13 @@ impl App {
             ("tasks" | "t", None) => self.switch(Tab::Tasks),
             ("approvals" | "a", None) => self.switch(Tab::Approvals),
             ("inventory" | "i", None) => self.switch(Tab::Inventory),
+            (w, None) if Module::ALL.iter().any(|m| m.word() == w) => {
+                let m = Module::ALL
+                    .into_iter()
+                    .find(|m| m.word() == w)
+                    .unwrap_or(Module::Custom);
+                self.switch(Tab::Module(m))
+            }
             ("task", Some(n)) | (n, None) if n.parse::<i64>().is_ok() => {
                 let id = n.parse::<i64>().unwrap_or_default();
                 self.open_task(id)
@@ -649,7 +678,7 @@ impl App {
             _ => {
                 self.status = Some((
                     format!(
-                        "unknown command `{cmd}`: try tasks, approvals, inventory, task ID, quit"
+                        "unknown command `{cmd}`: try tasks, approvals, inventory, app, sql-audit, sql-optimize, resource, node-add, custom, custom-proxy, json, task ID, quit"
                     ),
                     true,
                 ));

@@ -1,0 +1,104 @@
+//! Keys of the module tabs (forms, the submit preview) and of the Inventory tab (template editing).
+
+use chrono::Utc;
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::{App, Cmd, InvSection, Overlay, Preview};
+use crate::tui::forms::{Module, Outcome, errors_text};
+use crate::tui::i18n::{Key, t};
+
+impl App {
+    /// A key for a module tab's form; `None` when the console's keys apply instead.
+    pub(super) fn form_key(&mut self, m: Module, k: KeyEvent) -> Option<Vec<Cmd>> {
+        let ctx = self.ctx.as_mut()?;
+        ctx.now = Utc::now();
+        let form = self.forms.get_mut(&m)?;
+        match form.key(k, ctx) {
+            Outcome::Ignored => None,
+            Outcome::Handled => Some(vec![]),
+            Outcome::Invalid(errs) => {
+                self.status = Some((errors_text(self.lang, &errs), true));
+                Some(vec![])
+            }
+            Outcome::Submit(spec) => {
+                let plan = ctx
+                    .template(spec.template_id)
+                    .map(|tpl| crate::modules::plan(&spec, tpl, &ctx.inventory))
+                    .unwrap_or_default();
+                self.overlay = Overlay::Submit(Box::new(Preview {
+                    spec: *spec,
+                    plan,
+                    scroll: 0,
+                }));
+                Some(vec![])
+            }
+        }
+    }
+
+    pub(super) fn preview_key(&mut self, mut p: Preview, k: KeyEvent) -> Vec<Cmd> {
+        match k.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                self.overlay = Overlay::None;
+                return self.load(vec![Cmd::Submit(Box::new(p.spec))]);
+            }
+            KeyCode::Char('n') | KeyCode::Esc => {
+                self.overlay = Overlay::None;
+                return vec![];
+            }
+            KeyCode::Char('j') | KeyCode::Down => p.scroll += 1,
+            KeyCode::Char('k') | KeyCode::Up => p.scroll = p.scroll.saturating_sub(1),
+            KeyCode::PageDown => p.scroll += 10,
+            KeyCode::PageUp => p.scroll = p.scroll.saturating_sub(10),
+            _ => {}
+        }
+        self.overlay = Overlay::Submit(Box::new(p));
+        vec![]
+    }
+
+    /// After `$EDITOR`: validate the new source locally; errors change nothing and keep the draft.
+    pub(super) fn edited(&mut self, id: u32, source: Option<String>) -> Vec<Cmd> {
+        let Some(source) = source else {
+            self.status = Some((format!("{id}: {}", t(self.lang, Key::Unchanged)), false));
+            return vec![];
+        };
+        let file = format!("template-{id}.toml");
+        match crate::templates::load_template_str(&source, &file) {
+            Ok(_) => self.load(vec![Cmd::ImportTemplate { id, source }]),
+            Err(e) => {
+                self.drafts.insert(id, source);
+                self.overlay = Overlay::Message(
+                    format!("{} — {file}", t(self.lang, Key::NothingImported)),
+                    e.to_string().lines().map(str::to_string).collect(),
+                );
+                vec![]
+            }
+        }
+    }
+
+    pub(super) fn inventory_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        match k.code {
+            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
+            KeyCode::Tab => {
+                self.inv_section = self.inv_section.next();
+                self.inv_sel = 0;
+            }
+            KeyCode::Char('j') | KeyCode::Down => self.inv_sel += 1,
+            KeyCode::Char('k') | KeyCode::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
+            KeyCode::Char('e') if self.inv_section == InvSection::Templates => {
+                if let Some(s) = self.templates.get(self.inv_sel) {
+                    let id = s.template.id;
+                    let source = self
+                        .drafts
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| s.source.clone());
+                    return vec![Cmd::EditTemplate { id, source }];
+                }
+            }
+            _ => {}
+        }
+        let n = self.inventory_rows();
+        self.inv_sel = self.inv_sel.min(n.saturating_sub(1));
+        vec![]
+    }
+}
