@@ -1,20 +1,27 @@
 //! SQL optimize tab (SQL优化): runs locally as you type — syntax check, fingerprint, beautify —
 //! on the SQL editor's text; the result shows under the form.
 //!
-//! MERGE: [`SqlOptimize::spec`] (online advice through the proxy, template 9901) is still to wire:
-//! `modules::sql_optimize::SqlOptimizeForm { .. }.to_spec(ctx)` builds the task; once it succeeds,
-//! `live_output` of its log and `online_advice` give the advice to show.
+//! The local operations show their results live under the editor; `online advice` submits template
+//! 9901 through the tag's proxy (`modules::sql_optimize`), whose log holds EXPLAIN and the index
+//! statistics (`opsdeck submit sql-optimize --online` prints the advice computed from them).
 
 use super::{Adapter, Fields, live};
 use crate::model::{Invalid, TaskSpec};
-use crate::modules::ModuleContext;
+use crate::modules::{Form, ModuleContext};
 use crate::sql;
 use crate::tui::i18n::{Key, Lang, t};
 use crate::tui::widgets::field::Field;
 
 pub struct SqlOptimize;
 
-pub const OPERATIONS: [&str; 4] = ["syntax check", "fingerprint", "beautify", "score"];
+pub const OPERATIONS: [&str; 6] = [
+    "syntax check",
+    "fingerprint",
+    "beautify",
+    "score",
+    "index advice",
+    "online advice",
+];
 pub const ENGINES: [&str; 2] = ["SOAR", "SQLAdvisor"];
 
 impl Adapter for SqlOptimize {
@@ -69,6 +76,23 @@ impl Adapter for SqlOptimize {
                     ]
                 })
                 .collect(),
+            "index advice" | "online advice" => {
+                let r = sql::advise::advise(&text, None, crate::model::Lang::default());
+                let mut out = Vec::new();
+                for a in &r.advice {
+                    out.push(format!("#{} {}", a.statement, a.ddl));
+                    out.extend(a.reasons.iter().map(|x| format!("   {x}")));
+                }
+                out.extend(
+                    r.notes
+                        .iter()
+                        .map(|n| format!("#{} {}", n.statement, n.text)),
+                );
+                if out.is_empty() {
+                    out.push("no index advice".into());
+                }
+                out
+            }
             "beautify" => sql::format::format(&text)
                 .lines()
                 .map(str::to_string)
@@ -111,13 +135,22 @@ impl Adapter for SqlOptimize {
         }
     }
 
-    // MERGE: online advice (EXPLAIN, existing indexes) — `SqlOptimizeForm { .. }.to_spec(ctx)`.
-    fn spec(&self, _f: &Fields, _ctx: &ModuleContext) -> Result<TaskSpec, Invalid> {
-        let mut e = Invalid::default();
-        e.push(
-            "module",
-            "SQL optimize runs locally (results below); online advice arrives with modules::sql_optimize",
-        );
-        Err(e)
+    /// Only `online advice` submits a task (9901 through the proxy); the others run locally.
+    fn spec(&self, f: &Fields, ctx: &ModuleContext) -> Result<TaskSpec, Invalid> {
+        if f.text("operation") != "online advice" {
+            let mut e = Invalid::default();
+            e.push(
+                "operation",
+                "runs locally (results below); choose `online advice` to submit EXPLAIN and index statistics through the proxy",
+            );
+            return Err(e);
+        }
+        crate::modules::sql_optimize::SqlOptimizeForm {
+            tag: f.text("tag"),
+            database: f.text("database"),
+            sql: f.text("sql"),
+            ..Default::default()
+        }
+        .to_spec(ctx)
     }
 }

@@ -151,11 +151,34 @@ fn lines(app: &App, task: &Task) -> Vec<Line<'static>> {
             )));
         }
     }
-    // Score findings, whatever their shape (settled at merge): shown as indented JSON.
+    // The SQL audit form stores its `sql::score` report: score, stars, then each finding.
     if let Some(score) = s.extra.get("score") {
         out.push(heading(t(lang, Key::Score).to_string()));
-        let text = serde_json::to_string_pretty(score).unwrap_or_default();
-        out.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
+        match serde_json::from_value::<crate::sql::score::ScoreReport>(score.clone()) {
+            Ok(r) => {
+                out.push(Line::from(format!(
+                    "  {} {}/100",
+                    crate::sql::score::star_string(r.stars),
+                    r.score
+                )));
+                for st in &r.statements {
+                    for f in st.findings.iter().filter(|f| f.id != "OK") {
+                        let at = f
+                            .position
+                            .map(|p| format!(" {}:{}", p.line, p.column))
+                            .unwrap_or_default();
+                        out.push(Line::from(format!(
+                            "  #{} {} {}{at} {}",
+                            st.number, f.id, f.severity, f.summary
+                        )));
+                    }
+                }
+            }
+            Err(_) => {
+                let text = serde_json::to_string_pretty(score).unwrap_or_default();
+                out.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
+            }
+        }
     }
     out.push(Line::from(""));
     out.push(heading(t(lang, Key::Commands).to_string()));
