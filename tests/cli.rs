@@ -535,3 +535,32 @@ fn sql_score_advise_and_rules() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.as_array().unwrap().len() > 130);
 }
+
+#[test]
+fn task_list_and_show_json_mask_secret_args() {
+    let e = Env::new();
+    let tpl = e.dir.path().join("secret.toml");
+    std::fs::write(
+        &tpl,
+        "id = 7001\nname = \"secret\"\n[[args]]\nname = \"PASS\"\nsecret = true\n[[args]]\nname = \"USER\"\n\
+         [[steps]]\ngroup = 1\nlevel = 1\nname = \"s\"\ncommand = \"true ${PASS} ${USER}\"\n",
+    )
+    .unwrap();
+    e.cmd()
+        .args(["template", "import", tpl.to_str().unwrap()])
+        .assert()
+        .success();
+    e.cmd()
+        .args([
+            "task", "submit", "--template", "7001", "--tag", "demo", "--arg",
+            "PASS=hunter2-xyz", "--arg", "USER=bob", "--at", "+1d",
+        ])
+        .assert()
+        .success();
+    let list = e.json(&["task", "list", "--json"]).to_string();
+    assert!(!list.contains("hunter2-xyz"), "{list}");
+    assert!(list.contains("******") && list.contains("\"bob\""), "{list}");
+    let show = e.json(&["task", "show", "1", "--json"]).to_string();
+    assert!(!show.contains("hunter2-xyz"), "{show}");
+    assert!(show.contains("******"), "{show}");
+}

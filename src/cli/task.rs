@@ -152,6 +152,15 @@ fn group_prefixed(s: &str, what: &str) -> anyhow::Result<(u32, String)> {
     Ok((1, s.to_string()))
 }
 
+/// Tasks with their secret args replaced by `******` (the server already masks what it returns).
+fn masked(ctx: &Context, tasks: Vec<opsdeck::model::Task>) -> Vec<opsdeck::model::Task> {
+    if super::remote().is_some() {
+        return tasks;
+    }
+    let mut m = opsdeck::api::mask::Masker::new(&ctx.store);
+    tasks.into_iter().map(|t| m.task(t)).collect()
+}
+
 /// The team server's backend under `--server`, else this machine's.
 pub(crate) fn backend(ctx: &Context, engine: Option<Engine>) -> Arc<dyn Backend> {
     if let Some(r) = super::remote() {
@@ -208,7 +217,7 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
                 })
                 .await?;
             if json {
-                output::json(&tasks)?;
+                output::json(&masked(ctx, tasks))?;
             } else {
                 let rows: Vec<Vec<String>> = tasks
                     .iter()
@@ -240,8 +249,9 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Show { id, json } => {
-            let d = backend(ctx, None).task(id).await?;
+            let mut d = backend(ctx, None).task(id).await?;
             if json {
+                d.task = masked(ctx, vec![d.task]).remove(0);
                 output::json(&d)?;
             } else {
                 print_detail(&d);
