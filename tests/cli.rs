@@ -552,14 +552,27 @@ fn task_list_and_show_json_mask_secret_args() {
         .success();
     e.cmd()
         .args([
-            "task", "submit", "--template", "7001", "--tag", "demo", "--arg",
-            "PASS=hunter2-xyz", "--arg", "USER=bob", "--at", "+1d",
+            "task",
+            "submit",
+            "--template",
+            "7001",
+            "--tag",
+            "demo",
+            "--arg",
+            "PASS=hunter2-xyz",
+            "--arg",
+            "USER=bob",
+            "--at",
+            "+1d",
         ])
         .assert()
         .success();
     let list = e.json(&["task", "list", "--json"]).to_string();
     assert!(!list.contains("hunter2-xyz"), "{list}");
-    assert!(list.contains("******") && list.contains("\"bob\""), "{list}");
+    assert!(
+        list.contains("******") && list.contains("\"bob\""),
+        "{list}"
+    );
     let show = e.json(&["task", "show", "1", "--json"]).to_string();
     assert!(!show.contains("hunter2-xyz"), "{show}");
     assert!(show.contains("******"), "{show}");

@@ -10,7 +10,7 @@ use super::tests::{code, draw, key, loaded, me, task};
 use crate::model::*;
 use crate::modules::testutil;
 
-fn ctrl(c: char) -> Msg {
+pub(super) fn ctrl(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
 
@@ -34,7 +34,7 @@ fn with_forms(lang: Lang) -> App {
 }
 
 /// Fills the Custom tab: tag `web`, template 9504, COMMAND=uptime, the given exec time.
-fn fill_custom(app: &mut App, exec_time: &str) {
+pub(super) fn fill_custom(app: &mut App, exec_time: &str) {
     app.update(key('9'));
     assert_eq!(app.tab, Tab::Module(Module::Custom));
     app.update(code(KeyCode::Enter)); // focus the first field: tag

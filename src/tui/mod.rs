@@ -314,6 +314,8 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
     r.unwrap_or_else(|e| Msg::Error(e.to_string()))
 }
 #[cfg(test)]
+mod backend_tests;
+#[cfg(test)]
 mod form_tests;
 #[cfg(test)]
 mod tests;
