@@ -523,3 +523,36 @@ async fn form_context_hides_server_secrets_and_admins_import_templates() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_raw_spec_cannot_reach_hosts_of_a_tag_the_caller_may_not_use() {
+    let s = Server::start(Config::default()).await;
+    let inv: opsdeck::model::Inventory =
+        toml::from_str(&api_common::local_inventory_with_secret_tag()).unwrap();
+    inv.validate().unwrap();
+    s.world.store.import_inventory(inv, true).unwrap().unwrap();
+    let olga = s.user("olga", Role::Operator);
+    let bob = s.user("bob", Role::Operator);
+    let root = s.user("root", Role::Admin);
+    let mut spec = spec_json("restricted", &[], 1);
+    spec["hosts"] = json!({"1": ["h3"]});
+    let (st, b) = post(&s.api("/tasks"), &olga, spec.clone()).await;
+    assert_eq!(st, 403, "{b}");
+    assert!(
+        b.to_string()
+            .contains("hosts.1[0]: `h3` is only in tags you may not use (secret)"),
+        "{b}"
+    );
+    assert_eq!(s.task_count(), 0, "nothing stored");
+    // The tag's user and an admin may; an untagged host is open to every operator.
+    assert_eq!(post(&s.api("/tasks"), &bob, spec.clone()).await.0, 201);
+    assert_eq!(post(&s.api("/tasks"), &root, spec).await.0, 201);
+    assert_eq!(
+        post(&s.api("/tasks"), &olga, spec_json("open", &[], 1))
+            .await
+            .0,
+        201
+    );
+    assert_eq!(s.task_count(), 3);
+    s.stop().await;
+}

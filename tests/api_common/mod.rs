@@ -164,6 +164,13 @@ pub async fn post(url: &str, token: &str, body: Value) -> (u16, Value) {
 }
 
 /// A spec for template 1 on `h1` as JSON (submitter left out: the server sets it).
+/// Three local hosts; h3 is also in tag `secret`, which only bob may use.
+pub fn local_inventory_with_secret_tag() -> String {
+    let mut s = crate::common::local_inventory(3);
+    s.push_str("[[tags]]\nname = \"secret\"\nhosts = [\"h3\"]\nusers = [\"bob\"]\n");
+    s
+}
+
 pub fn spec_json(name: &str, approvers: &[&str], count: u32) -> Value {
     serde_json::json!({
         "name": name,

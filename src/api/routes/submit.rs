@@ -47,8 +47,38 @@ pub async fn submit_spec(
     };
     obj.insert("submitter".into(), c.0.name.clone().into());
     let spec: TaskSpec = parse_json(v.to_string().as_bytes())?;
+    if c.0.role < Role::Admin {
+        let inv = s
+            .store
+            .load_inventory()
+            .map_err(crate::engine::EngineError::from)?;
+        check_host_access(&spec, &inv, &c.0.name)?;
+    }
     let t = s.backend(&c.0.name).submit(spec).await?;
     Ok((StatusCode::CREATED, Json(mask::task(&s.store, t).await?)))
+}
+
+/// A raw spec names hosts, not a tag: each host must be reachable through a tag the caller may use
+/// (`users` on a tag restricts it), the same rule the module forms apply when offering tags. Hosts
+/// in no tag are open to every operator.
+fn check_host_access(spec: &TaskSpec, inv: &Inventory, user: &str) -> ApiResult<()> {
+    for (group, hosts) in &spec.hosts {
+        for (i, h) in hosts.iter().enumerate() {
+            let tags: Vec<&crate::model::Tag> = inv
+                .tags
+                .iter()
+                .filter(|t| t.hosts.iter().any(|x| x == h))
+                .collect();
+            if !tags.is_empty() && !tags.iter().any(|t| t.allows(user)) {
+                let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+                return Err(ApiError::forbidden(format!(
+                    "hosts.{group}[{i}]: `{h}` is only in tags you may not use ({})",
+                    names.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize)]
