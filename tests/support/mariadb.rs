@@ -43,7 +43,10 @@ impl Mariadb {
             .arg("--no-defaults")
             .arg("--auth-root-authentication-method=normal")
             .arg("--skip-test-db")
-            .arg(format!("--datadir={}", datadir.display()));
+            .arg(format!("--datadir={}", datadir.display()))
+            // A private tmpdir: the bootstrap's temporary tables in a shared /tmp were seen to
+            // vanish under parallel installs ("Can't find file: '/tmp/#sql-temptable-….MAI'").
+            .arg(format!("--tmpdir={}", d.display()));
         if is_root {
             install.arg(format!("--user={user}"));
         }
