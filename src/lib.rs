@@ -5,6 +5,7 @@ pub mod assets;
 pub mod backend;
 pub mod config;
 pub mod context;
+pub mod daemon;
 pub mod engine;
 pub mod exec;
 pub mod inventory;

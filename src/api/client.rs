@@ -1,5 +1,6 @@
-//! `RemoteBackend`: the `Backend` trait over HTTP to an `opsdeck serve`, so the console and the CLI
-//! run unchanged against a team server. Connection loss is reported as a clear error; live logs
+//! `RemoteBackend`: the `Backend` trait over HTTP, to this machine's engine on its Unix socket or to
+//! a team server (`opsdeck serve`), so the console and the CLI have one code path to an engine.
+//! Connection loss is reported as a clear error (a local engine is started again); live logs
 //! reconnect from the last sequence number they received.
 
 use std::time::Duration;
@@ -14,11 +15,14 @@ use serde_json::json;
 use super::error::ErrorBody;
 use super::routes::catalog::FormContext;
 use super::routes::tasks::Released;
-use crate::backend::{Backend, BackendError, LogStream, TaskDetail};
-use crate::engine::EngineError;
-use crate::model::{FieldError, Invalid, Inventory, LogLine, Task, TaskSpec, User};
+use crate::backend::{Backend, BackendError, EngineStatus, LogStream, TaskDetail};
+use crate::daemon::Launcher;
+use crate::model::{
+    FieldError, Invalid, Inventory, LogLine, StoredTemplate, Task, TaskFilter, TaskSpec, User,
+};
 use crate::modules::ModuleContext;
-use crate::store::{StoredTemplate, TaskFilter};
+
+type EngineError = BackendError;
 
 /// How often a live log stream tries to reconnect before it gives up (about a minute in all).
 const RECONNECTS: u32 = 20;
@@ -30,6 +34,14 @@ pub struct RemoteBackend {
     base: String,
     server: String,
     token: String,
+    /// This machine's engine: the user requests act as, and how to start the engine when it is gone.
+    local: Option<Local>,
+}
+
+#[derive(Clone)]
+struct Local {
+    user: String,
+    launcher: Option<Launcher>,
 }
 
 impl std::fmt::Debug for RemoteBackend {
@@ -77,7 +89,57 @@ impl RemoteBackend {
             base,
             server,
             token: token.trim().to_string(),
+            local: None,
         })
+    }
+
+    /// This machine's engine on its Unix socket, acting as `user`; with a launcher, a request that
+    /// finds no engine starts one and is sent again.
+    pub fn local(
+        socket: &std::path::Path,
+        user: &str,
+        launcher: Option<Launcher>,
+    ) -> Result<RemoteBackend, BackendError> {
+        let client = reqwest::Client::builder()
+            .unix_socket(socket)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| EngineError::Other(format!("cannot build the HTTP client: {e}")))?;
+        Ok(RemoteBackend {
+            client,
+            base: "http://engine/api/v1".into(),
+            server: socket.display().to_string(),
+            token: String::new(),
+            local: Some(Local {
+                user: user.to_string(),
+                launcher,
+            }),
+        })
+    }
+
+    /// The local engine's status (`GET /api/v1/engine`); an error for a team server.
+    pub async fn engine(&self) -> Result<EngineStatus, BackendError> {
+        let rb = self
+            .req(Method::GET, "/engine")
+            .timeout(Duration::from_secs(5));
+        let r = rb.send().await.map_err(|e| self.unreachable(e))?;
+        if !r.status().is_success() {
+            let status = r.status();
+            let text = r.text().await.unwrap_or_default();
+            return Err(error_from(status, &text));
+        }
+        r.json::<EngineStatus>().await.map_err(|e| {
+            EngineError::Other(format!(
+                "the engine on {} sent a status this opsdeck does not understand ({}); is it another version? `opsdeck engine stop` stops it",
+                self.server,
+                e.without_url()
+            ))
+        })
+    }
+
+    /// True for a client of this machine's engine (not of a team server).
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
     }
 
     pub fn server(&self) -> &str {
@@ -100,7 +162,11 @@ impl RemoteBackend {
             }
             url = u.to_string();
         }
-        self.client.request(method, url).bearer_auth(&self.token)
+        let rb = self.client.request(method, url);
+        match &self.local {
+            Some(l) => rb.header(super::unix::USER_HEADER, &l.user),
+            None => rb.bearer_auth(&self.token),
+        }
     }
 
     fn unreachable(&self, e: reqwest::Error) -> EngineError {
@@ -112,14 +178,34 @@ impl RemoteBackend {
         } else {
             "connection failed"
         };
-        EngineError::Other(format!(
+        if self.local.is_some() {
+            return EngineError::Unavailable(format!(
+                "the opsdeck engine on {} {what} ({e}); it starts again on the next action, or run `opsdeck engine start`",
+                self.server
+            ));
+        }
+        EngineError::Unavailable(format!(
             "the opsdeck server at {} {what} ({e}); is `opsdeck serve` running? Try again when it is back",
             self.server
         ))
     }
 
     async fn send(&self, rb: RequestBuilder) -> Result<reqwest::Response, BackendError> {
-        let r = rb.send().await.map_err(|e| self.unreachable(e))?;
+        let retry = rb.try_clone();
+        let r = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                // No engine on the socket (never started, stopped, or killed): start it and send again.
+                let launcher = self.local.as_ref().and_then(|l| l.launcher.as_ref());
+                match (launcher, retry) {
+                    (Some(l), Some(again)) if e.is_connect() => {
+                        l.ensure().await?;
+                        again.send().await.map_err(|e| self.unreachable(e))?
+                    }
+                    _ => return Err(self.unreachable(e)),
+                }
+            }
+        };
         if r.status().is_success() {
             return Ok(r);
         }
@@ -173,6 +259,7 @@ pub fn error_from(status: StatusCode, text: &str) -> EngineError {
             };
             EngineError::Invalid(Invalid(fields))
         }
+        StatusCode::SERVICE_UNAVAILABLE => EngineError::Unavailable(body.message),
         StatusCode::UNAUTHORIZED => EngineError::Forbidden(format!(
             "the server refused the token ({}); check OPSDECK_TOKEN",
             body.message
@@ -431,6 +518,13 @@ impl Backend for RemoteBackend {
 
     async fn import_template(&self, source: &str) -> Result<StoredTemplate, BackendError> {
         self.post("/templates", &json!({ "source": source })).await
+    }
+
+    async fn engine_status(&self) -> Result<Option<EngineStatus>, BackendError> {
+        if self.local.is_none() {
+            return Ok(None);
+        }
+        self.engine().await.map(Some)
     }
 
     async fn template(

@@ -2,6 +2,7 @@
 //! and CMDB import.
 
 pub mod auth;
+mod backend_error;
 pub mod client;
 pub mod error;
 pub mod extract;
@@ -9,4 +10,5 @@ pub mod mask;
 pub mod openapi;
 pub mod routes;
 pub mod server;
+pub mod unix;
 pub mod webhook;

@@ -1,5 +1,6 @@
 //! Command-line parsing (clap) and dispatch to one file per subcommand family.
 
+mod engine;
 mod inventory;
 mod output;
 mod serve;
@@ -58,8 +59,17 @@ enum Command {
     /// Fill one module's form and submit it: app, resource, node-add, custom, custom-proxy, json (--dry-run shows the commands)
     #[command(subcommand)]
     Submit(submit::SubmitCmd),
-    /// Run the engine (scheduler and executor) in the foreground, without the console
-    Engine,
+    /// The engine of this data dir: start (detached, or --foreground), status, stop, unit (systemd);
+    /// alone, it runs in the foreground
+    Engine {
+        #[command(subcommand)]
+        cmd: Option<engine::EngineCmd>,
+    },
+    /// Print a shell completion script: bash, zsh or fish
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// SQL toolkit: syntax check, fingerprint, beautify, SOAR score, index advice (no database needed)
     #[command(subcommand)]
     Sql(sql::SqlCmd),
@@ -123,6 +133,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Sql(c)) => {
             return sql::run(c, sql_lang(cli.lang.as_deref(), cli.config.clone()));
         }
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "opsdeck", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
         other => other,
     };
     let paths = Paths::resolve(cli.config, cli.data_dir)?;
@@ -168,7 +183,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Template(c)) => template::run(&ctx, c),
         Some(Command::Task(c)) => runtime()?.block_on(task::run(&ctx, c)),
         Some(Command::Submit(c)) => runtime()?.block_on(submit::run(&ctx, c)),
-        Some(Command::Engine) => runtime()?.block_on(task::engine(&ctx)),
+        Some(Command::Engine { cmd }) => runtime()?.block_on(engine::run(&ctx, cmd)),
+        Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
         Some(Command::User(c)) => user::run(&ctx, c),
         Some(Command::Serve(a)) => runtime()?.block_on(serve::run(&ctx, a)),
     }
@@ -186,36 +202,53 @@ fn sql_lang(flag: Option<&str>, config: Option<PathBuf>) -> Lang {
     Lang::resolve(flag, from_config.as_deref())
 }
 
-/// The console on the embedded engine (or beside the engine another process runs on this data dir).
+/// The console, a client of this data dir's engine (started when none runs) or of a team server.
 async fn console(ctx: &Context, lang: opsdeck::tui::i18n::Lang) -> anyhow::Result<ExitCode> {
     if let Some(r) = remote() {
         opsdeck::tui::run(std::sync::Arc::new(r.clone()), lang).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    let engine = if opsdeck::engine::engine_running(&ctx.paths.data_dir) {
-        None
-    } else {
-        Some(
-            opsdeck::engine::Engine::start(
-                ctx.store.clone(),
-                ctx.config.clone(),
-                &ctx.paths.data_dir,
-            )
-            .await?,
-        )
-    };
-    let backend = opsdeck::backend::LocalBackend::new(
-        ctx.store.clone(),
-        ctx.config.clone(),
-        ctx.user.clone(),
-        ctx.paths.data_dir.clone(),
-        engine.clone(),
-    );
-    let r = opsdeck::tui::run(std::sync::Arc::new(backend), lang).await;
-    if let Some(e) = engine {
-        e.shutdown().await;
+    let launcher = engine::launcher(ctx)?;
+    let (mut st, _) = launcher.ensure().await?;
+    if let Some(m) = opsdeck::daemon::version_mismatch(&st) {
+        if st.running.is_empty()
+            && ask(&format!(
+                "{m}\nRestart the engine now (nothing runs)? [Y/n] "
+            ))?
+        {
+            opsdeck::daemon::stop(&ctx.paths.data_dir, std::time::Duration::from_secs(30)).await?;
+            st = launcher.ensure().await?.0;
+            eprintln!("engine restarted: pid {}, opsdeck {}", st.pid, st.version);
+        } else {
+            eprintln!("warning: {m}");
+        }
     }
-    r.map(|_| ExitCode::SUCCESS)
+    let backend = launcher.backend(&ctx.user)?;
+    opsdeck::tui::run(std::sync::Arc::new(backend.clone()), lang).await?;
+    // Quitting never stops the engine: say what keeps running.
+    if let Ok(st) = backend.engine().await
+        && !st.running.is_empty()
+    {
+        let ids: Vec<String> = st.running.iter().map(|i| format!("#{i}")).collect();
+        eprintln!(
+            "opsdeck: the engine (pid {}) keeps running {} task(s): {} — `opsdeck task logs ID --follow`, `opsdeck engine status`",
+            st.pid,
+            st.running.len(),
+            ids.join(" ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A yes/no question on the terminal; Enter means yes.
+fn ask(question: &str) -> anyhow::Result<bool> {
+    use std::io::Write as _;
+    eprint!("{question}");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let a = line.trim().to_ascii_lowercase();
+    Ok(a.is_empty() || a == "y" || a == "yes")
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -50,13 +50,28 @@ pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(engine.clone()),
     );
     state.body_limit = a.body_limit;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    // Consoles and task commands on this machine reach the same engine through the data dir's socket.
+    let socket = opsdeck::api::unix::socket_path(&ctx.paths.data_dir);
+    let local = opsdeck::api::unix::bind(&socket)?;
+    let info = opsdeck::api::unix::EngineInfo {
+        started_at: chrono::Utc::now(),
+        data_dir: ctx.paths.data_dir.clone(),
+        socket: socket.clone(),
+        default_user: ctx.user.clone(),
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let local_server = tokio::spawn(opsdeck::api::unix::serve(
+        local,
+        state.clone(),
+        info,
+        stop.clone().cancelled_owned(),
+    ));
+    let server = tokio::spawn(serve(listener, state, stop.clone().cancelled_owned()));
     shutdown_signal().await;
     eprintln!("opsdeck serve: shutting down");
-    let _ = stop.send(());
+    stop.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), local_server).await;
+    let _ = std::fs::remove_file(&socket);
     // Live log streams stay open until their task ends: give requests a moment, then close.
     let r = match tokio::time::timeout(std::time::Duration::from_secs(5), server).await {
         Ok(Ok(r)) => r,

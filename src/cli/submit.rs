@@ -17,7 +17,7 @@ use opsdeck::modules::{
 use opsdeck::sql::score::star_string;
 
 use super::output;
-use super::task::{backend, engine_for_wait, no_engine_note, wait_for};
+use super::task::{backend, wait_for};
 
 #[derive(Subcommand)]
 pub enum SubmitCmd {
@@ -396,7 +396,7 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
         }
         return local_analysis(&sql.read()?, lang, c.json);
     }
-    let b = backend(ctx, None);
+    let b = backend(ctx).await?;
     if let (Some(r), SubmitCmd::Json { file, .. }) = (super::remote(), &cmd)
         && !c.dry_run
     {
@@ -408,7 +408,7 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
                 &serde_json::json!({ "json": text, "exec_time": c.at }),
             )
             .await?;
-        return submitted(ctx, b.as_ref(), t, c).await;
+        return finish(b.as_ref(), t, c).await;
     }
     let mctx = ModuleContext::load(b.as_ref(), &ctx.config).await?;
     let (spec, adhoc) = build(&cmd, &mctx)?;
@@ -435,24 +435,8 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
             names.join(", ")
         );
     }
-    let engine = if c.wait {
-        engine_for_wait(ctx).await?
-    } else {
-        None
-    };
-    let b = backend(ctx, engine.clone());
     let t = b.submit(spec).await?;
-    finish(ctx, b.as_ref(), engine, t, c).await
-}
-
-/// After a remote JSON submit: the same output as a local one.
-async fn submitted(
-    ctx: &Context,
-    b: &dyn Backend,
-    t: opsdeck::model::Task,
-    c: &Common,
-) -> anyhow::Result<ExitCode> {
-    finish(ctx, b, None, t, c).await
+    finish(b.as_ref(), t, c).await
 }
 
 fn read_doc(file: &str) -> anyhow::Result<String> {
@@ -464,13 +448,7 @@ fn read_doc(file: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))
 }
 
-async fn finish(
-    ctx: &Context,
-    b: &dyn Backend,
-    engine: Option<opsdeck::engine::Engine>,
-    t: opsdeck::model::Task,
-    c: &Common,
-) -> anyhow::Result<ExitCode> {
+async fn finish(b: &dyn Backend, t: opsdeck::model::Task, c: &Common) -> anyhow::Result<ExitCode> {
     eprintln!(
         "task {} submitted: {} (exec time {})",
         t.id,
@@ -489,7 +467,7 @@ async fn finish(
                 }
             );
         }
-        return wait_for(b, engine, t.id, 1, c.json).await;
+        return wait_for(b, t.id, 1, c.json).await;
     }
     if c.json {
         let mut shown = t.clone();
@@ -510,7 +488,6 @@ async fn finish(
     } else {
         println!("{}", t.id);
     }
-    no_engine_note(ctx);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -728,8 +705,7 @@ fn print_advice(r: &opsdeck::sql::advise::AdviseReport) {
 /// `sql-optimize --online`: runs 9901 now, waits for it quietly, and prints the advice built on its output.
 async fn online(ctx: &Context, spec: TaskSpec, lang: Lang, json: bool) -> anyhow::Result<ExitCode> {
     let sql = spec.args.get("SQL").cloned().unwrap_or_default();
-    let engine = engine_for_wait(ctx).await?;
-    let b = backend(ctx, engine.clone());
+    let b = backend(ctx).await?;
     let t = b.submit(spec).await?;
     eprintln!(
         "task {} submitted: reading EXPLAIN and indexes through the proxy",
@@ -738,12 +714,6 @@ async fn online(ctx: &Context, spec: TaskSpec, lang: Lang, json: bool) -> anyhow
     let mut s = b.follow(t.id, 1).await?;
     while s.next().await.is_some() {}
     let d = b.task(t.id).await?;
-    if let Some(e) = engine {
-        while !e.running_tasks().is_empty() {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-        e.shutdown().await;
-    }
     let lines = b.logs(t.id, 1, 1_000_000).await?;
     if d.task.state != TaskState::Succeeded {
         for l in lines

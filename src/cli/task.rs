@@ -1,4 +1,4 @@
-//! `opsdeck task …` and `opsdeck engine`: submit, inspect, follow and act on tasks through the Backend.
+//! `opsdeck task …`: submit, inspect, follow and act on tasks through the Backend (the engine's socket or a team server).
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -8,13 +8,11 @@ use std::sync::Arc;
 use chrono::Utc;
 use clap::{Args, Subcommand};
 use futures::{FutureExt as _, StreamExt};
-use opsdeck::backend::{Backend, LocalBackend, TaskDetail};
+use opsdeck::backend::{Backend, TaskDetail};
 use opsdeck::context::Context;
-use opsdeck::engine::{Engine, engine_running};
 use opsdeck::model::{
-    LogLine, ModuleKind, Stream, Task, TaskSpec, TaskState, fmt_local, parse_exec_time,
+    LogLine, ModuleKind, Stream, Task, TaskFilter, TaskSpec, TaskState, fmt_local, parse_exec_time,
 };
-use opsdeck::store::TaskFilter;
 
 use super::output;
 
@@ -152,46 +150,12 @@ fn group_prefixed(s: &str, what: &str) -> anyhow::Result<(u32, String)> {
     Ok((1, s.to_string()))
 }
 
-/// Tasks with their secret args replaced by `******` (the server already masks what it returns).
-fn masked(ctx: &Context, tasks: Vec<opsdeck::model::Task>) -> Vec<opsdeck::model::Task> {
-    if super::remote().is_some() {
-        return tasks;
-    }
-    let mut m = opsdeck::api::mask::Masker::new(&ctx.store);
-    tasks.into_iter().map(|t| m.task(t)).collect()
-}
-
-/// The team server's backend under `--server`, else this machine's.
-pub(crate) fn backend(ctx: &Context, engine: Option<Engine>) -> Arc<dyn Backend> {
+/// The team server's backend under `--server`, else this data dir's engine (started when none runs).
+pub(crate) async fn backend(ctx: &Context) -> anyhow::Result<Arc<dyn Backend>> {
     if let Some(r) = super::remote() {
-        return Arc::new(r.clone());
+        return Ok(Arc::new(r.clone()));
     }
-    Arc::new(LocalBackend::new(
-        ctx.store.clone(),
-        ctx.config.clone(),
-        ctx.user.clone(),
-        ctx.paths.data_dir.clone(),
-        engine,
-    ))
-}
-
-/// An in-process engine when no other process runs one on this data directory.
-pub(crate) async fn engine_for_wait(ctx: &Context) -> anyhow::Result<Option<Engine>> {
-    if super::remote().is_some() || engine_running(&ctx.paths.data_dir) {
-        return Ok(None);
-    }
-    Ok(Some(
-        Engine::start(ctx.store.clone(), ctx.config.clone(), &ctx.paths.data_dir).await?,
-    ))
-}
-
-pub(crate) fn no_engine_note(ctx: &Context) {
-    if super::remote().is_none() && !engine_running(&ctx.paths.data_dir) {
-        eprintln!(
-            "note: no opsdeck engine is running on {}; tasks run while `opsdeck engine` (or the console) runs, or use --wait",
-            ctx.paths.data_dir.display()
-        );
-    }
+    super::engine::connect(ctx).await
 }
 
 pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
@@ -203,7 +167,7 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             limit,
             json,
         } => {
-            let b = backend(ctx, None);
+            let b = backend(ctx).await?;
             let submitter = if mine {
                 Some(b.whoami().await?.name)
             } else {
@@ -217,7 +181,7 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
                 })
                 .await?;
             if json {
-                output::json(&masked(ctx, tasks))?;
+                output::json(&tasks)?;
             } else {
                 let rows: Vec<Vec<String>> = tasks
                     .iter()
@@ -249,9 +213,8 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Show { id, json } => {
-            let mut d = backend(ctx, None).task(id).await?;
+            let d = backend(ctx).await?.task(id).await?;
             if json {
-                d.task = masked(ctx, vec![d.task]).remove(0);
                 output::json(&d)?;
             } else {
                 print_detail(&d);
@@ -265,7 +228,7 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             host,
             json,
         } => {
-            let b = backend(ctx, None);
+            let b = backend(ctx).await?;
             let print = |l: &LogLine| {
                 if host
                     .as_ref()
@@ -305,32 +268,26 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
         }
         TaskCmd::Approve { id, at } => {
             let when = at.map(|a| parse_exec_time(&a, Utc::now())).transpose()?;
-            let t = backend(ctx, None).approve(id, when).await?;
+            let t = backend(ctx).await?.approve(id, when).await?;
             println!(
                 "task {id} approved: {} at {}",
                 t.state.as_str(),
                 fmt_local(t.spec.exec_time)
             );
-            no_engine_note(ctx);
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Reject { id, reason } => {
-            backend(ctx, None).reject(id, &reason).await?;
+            backend(ctx).await?.reject(id, &reason).await?;
             println!("task {id} rejected");
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Cancel { id } => {
-            backend(ctx, None).cancel(id).await?;
+            backend(ctx).await?.cancel(id).await?;
             println!("task {id} cancelled");
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Retry { id, wait } => {
-            let engine = if wait {
-                engine_for_wait(ctx).await?
-            } else {
-                None
-            };
-            let b = backend(ctx, engine.clone());
+            let b = backend(ctx).await?;
             b.retry(id).await?;
             println!("task {id} scheduled again from its failed steps");
             if wait {
@@ -340,20 +297,20 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
                     .last()
                     .map(|l| l.seq + 1)
                     .unwrap_or(1);
-                return wait_for(b.as_ref(), engine, id, from, false).await;
+                return wait_for(b.as_ref(), id, from, false).await;
             }
-            no_engine_note(ctx);
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Release { id, step, host } => {
-            let n = backend(ctx, None)
+            let n = backend(ctx)
+                .await?
                 .release(id, step, host.as_deref())
                 .await?;
             println!("released {n} step(s) of task {id}");
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Skip { id, step } => {
-            backend(ctx, None).skip(id, step).await?;
+            backend(ctx).await?.skip(id, step).await?;
             println!("step run {step} of task {id} skipped");
             Ok(ExitCode::SUCCESS)
         }
@@ -361,12 +318,7 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
 }
 
 async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
-    let engine = if a.wait {
-        engine_for_wait(ctx).await?
-    } else {
-        None
-    };
-    let b = backend(ctx, engine.clone());
+    let b = backend(ctx).await?;
     let me = b.whoami().await?.name;
     let inv = b.inventory().await?;
     let mut hosts: BTreeMap<u32, Vec<String>> = BTreeMap::new();
@@ -424,12 +376,6 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
         details: a.details,
         extra: serde_json::Value::Null,
     };
-    let engine = if a.wait {
-        engine_for_wait(ctx).await?
-    } else {
-        None
-    };
-    let b = backend(ctx, engine.clone());
     let t = b.submit(spec).await?;
     if a.json && !a.wait {
         output::json(&t)?;
@@ -449,16 +395,14 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
                 t.spec.approvers.join(", ")
             );
         }
-        return wait_for(b.as_ref(), engine, t.id, 1, a.json).await;
+        return wait_for(b.as_ref(), t.id, 1, a.json).await;
     }
-    no_engine_note(ctx);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Follows a task to its end; exit 0 only when it succeeded.
 pub(crate) async fn wait_for(
     b: &dyn Backend,
-    engine: Option<Engine>,
     id: i64,
     from: u64,
     json: bool,
@@ -481,21 +425,6 @@ pub(crate) async fn wait_for(
     }
     out.flush()?;
     let d = b.task(id).await?;
-    if let Some(e) = engine {
-        // This in-process engine may have picked up other due tasks: let them finish, never cut them off.
-        let mut told = false;
-        while !e.running_tasks().is_empty() {
-            if !told {
-                eprintln!(
-                    "waiting for other running tasks to finish: {:?}",
-                    e.running_tasks()
-                );
-                told = true;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-        e.shutdown().await;
-    }
     if json {
         output::json(&d)?;
     }
@@ -576,22 +505,4 @@ fn print_detail(d: &TaskDetail) {
         ],
         &rows,
     );
-}
-
-/// `opsdeck engine`: runs the scheduler in the foreground until interrupted.
-pub async fn engine(ctx: &Context) -> anyhow::Result<ExitCode> {
-    let e = Engine::start(ctx.store.clone(), ctx.config.clone(), &ctx.paths.data_dir).await?;
-    eprintln!(
-        "opsdeck engine running on {} (pid {}); Ctrl-C stops it",
-        ctx.paths.data_dir.display(),
-        std::process::id()
-    );
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    eprintln!("opsdeck engine stopping");
-    e.shutdown().await;
-    Ok(ExitCode::SUCCESS)
 }

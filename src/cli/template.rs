@@ -81,8 +81,8 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
                         Ok(t) => Some(t),
                         Err(e)
                             if matches!(
-                                e.downcast_ref::<opsdeck::engine::EngineError>(),
-                                Some(opsdeck::engine::EngineError::NotFound(_))
+                                e.downcast_ref::<opsdeck::backend::BackendError>(),
+                                Some(opsdeck::backend::BackendError::NotFound(_))
                             ) =>
                         {
                             None

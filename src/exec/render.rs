@@ -59,7 +59,7 @@ pub struct Masker {
     secrets: Vec<String>,
 }
 
-pub const MASK: &str = "******";
+pub use crate::model::MASK;
 
 impl Masker {
     /// Secrets shorter than 3 characters are still masked; empty ones are ignored.

@@ -1,5 +1,6 @@
 //! Plain domain types of opsdeck, with validation; no I/O.
 
+pub mod catalog;
 pub mod error;
 pub mod inventory;
 pub mod lang;
@@ -8,6 +9,7 @@ pub mod template;
 pub mod time;
 pub mod user;
 
+pub use catalog::{MASK, StoredTemplate, TaskFilter};
 pub use error::{FieldError, Invalid};
 pub use inventory::{App, Connection, Database, DbRole, DbType, ExecUser, Host, Inventory, Tag};
 pub use lang::Lang;

@@ -1,6 +1,6 @@
 //! Exec-time parsing shared by the CLI, the TUI, the API and CODO JSON: local wall times, RFC 3339, `now`, `+10m`.
 
-use chrono::{DateTime, Local, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Local, LocalResult, NaiveDateTime, TimeZone, Utc};
 
 /// The forms `parse_exec_time` accepts, quoted in every error so the user can fix the input.
 pub const ACCEPTED_FORMS: &str = "accepted: `YYYY-MM-DD HH:MM[:SS]` (local time), RFC 3339 \
@@ -68,9 +68,27 @@ pub fn parse_exec_time_in<Tz: TimeZone>(
     }
 }
 
-/// Parses an exec time in the machine's local time zone.
+thread_local! {
+    /// A fixed zone this thread shows and reads wall times in instead of the machine's (tests pin UTC).
+    static PINNED: std::cell::Cell<Option<FixedOffset>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes `fmt_local` and `parse_exec_time` on this thread use `zone` (`None`: the machine's zone
+/// again). Rendering tests pin UTC so they pass in any time zone.
+pub fn pin_zone(zone: Option<FixedOffset>) {
+    PINNED.with(|p| p.set(zone));
+}
+
+fn pinned() -> Option<FixedOffset> {
+    PINNED.with(|p| p.get())
+}
+
+/// Parses an exec time in the machine's local time zone (or this thread's pinned zone).
 pub fn parse_exec_time(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeError> {
-    parse_exec_time_in(input, now, &Local)
+    match pinned() {
+        Some(z) => parse_exec_time_in(input, now, &z),
+        None => parse_exec_time_in(input, now, &Local),
+    }
 }
 
 fn parse_relative(input: &str, rel: &str) -> Result<chrono::Duration, TimeError> {
@@ -103,11 +121,13 @@ fn parse_relative(input: &str, rel: &str) -> Result<chrono::Duration, TimeError>
         .ok_or_else(|| err(input, "a relative time may be at most a year ahead"))
 }
 
-/// Formats a stored UTC time in the local zone, `YYYY-MM-DD HH:MM:SS`.
+/// Formats a stored UTC time in the local zone (or this thread's pinned zone), `YYYY-MM-DD HH:MM:SS`.
 pub fn fmt_local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Local)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+    match pinned() {
+        Some(z) => t.with_timezone(&z).format(FORMAT).to_string(),
+        None => t.with_timezone(&Local).format(FORMAT).to_string(),
+    }
 }
 
 /// Parses a duration such as `30s`, `20m`, `1h 30m` (step timeouts, grace periods).

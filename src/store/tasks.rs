@@ -6,13 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Result, Store, StoreError, from_json, parse_ts, to_json, ts};
 use crate::model::{Decision, StepRun, StepState, Task, TaskSpec, TaskState, Template};
 
-/// Which tasks `list_tasks` returns; empty fields match everything.
-#[derive(Debug, Clone, Default)]
-pub struct TaskFilter {
-    pub states: Vec<TaskState>,
-    pub submitter: Option<String>,
-    pub limit: Option<usize>,
-}
+pub use crate::model::TaskFilter;
 
 /// What the scheduler needs of a scheduled task, read without parsing its spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,20 +2,11 @@
 
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, from_json, parse_ts, to_json, ts};
 use crate::model::Template;
 
-/// One stored version of a template, with the TOML it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredTemplate {
-    pub version: u32,
-    pub created_at: chrono::DateTime<Utc>,
-    pub created_by: String,
-    pub source: String,
-    pub template: Template,
-}
+pub use crate::model::StoredTemplate;
 
 impl Store {
     /// Stores `template` as a new version unless it equals the latest one; returns the version in force.

@@ -1,6 +1,7 @@
 //! The terminal console: one owner of the terminal, an update loop fed by keys and backend results.
 
 pub mod app;
+mod engine;
 pub mod forms;
 pub mod i18n;
 pub mod keys;
@@ -15,9 +16,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::backend::Backend;
-use crate::model::TaskState;
-use crate::store::TaskFilter;
+use crate::backend::{Backend, BackendError};
+use crate::model::{TaskFilter, TaskState};
 use app::{App, Cmd, Msg};
 use i18n::Lang;
 
@@ -71,6 +71,8 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     for c in app.init() {
         runner.exec(c);
     }
+    let (engine_tx, mut engine_rx) = mpsc::channel::<Option<(String, bool)>>(4);
+    let watch = tokio::spawn(engine::watch(runner.backend.clone(), lang, engine_tx));
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     let result: anyhow::Result<()> = loop {
         if let Err(e) = terminal.draw(|f| view::render(&mut app, f)) {
@@ -78,6 +80,10 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
         }
         let msg = tokio::select! {
             m = rx.recv() => m,
+            Some(note) = engine_rx.recv() => {
+                app.engine = note;
+                Some(Msg::Tick)
+            }
             _ = tick.tick() => Some(Msg::Tick),
         };
         let Some(msg) = msg else { break Ok(()) };
@@ -114,6 +120,7 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
         }
     };
     runner.exec(Cmd::StopFollow);
+    watch.abort();
     ratatui::restore();
     result
 }
@@ -212,7 +219,7 @@ impl Runner {
 }
 
 async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
-    let r: Result<Msg, crate::backend::BackendError> = async {
+    let r: Result<Msg, BackendError> = async {
         Ok(match cmd {
             Cmd::LoadMe => Msg::Me(b.whoami().await?),
             Cmd::LoadTasks => Msg::Tasks(
@@ -271,7 +278,7 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
             }
             Cmd::Export { id, path } => {
                 let mut f = std::fs::File::create(&path)
-                    .map_err(|e| crate::engine::EngineError::Other(format!("{path}: {e}")))?;
+                    .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
                 let mut next = 1;
                 loop {
                     let page = b.logs(id, next, 10_000).await?;
@@ -286,7 +293,7 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                             l.stream.as_str(),
                             l.text
                         )
-                        .map_err(|e| crate::engine::EngineError::Other(format!("{path}: {e}")))?;
+                        .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
                     }
                 }
                 Msg::Done(format!("log of #{id} exported to {path}"))

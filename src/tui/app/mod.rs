@@ -14,9 +14,9 @@ use super::i18n::{Key, Lang, t};
 use super::keys::Scope;
 use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
+use crate::model::StoredTemplate;
 use crate::model::{Inventory, LogLine, Task, TaskSpec, TaskState, User};
 use crate::modules::{ModuleContext, PlannedStep};
-use crate::store::StoredTemplate;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -237,6 +237,8 @@ pub struct App {
     pub inv_sel: usize,
     pub overlay: Overlay,
     pub status: Option<(String, bool)>,
+    /// What the engine process says (pid, what keeps running, gone), set by the runtime; `true` = a problem.
+    pub engine: Option<(String, bool)>,
     pub pending: usize,
     pub quit: bool,
     /// Rows the log pane showed last frame (for paging).
@@ -272,6 +274,7 @@ impl App {
             inv_sel: 0,
             overlay: Overlay::None,
             status: None,
+            engine: None,
             pending: 0,
             quit: false,
             log_height: 20,

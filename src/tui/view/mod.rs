@@ -121,26 +121,39 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
 }
 
 fn render_status(app: &App, f: &mut Frame, area: Rect) {
-    if let Some((msg, err)) = &app.status {
-        let style = if *err && app.color {
+    let problem = |err: bool| {
+        if err && app.color {
             Style::default().fg(Color::Red)
-        } else if *err {
+        } else if err {
             Style::default().add_modifier(Modifier::BOLD)
         } else {
             Style::default()
-        };
-        f.render_widget(Paragraph::new(Span::styled(msg.as_str(), style)), area);
+        }
+    };
+    // The engine's word comes first: what keeps running after quitting, or that it is gone.
+    let engine = app
+        .engine
+        .as_ref()
+        .map(|(note, err)| Span::styled(format!("{note} │ "), problem(*err)));
+    if let Some((msg, err)) = &app.status {
+        let line = Line::from_iter(
+            engine
+                .into_iter()
+                .chain([Span::styled(msg.as_str(), problem(*err))]),
+        );
+        f.render_widget(Paragraph::new(line), area);
         return;
     }
     let hints: Vec<String> = keys::for_scope(app.scope())
         .filter(|b| b.hint)
         .map(|b| format!("{} {}", b.keys, t(app.lang, b.action)))
         .collect();
+    let hints = Span::styled(
+        hints.join("  "),
+        Style::default().add_modifier(Modifier::DIM),
+    );
     f.render_widget(
-        Paragraph::new(Span::styled(
-            hints.join("  "),
-            Style::default().add_modifier(Modifier::DIM),
-        )),
+        Paragraph::new(Line::from_iter(engine.into_iter().chain([hints]))),
         area,
     );
 }

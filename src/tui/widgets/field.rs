@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use ratatui_textarea::TextArea;
 
-use crate::exec::render::MASK;
+use crate::model::MASK;
 use crate::model::{fmt_local, parse_exec_time};
 
 /// One argument row of a key/value editor.

@@ -1,82 +1,31 @@
-//! The `Backend` trait every front end (CLI, console, API) talks to, and `LocalBackend` over the embedded engine.
+//! `LocalBackend`: the `Backend` over this machine's store and engine; the engine's own API serves it.
 
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::Stream;
-use serde::{Deserialize, Serialize};
 
+use super::{Backend, BackendError, LogStream, TaskDetail};
 use crate::config::Config;
 use crate::engine::{Engine, EngineError, Event, actions};
-use crate::model::{Inventory, LogLine, StepRun, Task, TaskSpec, TaskState, User};
+use crate::model::{
+    Inventory, LogLine, StoredTemplate, Task, TaskFilter, TaskSpec, TaskState, User,
+};
 use crate::modules::ModuleContext;
-use crate::store::{Store, StoredTemplate, TaskFilter};
+use crate::store::Store;
 
-pub type BackendError = EngineError;
-pub type LogStream = Pin<Box<dyn Stream<Item = LogLine> + Send>>;
-
-/// A task with its step runs (the group × level × host matrix).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TaskDetail {
-    pub task: Task,
-    pub steps: Vec<StepRun>,
-}
-
-impl TaskDetail {
-    /// Hosts that finished every step, and all hosts.
-    pub fn progress(&self) -> (usize, usize) {
-        let mut hosts: std::collections::BTreeMap<&str, bool> = Default::default();
-        for s in &self.steps {
-            let e = hosts.entry(s.host.as_str()).or_insert(true);
-            *e &= s.state.is_success();
+impl From<EngineError> for BackendError {
+    fn from(e: EngineError) -> BackendError {
+        match e {
+            EngineError::Invalid(i) => BackendError::Invalid(i),
+            EngineError::NotFound(m) => BackendError::NotFound(m),
+            EngineError::Forbidden(m) => BackendError::Forbidden(m),
+            EngineError::Conflict(m) => BackendError::Conflict(m),
+            EngineError::Store(e) => BackendError::Store(e.to_string()),
+            EngineError::Other(m) => BackendError::Other(m),
         }
-        (hosts.values().filter(|d| **d).count(), hosts.len())
     }
-}
-
-#[async_trait]
-pub trait Backend: Send + Sync {
-    /// The user this backend acts as, with their role.
-    async fn whoami(&self) -> Result<User, BackendError>;
-    async fn submit(&self, spec: TaskSpec) -> Result<Task, BackendError>;
-    async fn tasks(&self, filter: TaskFilter) -> Result<Vec<Task>, BackendError>;
-    async fn task(&self, id: i64) -> Result<TaskDetail, BackendError>;
-    async fn approve(
-        &self,
-        id: i64,
-        new_exec_time: Option<DateTime<Utc>>,
-    ) -> Result<Task, BackendError>;
-    async fn reject(&self, id: i64, reason: &str) -> Result<Task, BackendError>;
-    async fn cancel(&self, id: i64) -> Result<Task, BackendError>;
-    async fn retry(&self, id: i64) -> Result<Task, BackendError>;
-    /// Releases manual steps waiting for a person: one step run, one host's, or all of the task's.
-    async fn release(
-        &self,
-        id: i64,
-        step_run: Option<i64>,
-        host: Option<&str>,
-    ) -> Result<usize, BackendError>;
-    async fn skip(&self, id: i64, step_run: i64) -> Result<(), BackendError>;
-    /// Stored log lines with `seq >= from_seq`, at most `limit`.
-    async fn logs(
-        &self,
-        id: i64,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<LogLine>, BackendError>;
-    /// Every line from `from_seq` on, live, in order; ends after the task reaches a final state.
-    async fn follow(&self, id: i64, from_seq: u64) -> Result<LogStream, BackendError>;
-    async fn inventory(&self) -> Result<Inventory, BackendError>;
-    async fn templates(&self) -> Result<Vec<StoredTemplate>, BackendError>;
-    async fn template(&self, id: u32, version: Option<u32>)
-    -> Result<StoredTemplate, BackendError>;
-    /// What module forms are checked against: inventory, latest templates, users, config, me.
-    async fn module_context(&self) -> Result<ModuleContext, BackendError>;
-    /// Validates a template's TOML source and stores it as the next version of its id.
-    async fn import_template(&self, source: &str) -> Result<StoredTemplate, BackendError>;
 }
 
 /// The backend of a single machine: the store directly, plus the engine when this process runs it.
@@ -111,7 +60,7 @@ impl LocalBackend {
         self.engine.as_ref()
     }
 
-    fn actor(&self) -> Result<User, BackendError> {
+    fn actor(&self) -> Result<User, EngineError> {
         actions::resolve_actor(&self.store, &self.user)
     }
 
@@ -125,19 +74,19 @@ impl LocalBackend {
     /// Runs blocking store work off the async threads.
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&LocalBackend) -> Result<T, BackendError> + Send + 'static,
+        f: impl FnOnce(&LocalBackend) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, BackendError> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || f(&me))
+        Ok(tokio::task::spawn_blocking(move || f(&me))
             .await
-            .map_err(|e| EngineError::Other(format!("internal error: {e}")))?
+            .map_err(|e| BackendError::Other(format!("internal error: {e}")))??)
     }
 }
 
 #[async_trait]
 impl Backend for LocalBackend {
     async fn whoami(&self) -> Result<User, BackendError> {
-        self.actor()
+        Ok(self.actor()?)
     }
 
     async fn submit(&self, spec: TaskSpec) -> Result<Task, BackendError> {
@@ -240,8 +189,8 @@ impl Backend for LocalBackend {
     }
 
     async fn follow(&self, id: i64, from_seq: u64) -> Result<LogStream, BackendError> {
-        if self.store.task(id)?.is_none() {
-            return Err(EngineError::NotFound(format!("task {id}")));
+        if self.store.task(id).map_err(EngineError::from)?.is_none() {
+            return Err(BackendError::NotFound(format!("task {id}")));
         }
         let (tx, rx) = tokio::sync::mpsc::channel::<LogLine>(1024);
         let store = self.store.clone();
@@ -308,7 +257,7 @@ async fn follow_task(
     id: i64,
     mut next: u64,
     tx: tokio::sync::mpsc::Sender<LogLine>,
-) -> Result<(), BackendError> {
+) -> Result<(), EngineError> {
     let mut live = engine.as_ref().map(|e| e.hub().subscribe());
     loop {
         // A follower that went away (a closed HTTP stream) while the task was quiet: stop polling.
