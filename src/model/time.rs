@@ -210,3 +210,26 @@ mod tests {
         assert!(parse_duration("soon").unwrap_err().contains("30s"));
     }
 }
+
+#[cfg(test)]
+mod pinned_tests {
+    use super::*;
+
+    #[test]
+    fn a_pinned_zone_is_used_to_show_and_read_times_on_its_thread_only() {
+        let east8 = FixedOffset::east_opt(8 * 3600).unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).unwrap();
+        pin_zone(Some(east8));
+        assert_eq!(fmt_local(t), "2026-11-24 10:00:00");
+        assert_eq!(parse_exec_time("2026-11-24 10:00", t).unwrap(), t);
+        let other = std::thread::spawn(move || fmt_local(t)).join().unwrap();
+        assert_eq!(
+            other,
+            t.with_timezone(&Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        );
+        pin_zone(None);
+        assert_eq!(fmt_local(t), other);
+    }
+}

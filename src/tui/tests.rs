@@ -119,6 +119,8 @@ pub(super) fn loaded(lang: Lang) -> App {
 }
 
 pub(super) fn draw(app: &mut App, w: u16, h: u16) -> String {
+    // Snapshots show UTC whatever the machine's zone (`TZ=Asia/Shanghai cargo test` too).
+    crate::model::time::pin_zone(Some(chrono::FixedOffset::east_opt(0).unwrap()));
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| view::render(app, f)).unwrap();
     let buf = term.backend().buffer().clone();
