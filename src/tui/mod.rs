@@ -25,6 +25,8 @@ use i18n::Lang;
 pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut terminal = ratatui::try_init()?;
+    // A paste arrives as one event (one edit), never as keys that could submit or move focus.
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let keys_tx = tx.clone();
     // While `$EDITOR` runs the reader must not take its keys: it parks until `paused` is cleared.
@@ -52,6 +54,11 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
                         break;
                     }
                 }
+                Ok(crossterm::event::Event::Paste(text)) => {
+                    if keys_tx.blocking_send(Msg::Paste(text)).is_err() {
+                        break;
+                    }
+                }
                 Ok(_) => {
                     // Resize and others: a tick redraws.
                     if keys_tx.blocking_send(Msg::Tick).is_err() {
@@ -67,6 +74,7 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
         backend,
         tx: tx.clone(),
         follow: None,
+        checks: std::collections::HashMap::new(),
     };
     for c in app.init() {
         runner.exec(c);
@@ -121,6 +129,7 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     };
     runner.exec(Cmd::StopFollow);
     watch.abort();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     result
 }
@@ -137,10 +146,15 @@ fn suspended<T>(
     while !parked.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(5));
     }
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     let out = f();
     crossterm::terminal::enable_raw_mode()?;
-    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::event::EnableBracketedPaste
+    )?;
     terminal.clear()?;
     paused.store(false, Ordering::SeqCst);
     Ok(out)
@@ -176,6 +190,8 @@ struct Runner {
     backend: Arc<dyn Backend>,
     tx: mpsc::Sender<Msg>,
     follow: Option<tokio::task::JoinHandle<()>>,
+    /// Each form's live check waiting out its debounce (replaced by the next edit's).
+    checks: std::collections::HashMap<forms::Module, tokio::task::JoinHandle<()>>,
 }
 
 impl Runner {
@@ -186,6 +202,22 @@ impl Runner {
             let _ = tx.send(m).await;
         };
         match cmd {
+            Cmd::Check(job) => {
+                if let Some(h) = self.checks.remove(&job.module) {
+                    h.abort();
+                }
+                let module = job.module;
+                self.checks.insert(
+                    module,
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(forms::live::DEBOUNCE_MS)).await;
+                        let r = tokio::task::spawn_blocking(move || forms::live::run(&job)).await;
+                        if let Ok(r) = r {
+                            let _ = tx.send(Msg::Checked(Box::new(r))).await;
+                        }
+                    }),
+                );
+            }
             Cmd::StopFollow => {
                 if let Some(h) = self.follow.take() {
                     h.abort();
@@ -314,7 +346,9 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                     version: t.version,
                 }
             }
-            Cmd::Follow { .. } | Cmd::StopFollow | Cmd::EditTemplate { .. } => Msg::Tick,
+            Cmd::Follow { .. } | Cmd::StopFollow | Cmd::EditTemplate { .. } | Cmd::Check(_) => {
+                Msg::Tick
+            }
         })
     }
     .await;
@@ -324,5 +358,7 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
 mod backend_tests;
 #[cfg(test)]
 mod form_tests;
+#[cfg(test)]
+mod input_tests;
 #[cfg(test)]
 mod tests;

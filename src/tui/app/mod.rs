@@ -9,9 +9,10 @@ mod approvals;
 mod modules;
 mod tasks;
 
+use super::forms::live::{CheckJob, CheckResult};
 use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
-use super::keys::Scope;
+use super::keys::{Action, Scope};
 use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
 use crate::model::StoredTemplate;
@@ -41,23 +42,15 @@ impl Tab {
         Tab::Module(Module::CustomJson),
     ];
 
-    /// The number key of the tab: `1`-`9`, then `0`; the last tab has none (`[`/`]` or `:json`).
+    /// The key of the tab: `1`-`9`, then `0`, then `-`.
     pub fn number(self) -> Option<char> {
         let i = Self::ALL.iter().position(|t| *t == self)?;
         match i {
             0..=8 => char::from_digit(i as u32 + 1, 10),
             9 => Some('0'),
+            10 => Some('-'),
             _ => None,
         }
-    }
-
-    fn by_number(c: char) -> Option<Tab> {
-        let i = match c {
-            '1'..='9' => c as usize - '1' as usize,
-            '0' => 9,
-            _ => return None,
-        };
-        Self::ALL.get(i).copied()
     }
 
     pub fn next(self) -> Tab {
@@ -120,11 +113,18 @@ pub enum Cmd {
         id: u32,
         source: String,
     },
+    /// Runs a form's live check off the UI thread, a moment after the last edit (a newer check of
+    /// the same form replaces one still waiting).
+    Check(Box<CheckJob>),
 }
 
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A bracketed paste: one edit of the focused field.
+    Paste(String),
+    /// A live check's result.
+    Checked(Box<CheckResult>),
     Tick,
     Me(User),
     Tasks(Vec<Task>),
@@ -160,6 +160,8 @@ pub enum Confirm {
     Release(i64),
     Skip(i64, i64),
     ApproveAt(i64, DateTime<Utc>),
+    /// Quit although these module tabs hold unsubmitted input.
+    Quit(Vec<Module>),
 }
 
 /// What a text prompt is collecting.
@@ -179,6 +181,10 @@ pub struct Preview {
     pub spec: TaskSpec,
     pub plan: Vec<PlannedStep>,
     pub scroll: usize,
+    /// The tab it came from.
+    pub module: Module,
+    /// The exec time is in the past: the task runs as soon as it is sent.
+    pub past: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +257,8 @@ pub struct App {
     pub approval_scroll: usize,
     /// Edited template sources that failed validation, reopened by the next edit.
     pub drafts: BTreeMap<u32, String>,
+    /// The module tab whose task was just sent, until the engine answers.
+    pub submitting: Option<Module>,
 }
 
 impl App {
@@ -283,6 +291,7 @@ impl App {
             approval_open: None,
             approval_scroll: 0,
             drafts: BTreeMap::new(),
+            submitting: None,
         }
     }
 
@@ -336,6 +345,15 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(k) => self.key(k),
+            Msg::Paste(text) => self.paste(&text),
+            Msg::Checked(r) => {
+                if let (Some(m), Some(ctx)) = (r.module, self.ctx.as_ref())
+                    && let Some(form) = self.forms.get_mut(&m)
+                {
+                    form.checked(*r, ctx);
+                }
+                vec![]
+            }
             Msg::Tick => {
                 // Keep lists fresh without blocking anything; answers arrive as messages.
                 vec![Cmd::LoadTasks, Cmd::LoadApprovals]
@@ -423,19 +441,25 @@ impl App {
             }
             Msg::Context(ctx) => {
                 self.done_one();
+                let mut cmds = Vec::new();
                 for m in Module::ALL {
-                    match self.forms.get_mut(&m) {
-                        Some(f) => f.changed(&ctx),
-                        None => {
-                            self.forms.insert(m, FormState::new(m, self.lang, &ctx));
-                        }
-                    }
+                    let form = self
+                        .forms
+                        .entry(m)
+                        .and_modify(|f| f.changed(&ctx))
+                        .or_insert_with(|| FormState::new(m, self.lang, &ctx));
+                    cmds.extend(form.take_check(self.lang).map(|j| Cmd::Check(Box::new(j))));
                 }
                 self.ctx = Some(*ctx);
-                vec![]
+                cmds
             }
             Msg::Submitted(task) => {
                 self.done_one();
+                if let Some(m) = self.submitting.take()
+                    && let Some(f) = self.forms.get_mut(&m)
+                {
+                    f.dirty = false;
+                }
                 self.status = Some((
                     format!(
                         "{} #{} {}",
@@ -505,6 +529,10 @@ impl App {
                         Confirm::Retry(id) => Cmd::Retry(id),
                         Confirm::Release(id) => Cmd::Release(id),
                         Confirm::Skip(id, s) => Cmd::Skip(id, s),
+                        Confirm::Quit(_) => {
+                            self.quit = true;
+                            return vec![Cmd::StopFollow];
+                        }
                     };
                     return self.load(vec![cmd]);
                 }
@@ -524,24 +552,26 @@ impl App {
         {
             return cmds;
         }
-        match k.code {
-            KeyCode::Char('?') => {
+        let scope = self.scope();
+        let Some(action) = super::keys::action(scope, &k) else {
+            return vec![];
+        };
+        match action {
+            Action::Help => {
                 self.overlay = Overlay::Help;
-                return vec![];
+                vec![]
             }
-            KeyCode::Char(':') => {
+            Action::Palette => {
                 self.overlay = Overlay::Prompt(PromptKind::Palette, String::new());
-                return vec![];
+                vec![]
             }
-            KeyCode::Char(']') => return self.switch(self.tab.next()),
-            KeyCode::Char('[') => return self.switch(self.tab.prev()),
-            KeyCode::Char(c @ '0'..='9') if self.detail.is_none() || self.tab != Tab::Tasks => {
-                if let Some(tab) = Tab::by_number(c) {
-                    return self.switch(tab);
-                }
-                return vec![];
-            }
-            KeyCode::Char('r') => {
+            Action::NextTab => self.switch(self.tab.next()),
+            Action::PrevTab => self.switch(self.tab.prev()),
+            Action::GoTab => match super::keys::tab_index(&k).and_then(|i| Tab::ALL.get(i)) {
+                Some(tab) => self.switch(*tab),
+                None => vec![],
+            },
+            Action::Refresh => {
                 let mut c = vec![
                     Cmd::LoadTasks,
                     Cmd::LoadApprovals,
@@ -551,21 +581,22 @@ impl App {
                 if let Some(d) = &self.detail {
                     c.push(Cmd::LoadTask(d.id));
                 }
-                return self.load(c);
+                self.load(c)
             }
-            _ => {}
-        }
-        match self.scope() {
-            Scope::TaskList => self.task_list_key(k),
-            Scope::TaskDetail => self.detail_key(k),
-            Scope::Approvals => self.approvals_key(k),
-            Scope::ApprovalDetail => self.approval_detail_key(k),
-            Scope::Inventory => self.inventory_key(k),
-            Scope::Form => match k.code {
-                KeyCode::Char('q') => self.back_or_quit(),
-                _ => vec![],
+            Action::Quit => self.request_quit(),
+            Action::Back => self.back(),
+            a => match scope {
+                Scope::TaskList => self.task_list_action(a),
+                Scope::TaskDetail => self.detail_action(a),
+                Scope::Approvals => self.approvals_action(a),
+                Scope::ApprovalDetail => self.approval_detail_action(a),
+                Scope::Inventory => self.inventory_action(a),
+                Scope::Form => match (a, self.tab) {
+                    (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
+                    _ => vec![],
+                },
+                Scope::Global | Scope::FormField => vec![],
             },
-            Scope::Global | Scope::FormField => vec![],
         }
     }
 
@@ -574,9 +605,133 @@ impl App {
         vec![]
     }
 
-    pub(super) fn back_or_quit(&mut self) -> Vec<Cmd> {
-        self.quit = true;
-        vec![Cmd::StopFollow]
+    /// `q`: quits, asking first when a module tab holds input not submitted yet.
+    pub(super) fn request_quit(&mut self) -> Vec<Cmd> {
+        let dirty: Vec<Module> = self
+            .forms
+            .iter()
+            .filter(|(_, f)| f.dirty)
+            .map(|(m, _)| *m)
+            .collect();
+        if dirty.is_empty() {
+            self.quit = true;
+            return vec![Cmd::StopFollow];
+        }
+        self.overlay = Overlay::Confirm(Confirm::Quit(dirty));
+        vec![]
+    }
+
+    /// Esc: clears a search or filter, or goes back one level; at the top it only says how to quit.
+    fn back(&mut self) -> Vec<Cmd> {
+        match self.scope() {
+            Scope::TaskDetail => {
+                if let Some(d) = self.detail.as_mut()
+                    && (d.log.search.is_some() || d.log.host_filter.is_some())
+                {
+                    d.log.search = None;
+                    d.log.hit = None;
+                    d.log.host_filter = None;
+                    return vec![];
+                }
+                self.detail = None;
+                return vec![Cmd::StopFollow];
+            }
+            Scope::ApprovalDetail => {
+                self.approval_open = None;
+                return vec![];
+            }
+            Scope::TaskList if !self.task_filter.is_empty() => {
+                self.task_filter.clear();
+                return vec![];
+            }
+            Scope::Approvals if !self.approval_filter.is_empty() => {
+                self.approval_filter.clear();
+                return vec![];
+            }
+            _ => {}
+        }
+        self.status = Some((t(self.lang, Key::EscHint).to_string(), false));
+        vec![]
+    }
+
+    /// Empties a module tab's form (and its saved draft).
+    pub(super) fn clear_form(&mut self, m: Module) -> Vec<Cmd> {
+        let Some(ctx) = self.ctx.as_ref() else {
+            return vec![];
+        };
+        let mut form = FormState::new(m, self.lang, ctx);
+        let check = form.take_check(self.lang);
+        self.forms.insert(m, form);
+        self.status = Some((t(self.lang, Key::FormCleared).to_string(), false));
+        check.map(|j| Cmd::Check(Box::new(j))).into_iter().collect()
+    }
+
+    /// A bracketed paste: one edit of the prompt or the focused field; refused (with a message,
+    /// nothing changed, focus kept) when it does not fit the field.
+    fn paste(&mut self, raw: &str) -> Vec<Cmd> {
+        let (text, dropped) = crate::text::clean_paste(raw);
+        let lang = self.lang;
+        let note = |s: &mut Self, ok: String| {
+            let msg = if dropped > 0 {
+                format!("{ok} · {} ({dropped})", t(lang, Key::PasteDropped))
+            } else {
+                ok
+            };
+            s.status = Some((msg, false));
+        };
+        if let Overlay::Prompt(kind, mut line) = self.overlay.clone() {
+            let lines = text.trim_end_matches('\n').lines().count();
+            if lines > 1 {
+                self.status = Some((format!("{} ({lines})", t(lang, Key::PasteMultiLine)), true));
+                return vec![];
+            }
+            if text.len() > crate::tui::widgets::field::LINE_PASTE_MAX {
+                self.status = Some((t(lang, Key::PasteTooLarge).to_string(), true));
+                return vec![];
+            }
+            line.push_str(text.trim_end_matches('\n'));
+            match kind {
+                PromptKind::TaskFilter => self.task_filter = line.clone(),
+                PromptKind::ApprovalFilter => self.approval_filter = line.clone(),
+                _ => {}
+            }
+            self.overlay = Overlay::Prompt(kind, line);
+            return vec![];
+        }
+        if self.overlay != Overlay::None {
+            return vec![];
+        }
+        let Tab::Module(m) = self.tab else {
+            self.status = Some((t(lang, Key::PasteNoField).to_string(), true));
+            return vec![];
+        };
+        let (Some(ctx), Some(form)) = (self.ctx.as_ref(), self.forms.get_mut(&m)) else {
+            return vec![];
+        };
+        match form.paste(&text, ctx) {
+            Ok(true) => {
+                let check = form.take_check(lang);
+                let lines = text.trim_end_matches('\n').lines().count().max(1);
+                note(self, format!("{} ({lines})", t(lang, Key::Pasted)));
+                check.map(|j| Cmd::Check(Box::new(j))).into_iter().collect()
+            }
+            Ok(false) => {
+                self.status = Some((t(lang, Key::PasteNoField).to_string(), true));
+                vec![]
+            }
+            Err(e) => {
+                use crate::tui::widgets::field::PasteRefused;
+                let msg = match e {
+                    PasteRefused::MultiLine(n) => format!("{} ({n})", t(lang, Key::PasteMultiLine)),
+                    PasteRefused::TooLarge(size, max) => {
+                        format!("{} ({size} > {max} B)", t(lang, Key::PasteTooLarge))
+                    }
+                    PasteRefused::NotText => t(lang, Key::PasteNotText).to_string(),
+                };
+                self.status = Some((msg, true));
+                vec![]
+            }
+        }
     }
 
     pub fn inventory_rows(&self) -> usize {
@@ -592,13 +747,21 @@ impl App {
     fn prompt_key(&mut self, kind: PromptKind, mut text: String, k: KeyEvent) -> Vec<Cmd> {
         match k.code {
             KeyCode::Esc => {
+                // Esc on a filter clears it; on other prompts it only closes them.
                 self.overlay = Overlay::None;
+                match kind {
+                    PromptKind::TaskFilter => self.task_filter.clear(),
+                    PromptKind::ApprovalFilter => self.approval_filter.clear(),
+                    _ => {}
+                }
                 return vec![];
             }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
+            KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return vec![],
             KeyCode::Backspace => {
                 text.pop();
             }
-            KeyCode::Char(c) => text.push(c),
+            KeyCode::Char(c) if !c.is_control() => text.push(c),
             KeyCode::Enter => {
                 self.overlay = Overlay::None;
                 return self.submit_prompt(kind, text);
@@ -626,22 +789,18 @@ impl App {
             PromptKind::TaskFilter => self.task_filter = text,
             PromptKind::ApprovalFilter => self.approval_filter = text,
             PromptKind::LogSearch => {
+                let height = self.log_height.max(1);
                 if let Some(d) = self.detail.as_mut() {
                     d.log.search = (!text.is_empty()).then_some(text);
                     d.log.hit = None;
-                    d.log.jump(false);
+                    d.log.jump(false, height);
                 }
             }
             PromptKind::RejectReason(id) => {
                 if text.trim().is_empty() {
-                    self.status = Some((
-                        format!(
-                            "{}: {}",
-                            t(self.lang, Key::Reject),
-                            t(self.lang, Key::Reason)
-                        ),
-                        true,
-                    ));
+                    // The prompt stays open: a rejection needs a reason.
+                    self.status = Some((t(self.lang, Key::ReasonRequired).to_string(), true));
+                    self.overlay = Overlay::Prompt(kind, text);
                     return vec![];
                 }
                 return self.load(vec![Cmd::Reject(id, text)]);
@@ -677,7 +836,7 @@ impl App {
                 let id = n.parse::<i64>().unwrap_or_default();
                 self.open_task(id)
             }
-            ("q" | "quit", None) => self.back_or_quit(),
+            ("q" | "quit", None) => self.request_quit(),
             _ => {
                 self.status = Some((
                     format!(

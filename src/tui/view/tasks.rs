@@ -25,6 +25,27 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     };
     let block = Block::default().borders(Borders::ALL).title(title);
     let tasks = app.visible_tasks();
+    if tasks.is_empty() && app.task_filter.is_empty() && app.pending == 0 {
+        // A fresh data dir: what to try first.
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let lines = vec![
+            Line::styled(t(lang, Key::GettingStarted), bold),
+            Line::from(""),
+            Line::from(t(lang, Key::GsNoTasks)),
+            Line::from(""),
+            Line::from(format!("  {}", t(lang, Key::GsCustom))),
+            Line::from(format!("  {}", t(lang, Key::GsModules))),
+            Line::from(format!("  {}", t(lang, Key::GsInventory))),
+            Line::from(format!("  {}", t(lang, Key::GsHelp))),
+        ];
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .block(block),
+            area,
+        );
+        return;
+    }
     if tasks.is_empty() {
         f.render_widget(Paragraph::new(t(lang, Key::NoTasks)).block(block), area);
         return;
