@@ -31,10 +31,12 @@ impl Launcher {
         let exe = std::env::current_exe().map_err(|e| {
             BackendError::Other(format!("cannot find this program to start the engine: {e}"))
         })?;
+        // The engine outlives this process: relative paths must not depend on where it was started.
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         Ok(Launcher {
             exe,
-            config_file: config_file.to_path_buf(),
-            data_dir: data_dir.to_path_buf(),
+            config_file: absolute(config_file),
+            data_dir: absolute(data_dir),
         })
     }
 
@@ -63,8 +65,7 @@ impl Launcher {
             .env_remove("OPSDECK_SERVER")
             .stdin(Stdio::null())
             .stdout(out)
-            .stderr(err)
-            .current_dir("/");
+            .stderr(err);
         use std::os::unix::process::CommandExt as _;
         // SAFETY: setsid is async-signal-safe; it detaches the engine from the terminal's session,
         // so closing the console's terminal (SIGHUP) does not reach it.
