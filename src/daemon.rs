@@ -92,11 +92,12 @@ impl Launcher {
         let mut child: Option<Child> = None;
         loop {
             if let Ok(st) = probe(&socket).await {
+                // Racing starters each spawn one; only the one whose child took the lock started it.
+                let mine = child.as_ref().is_some_and(|c| c.id() == st.pid);
                 if let Some(c) = child {
                     reap(c);
-                    return Ok((st, true));
                 }
-                return Ok((st, false));
+                return Ok((st, mine));
             }
             let locked = crate::engine::engine_running(&self.data_dir);
             match child.as_mut() {
