@@ -119,8 +119,11 @@ impl Launcher {
                 if let Some(c) = child {
                     reap(c);
                 }
+                let holder = lock_pid(&self.data_dir)
+                    .map(|p| format!(" (pid {p} holds its lock; an opsdeck from before the engine had a socket, or `opsdeck serve` of one, answers nothing there: stop it)"))
+                    .unwrap_or_default();
                 return Err(BackendError::Unavailable(format!(
-                    "the engine for {} did not answer on {} within {}s; {}",
+                    "the engine for {} did not answer on {} within {}s{holder}; {}",
                     self.data_dir.display(),
                     socket.display(),
                     START_TIMEOUT.as_secs(),
