@@ -219,3 +219,61 @@ pub fn version_mismatch(st: &EngineStatus) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(version: &str) -> EngineStatus {
+        EngineStatus {
+            pid: 42,
+            version: version.into(),
+            data_dir: "/d".into(),
+            socket: "/d/engine.api.sock".into(),
+            started_at: chrono::Utc::now(),
+            running: vec![],
+        }
+    }
+
+    #[test]
+    fn another_version_is_named_with_both_versions_and_what_to_do() {
+        assert_eq!(version_mismatch(&status(crate::backend::VERSION)), None);
+        let m = version_mismatch(&status("0.0.1-old")).unwrap();
+        assert!(
+            m.contains("0.0.1-old") && m.contains(crate::backend::VERSION),
+            "{m}"
+        );
+        assert!(
+            m.contains("opsdeck engine stop") && m.contains("pid 42"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn the_log_tail_shows_the_last_lines_or_says_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(log_tail(dir.path()).starts_with("no log at"));
+        let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(log_path(dir.path()), text).unwrap();
+        let tail = log_tail(dir.path());
+        assert!(
+            tail.ends_with("line 46\nline 47\nline 48\nline 49\nline 50"),
+            "{tail}"
+        );
+        assert!(!tail.contains("line 45\n"), "{tail}");
+    }
+
+    #[tokio::test]
+    async fn stopping_with_no_engine_running_is_a_no_op() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            stop(dir.path(), Duration::from_secs(1)).await.unwrap(),
+            None
+        );
+        assert!(
+            probe(&crate::api::unix::socket_path(dir.path()))
+                .await
+                .is_err()
+        );
+    }
+}
