@@ -31,10 +31,12 @@ impl Launcher {
         let exe = std::env::current_exe().map_err(|e| {
             BackendError::Other(format!("cannot find this program to start the engine: {e}"))
         })?;
+        // The engine outlives this process: relative paths must not depend on where it was started.
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         Ok(Launcher {
             exe,
-            config_file: config_file.to_path_buf(),
-            data_dir: data_dir.to_path_buf(),
+            config_file: absolute(config_file),
+            data_dir: absolute(data_dir),
         })
     }
 
@@ -63,8 +65,7 @@ impl Launcher {
             .env_remove("OPSDECK_SERVER")
             .stdin(Stdio::null())
             .stdout(out)
-            .stderr(err)
-            .current_dir("/");
+            .stderr(err);
         use std::os::unix::process::CommandExt as _;
         // SAFETY: setsid is async-signal-safe; it detaches the engine from the terminal's session,
         // so closing the console's terminal (SIGHUP) does not reach it.
@@ -91,11 +92,12 @@ impl Launcher {
         let mut child: Option<Child> = None;
         loop {
             if let Ok(st) = probe(&socket).await {
+                // Racing starters each spawn one; only the one whose child took the lock started it.
+                let mine = child.as_ref().is_some_and(|c| c.id() == st.pid);
                 if let Some(c) = child {
                     reap(c);
-                    return Ok((st, true));
                 }
-                return Ok((st, false));
+                return Ok((st, mine));
             }
             let locked = crate::engine::engine_running(&self.data_dir);
             match child.as_mut() {
@@ -117,8 +119,11 @@ impl Launcher {
                 if let Some(c) = child {
                     reap(c);
                 }
+                let holder = lock_pid(&self.data_dir)
+                    .map(|p| format!(" (pid {p} holds its lock; an opsdeck from before the engine had a socket, or `opsdeck serve` of one, answers nothing there: stop it)"))
+                    .unwrap_or_default();
                 return Err(BackendError::Unavailable(format!(
-                    "the engine for {} did not answer on {} within {}s; {}",
+                    "the engine for {} did not answer on {} within {}s{holder}; {}",
                     self.data_dir.display(),
                     socket.display(),
                     START_TIMEOUT.as_secs(),
@@ -213,4 +218,62 @@ pub fn version_mismatch(st: &EngineStatus) -> Option<String> {
             st.pid, st.version
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(version: &str) -> EngineStatus {
+        EngineStatus {
+            pid: 42,
+            version: version.into(),
+            data_dir: "/d".into(),
+            socket: "/d/engine.api.sock".into(),
+            started_at: chrono::Utc::now(),
+            running: vec![],
+        }
+    }
+
+    #[test]
+    fn another_version_is_named_with_both_versions_and_what_to_do() {
+        assert_eq!(version_mismatch(&status(crate::backend::VERSION)), None);
+        let m = version_mismatch(&status("0.0.1-old")).unwrap();
+        assert!(
+            m.contains("0.0.1-old") && m.contains(crate::backend::VERSION),
+            "{m}"
+        );
+        assert!(
+            m.contains("opsdeck engine stop") && m.contains("pid 42"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn the_log_tail_shows_the_last_lines_or_says_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(log_tail(dir.path()).starts_with("no log at"));
+        let text: String = (1..=50).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(log_path(dir.path()), text).unwrap();
+        let tail = log_tail(dir.path());
+        assert!(
+            tail.ends_with("line 46\nline 47\nline 48\nline 49\nline 50"),
+            "{tail}"
+        );
+        assert!(!tail.contains("line 45\n"), "{tail}");
+    }
+
+    #[tokio::test]
+    async fn stopping_with_no_engine_running_is_a_no_op() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            stop(dir.path(), Duration::from_secs(1)).await.unwrap(),
+            None
+        );
+        assert!(
+            probe(&crate::api::unix::socket_path(dir.path()))
+                .await
+                .is_err()
+        );
+    }
 }

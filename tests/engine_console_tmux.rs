@@ -106,3 +106,42 @@ fn two_consoles_on_one_data_dir_follow_the_same_live_log() {
     }
     d.wait_state(id, &["succeeded"], T);
 }
+
+#[test]
+fn the_console_offers_to_restart_an_engine_of_another_version_when_nothing_runs() {
+    if !support::require_system("tmux") {
+        return;
+    }
+    let d = DataDir::new();
+    d.run(&["inventory", "list"]);
+    // An engine that says it is another release, as one left running across an upgrade would.
+    let mut old = d
+        .cmd(&["engine", "start", "--foreground"])
+        .env("OPSDECK_REPORT_VERSION", "0.0.1-old")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while d.status().is_none() {
+        assert!(start.elapsed() < T, "the old engine never came up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let old_pid = d.engine_pid().unwrap();
+    let cmd = format!(
+        "{} {}; echo CONSOLE-EXITED; sleep 120",
+        d.env_line(),
+        d.bin.display()
+    );
+    let t = Tmux::start("version", &cmd, 160, 40);
+    let screen = t.wait_for("Restart the engine now", T);
+    assert!(screen.contains("0.0.1-old"), "{screen}");
+    t.keys(&["Enter"]);
+    t.wait_for("engine pid", T);
+    old.wait().unwrap();
+    let st = d.status().unwrap();
+    assert_ne!(st["pid"].as_u64().unwrap() as u32, old_pid);
+    assert_eq!(st["version"], env!("CARGO_PKG_VERSION"));
+    t.keys(&["q"]);
+    t.wait_for("CONSOLE-EXITED", T);
+}

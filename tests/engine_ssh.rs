@@ -461,7 +461,7 @@ command = "echo hello ${SERVER_HOST}"
 /// restart marks the task interrupted and another scheduled task still runs.
 #[test]
 fn a_killed_engine_loses_no_stored_line_and_recovers() {
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let dir = tempfile::tempdir().unwrap();
     let bin = assert_cmd::cargo::cargo_bin("opsdeck");
     let run = |args: &[&str]| {
@@ -504,18 +504,23 @@ command = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.00
         "--at",
         "+6s",
     ]);
-    let spawn_engine = || {
-        Command::new(&bin)
-            .arg("engine")
-            .env("OPSDECK_CONFIG", dir.path().join("config.toml"))
-            .env("OPSDECK_DATA_DIR", dir.path().join("data"))
-            .env("USER", "tester")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+    // The submits started the data dir's engine, detached.
+    let lock = dir.path().join("data/engine.lock");
+    let engine_pid: i32 = std::fs::read_to_string(&lock)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let store = opsdeck::store::Store::open(&dir.path().join("data/opsdeck.db")).unwrap();
+    // Read from the store itself while no engine runs (any task command would start one).
+    let stored_logs = |id: i64| -> Vec<serde_json::Value> {
+        store
+            .logs(id, 1, usize::MAX >> 1)
             .unwrap()
+            .iter()
+            .map(|l| serde_json::to_value(l).unwrap())
+            .collect()
     };
-    let mut engine = spawn_engine();
     let logs_of = |id: &str| -> Vec<serde_json::Value> {
         run(&["task", "logs", id, "--json"])
             .lines()
@@ -530,9 +535,17 @@ command = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.00
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    unsafe { libc::kill(engine.id() as i32, libc::SIGKILL) };
-    engine.wait().unwrap();
-    let before = logs_of("1");
+    unsafe { libc::kill(engine_pid, libc::SIGKILL) };
+    while std::fs::read_to_string(format!("/proc/{engine_pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    }) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = stored_logs(1);
     // Every stored line is intact: sequence numbers 1..n without gaps, and the counter lines in order.
     let seqs: Vec<u64> = before.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
@@ -544,15 +557,14 @@ command = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.00
     for (i, t) in counted.iter().enumerate() {
         assert_eq!(t, &format!("line {}", i + 1));
     }
-    let shown: serde_json::Value =
-        serde_json::from_str(&run(&["task", "show", "1", "--json"])).unwrap();
     assert_eq!(
-        shown["task"]["state"], "running",
+        store.task(1).unwrap().unwrap().state.as_str(),
+        "running",
         "the store still says running before the restart"
     );
     // Nothing of the killed step may keep running on the host.
     std::thread::sleep(Duration::from_millis(300));
-    let mut engine = spawn_engine();
+    run(&["engine", "start"]);
     let deadline = std::time::Instant::now() + T;
     loop {
         let t1: serde_json::Value =
@@ -581,8 +593,7 @@ command = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.00
             .iter()
             .any(|l| l["text"].as_str().unwrap().contains("interrupted"))
     );
-    unsafe { libc::kill(engine.id() as i32, libc::SIGTERM) };
-    engine.wait().unwrap();
+    run(&["engine", "stop", "--force"]);
 }
 
 /// The node-add module end to end on sshd hosts: group 1 (the control plane) captures the join

@@ -107,6 +107,10 @@ pub fn bind(path: &Path) -> std::io::Result<PeerListener> {
     Ok(PeerListener { inner, uid })
 }
 
+/// Marks a request that came through the engine's own socket (the peer is the engine's uid).
+#[derive(Debug, Clone, Copy)]
+pub struct LocalPeer;
+
 #[derive(Clone)]
 struct Shared {
     app: AppState,
@@ -159,6 +163,7 @@ async fn local_caller(State(s): State<Shared>, mut req: Request, next: Next) -> 
         Err(e) => return ApiError::internal(format!("internal error: {e}")).into_response(),
     };
     req.extensions_mut().insert(Caller(user));
+    req.extensions_mut().insert(LocalPeer);
     let mut resp = next.run(req).await;
     if let Ok(v) = HeaderValue::from_str(&reported_version()) {
         resp.headers_mut().insert(VERSION_HEADER, v);
@@ -189,4 +194,104 @@ pub fn reported_version() -> String {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| VERSION.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::client::RemoteBackend;
+    use crate::backend::Backend;
+    use crate::config::Config;
+    use crate::model::{Inventory, Role, User};
+    use crate::store::Store;
+
+    const INV: &str = r#"
+[[hosts]]
+name = "p1"
+address = "127.0.0.1"
+connection = "local"
+
+[[tags]]
+name = "orders"
+hosts = ["p1"]
+proxy = "p1"
+[[tags.databases]]
+name = "orders-rw"
+host = "127.0.0.1"
+user = "app"
+password = "pw-inline-1"
+role = "write"
+"#;
+
+    #[tokio::test]
+    async fn the_socket_serves_the_api_as_the_named_user_with_the_engines_version() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("opsdeck.db")).unwrap();
+        let inv: Inventory = toml::from_str(INV).unwrap();
+        store.import_inventory(inv, false).unwrap().unwrap();
+        store
+            .put_user(
+                &User {
+                    name: "bob".into(),
+                    display_name: String::new(),
+                    role: Role::Approver,
+                },
+                None,
+            )
+            .unwrap();
+        let socket = socket_path(tmp.path());
+        // A stale file where the socket goes is replaced.
+        std::fs::write(&socket, "stale").unwrap();
+        let listener = bind(&socket).unwrap();
+        let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let state = AppState::new(store, Config::default(), tmp.path().to_path_buf(), None);
+        let info = EngineInfo {
+            started_at: Utc::now(),
+            data_dir: tmp.path().to_path_buf(),
+            socket: socket.clone(),
+            default_user: "alice".into(),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, state, info, async {
+            let _ = stopped.await;
+        }));
+        // The user a client names is resolved as `LocalBackend` does (a stored user keeps its role).
+        let bob = RemoteBackend::local(&socket, "bob", None).unwrap();
+        let me = bob.whoami().await.unwrap();
+        assert_eq!((me.name.as_str(), me.role), ("bob", Role::Approver));
+        // No name: the engine's own user; an unknown user is an operator once users exist.
+        let anon = RemoteBackend::local(&socket, "", None).unwrap();
+        assert_eq!(anon.whoami().await.unwrap().name, "alice");
+        assert_eq!(anon.whoami().await.unwrap().role, Role::Operator);
+        let st = bob.engine().await.unwrap();
+        assert_eq!(st.pid, std::process::id());
+        assert_eq!(st.version, VERSION);
+        assert!(st.running.is_empty());
+        // Forms on the socket see the inline password they must put into the task.
+        let ctx = bob.module_context().await.unwrap();
+        let db = &ctx.inventory.tags[0].databases[0];
+        assert_eq!(db.password.as_deref(), Some("pw-inline-1"));
+        // Every answer says which version served it.
+        let raw = reqwest::Client::builder()
+            .unix_socket(socket.as_path())
+            .build()
+            .unwrap()
+            .get("http://engine/api/v1/whoami")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.headers()[VERSION_HEADER], VERSION);
+        assert!(raw.status().is_success(), "no token needed on the socket");
+        let _ = stop.send(());
+        server.await.unwrap().unwrap();
+        // With nothing listening the client says the engine is not there.
+        let gone = RemoteBackend::local(&socket, "bob", None).unwrap();
+        let e = gone.whoami().await.unwrap_err();
+        assert!(
+            matches!(e, crate::backend::BackendError::Unavailable(_)),
+            "{e}"
+        );
+        assert!(e.to_string().contains("engine"), "{e}");
+    }
 }

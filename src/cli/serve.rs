@@ -21,7 +21,10 @@ pub struct ServeArgs {
 pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
     if engine_running(&ctx.paths.data_dir) {
         anyhow::bail!(
-            "another opsdeck engine (console or `opsdeck engine`) runs on {}; stop it first — `serve` runs the engine itself",
+            "an opsdeck engine (pid {}) runs on {}; stop it first with `opsdeck engine stop` — `serve` runs the engine itself",
+            opsdeck::daemon::lock_pid(&ctx.paths.data_dir)
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "?".into()),
             ctx.paths.data_dir.display()
         );
     }

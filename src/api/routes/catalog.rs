@@ -78,10 +78,17 @@ pub fn public_config(c: &crate::config::Config) -> crate::config::Config {
 pub async fn form_context(
     State(s): State<AppState>,
     Caller(u): Caller,
+    local: Option<axum::Extension<crate::api::unix::LocalPeer>>,
 ) -> ApiResult<Json<FormContext>> {
     let m = s.backend(&u.name).module_context().await?;
     Ok(Json(FormContext {
-        inventory: masked(m.inventory),
+        // A peer on the engine's own socket is the store's owner: forms build tasks with the
+        // inline passwords (a remote client only ever sees them masked).
+        inventory: if local.is_some() {
+            m.inventory
+        } else {
+            masked(m.inventory)
+        },
         templates: m.templates,
         users: m.users,
         config: public_config(&m.config),
