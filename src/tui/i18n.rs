@@ -148,6 +148,11 @@ pub enum Key {
     EmptyApp,
     EmptyOptions,
     ExportTo,
+    CancelledTask,
+    ScheduledAgain,
+    ReleasedSteps,
+    SkippedStep,
+    UnknownCommand,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -303,6 +308,11 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             }
             EmptyOptions => "no choices: nothing in the inventory fits this field",
             ExportTo => "export the log to",
+            CancelledTask => "cancelled",
+            ScheduledAgain => "scheduled again",
+            ReleasedSteps => "steps released",
+            SkippedStep => "skipped step",
+            UnknownCommand => "unknown command; try",
         },
         Lang::Zh => match key {
             TabTasks => "任务",
@@ -454,6 +464,11 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             }
             EmptyOptions => "没有可选项：资产清单中没有适合此字段的内容",
             ExportTo => "导出日志到",
+            CancelledTask => "已取消",
+            ScheduledAgain => "已重新排期",
+            ReleasedSteps => "已放行步骤数",
+            SkippedStep => "已跳过步骤",
+            UnknownCommand => "未知命令；可用",
         },
     }
 }
@@ -480,6 +495,51 @@ pub fn state_name(lang: Lang, s: crate::model::TaskState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every message key has a Chinese text (the `match` in `t` is exhaustive); this reads the zh
+    /// arm and fails on one left in English. Texts that are the same in both languages are listed.
+    #[test]
+    fn every_console_string_has_a_chinese_translation() {
+        const SAME: &[&str] = &["FieldJson", "ShortCustomJson"];
+        let src = include_str!("i18n.rs");
+        let zh = src
+            .split("Lang::Zh => match key {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n        },").next())
+            .expect("the zh arm");
+        let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let variants: Vec<&str> = src
+            .split("pub enum Key {")
+            .nth(1)
+            .and_then(|rest| rest.split('}').next())
+            .expect("the enum")
+            .lines()
+            .filter_map(|l| l.trim().strip_suffix(','))
+            .collect();
+        // `Key => "text",` or, when long, `Key => {` with the text on the next line.
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let lines: Vec<&str> = zh.lines().map(str::trim).collect();
+        for (i, l) in lines.iter().enumerate() {
+            let Some((key, rest)) = l.split_once(" => ") else {
+                continue;
+            };
+            let text = if rest.starts_with('"') {
+                rest
+            } else {
+                lines.get(i + 1).copied().unwrap_or("")
+            };
+            texts.push((key.to_string(), text.to_string()));
+        }
+        let mut untranslated = Vec::new();
+        for v in &variants {
+            match texts.iter().find(|(k, _)| k == v) {
+                Some((_, text)) if han(text) || SAME.contains(v) => {}
+                _ => untranslated.push(v.to_string()),
+            }
+        }
+        assert!(variants.len() > 140, "read {} keys", variants.len());
+        assert!(untranslated.is_empty(), "no Chinese text: {untranslated:?}");
+    }
 
     #[test]
     fn flag_beats_config_beats_env() {

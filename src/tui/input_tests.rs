@@ -323,7 +323,10 @@ fn a_focused_select_lists_its_options_and_an_empty_one_says_what_to_add() {
     // Typing filters the list.
     typed(&mut app, "we");
     let screen = draw(&mut app, 100, 40);
-    assert!(listed(&screen, "web") && screen.contains("[we]"), "{screen}");
+    assert!(
+        listed(&screen, "web") && screen.contains("[we]"),
+        "{screen}"
+    );
     let mut empty = App::new(Lang::En, false);
     empty.update(super::tests::me("alice", crate::model::Role::Operator));
     let mut ctx = crate::modules::testutil::ctx();
@@ -337,4 +340,130 @@ fn a_focused_select_lists_its_options_and_an_empty_one_says_what_to_add() {
     let screen = draw(&mut empty, 120, 40);
     assert!(screen.contains("role = \"write\""), "{screen}");
     assert!(screen.contains("[[tags.databases]]"), "{screen}");
+}
+
+#[test]
+fn status_messages_are_in_the_console_language() {
+    use super::app::Done;
+    let at = super::tests::at(10);
+    let all = [
+        Done::Approved(vec![1, 2]),
+        Done::ApprovedAt(1, at),
+        Done::Rejected(1),
+        Done::Cancelled(1),
+        Done::Retried(1),
+        Done::Released(1, 2),
+        Done::Skipped(1, 3),
+        Done::Exported(1, "/data/exports/opsdeck-task-1.log".into()),
+    ];
+    let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for d in &all {
+        assert!(han(&d.text(Lang::Zh)), "{d:?}: {}", d.text(Lang::Zh));
+        assert!(!han(&d.text(Lang::En)), "{d:?}");
+    }
+    let mut app = loaded(Lang::Zh);
+    app.update(key(':'));
+    typed(&mut app, "nonsense");
+    app.update(code(KeyCode::Enter));
+    assert!(
+        app.status.as_ref().is_some_and(|(m, _)| han(m)),
+        "{:?}",
+        app.status
+    );
+}
+
+#[test]
+fn after_a_retry_the_open_log_follows_again_and_export_asks_where() {
+    use super::app::{Done, PromptKind};
+    let mut app = loaded(Lang::En);
+    app.data_dir = Some("/srv/opsdeck".into());
+    app.open_task(1);
+    app.update(Msg::Logs {
+        id: 1,
+        lines: (1..=5)
+            .map(|i| crate::model::LogLine {
+                task_id: 1,
+                seq: i,
+                step_run_id: None,
+                host: Some("web01".into()),
+                ts: super::tests::at(10),
+                stream: crate::model::Stream::Stdout,
+                text: format!("line {i}"),
+            })
+            .collect(),
+    });
+    app.update(key('R'));
+    assert_eq!(app.update(key('y')), vec![Cmd::Retry(1)]);
+    let cmds = app.update(Msg::Done(Done::Retried(1)));
+    assert!(cmds.contains(&Cmd::Follow { id: 1, from: 6 }), "{cmds:?}");
+    // Export: a prompt with a default in the data dir; a relative answer goes there too.
+    app.update(key('e'));
+    assert_eq!(
+        app.overlay,
+        Overlay::Prompt(
+            PromptKind::ExportPath(1),
+            "/srv/opsdeck/exports/opsdeck-task-1.log".into()
+        )
+    );
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    )));
+    typed(&mut app, "mine.log");
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Cmd::Export {
+            id: 1,
+            path: "/srv/opsdeck/mine.log".into()
+        }]
+    );
+}
+
+#[test]
+fn a_draft_from_an_earlier_console_is_restored_with_a_notice_and_cleared_with_ctrl_r() {
+    let mut first = with_forms(Lang::En);
+    fill_custom(&mut first, "+2h");
+    let draft = first.forms[&Module::Custom].draft();
+    let mut app = App::new(Lang::En, false);
+    app.saved_drafts.insert(Module::Custom, draft);
+    app.update(super::tests::me("alice", crate::model::Role::Operator));
+    let cmds = app.update(Msg::Context(Box::new(crate::modules::testutil::ctx())));
+    settle(&mut app, cmds);
+    assert_eq!(text(&app, Module::Custom, "exec_time"), "+2h");
+    assert_eq!(text(&app, Module::Custom, "tag"), "web");
+    assert!(
+        app.status
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("draft restored"))
+    );
+    app.update(key('9'));
+    app.update(ctrl('r'));
+    assert_eq!(text(&app, Module::Custom, "exec_time"), "now");
+    assert!(
+        !app.forms[&Module::Custom].dirty,
+        "a cleared form keeps no draft"
+    );
+}
+
+#[test]
+fn the_mouse_clicks_tabs_and_rows_and_the_wheel_moves() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let ev = |kind, column, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let mut app = loaded(Lang::En);
+    let screen = draw(&mut app, 100, 20);
+    // The third row of the list (below the border and the header) is task 1.
+    app.update(ev(MouseEventKind::Down(MouseButton::Left), 10, 5));
+    assert_eq!(app.task_sel, 2, "{screen}");
+    app.update(ev(MouseEventKind::ScrollUp, 10, 5));
+    assert_eq!(app.task_sel, 0);
+    let x = screen.lines().next().unwrap().find("2 Approvals").unwrap() as u16;
+    app.update(ev(MouseEventKind::Down(MouseButton::Left), x + 1, 0));
+    assert_eq!(app.tab, Tab::Approvals);
 }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::backend::{Backend, BackendError};
 use crate::model::{TaskFilter, TaskState};
-use app::{App, Cmd, Msg};
+use app::{App, Cmd, Done, Msg};
 use i18n::Lang;
 
 /// Runs the console until the user quits. Backend calls run as tasks; their answers come back as messages.
@@ -26,7 +26,11 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut terminal = ratatui::try_init()?;
     // A paste arrives as one event (one edit), never as keys that could submit or move focus.
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::EnableBracketedPaste,
+        crossterm::event::EnableMouseCapture
+    );
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let keys_tx = tx.clone();
     // While `$EDITOR` runs the reader must not take its keys: it parks until `paused` is cleared.
@@ -54,6 +58,11 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
                         break;
                     }
                 }
+                Ok(crossterm::event::Event::Mouse(m)) => {
+                    if keys_tx.blocking_send(Msg::Mouse(m)).is_err() {
+                        break;
+                    }
+                }
                 Ok(crossterm::event::Event::Paste(text)) => {
                     if keys_tx.blocking_send(Msg::Paste(text)).is_err() {
                         break;
@@ -70,6 +79,18 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
         }
     });
     let mut app = App::new(lang, color);
+    // Where exports go by default (the data dir the environment names, else the XDG one).
+    app.data_dir =
+        crate::config::Paths::resolve(None, std::env::var_os("OPSDECK_DATA_DIR").map(Into::into))
+            .ok()
+            .map(|p| p.data_dir);
+    if let Some(d) = &app.data_dir {
+        let (drafts, errors) = forms::draft::load_all(d);
+        app.saved_drafts = drafts;
+        if !errors.is_empty() {
+            app.status = Some((errors.join("; "), true));
+        }
+    }
     let mut runner = Runner {
         backend,
         tx: tx.clone(),
@@ -129,9 +150,30 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     };
     runner.exec(Cmd::StopFollow);
     watch.abort();
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture
+    );
     ratatui::restore();
+    save_drafts(&app);
     result
+}
+
+/// On the way out: a form with input not submitted keeps it as a draft; a clean one has none.
+fn save_drafts(app: &App) {
+    let Some(dir) = &app.data_dir else { return };
+    for (m, f) in &app.forms {
+        let d = f.dirty.then(|| f.draft());
+        // The terminal is the shell's again: say what could not be kept.
+        if let Err(e) = forms::draft::save(dir, *m, d.as_ref()) {
+            eprintln!(
+                "opsdeck: the draft of {} was not saved ({}): {e}",
+                m.word(),
+                forms::draft::path(dir, *m).display()
+            );
+        }
+    }
 }
 
 /// Gives the terminal back to the shell while `f` runs (the key reader parked), then takes it again.
@@ -146,14 +188,19 @@ fn suspended<T>(
     while !parked.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture
+    );
     ratatui::restore();
     let out = f();
     crossterm::terminal::enable_raw_mode()?;
     crossterm::execute!(
         std::io::stdout(),
         crossterm::terminal::EnterAlternateScreen,
-        crossterm::event::EnableBracketedPaste
+        crossterm::event::EnableBracketedPaste,
+        crossterm::event::EnableMouseCapture
     )?;
     terminal.clear()?;
     paused.store(false, Ordering::SeqCst);
@@ -280,35 +327,36 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                 for id in &ids {
                     b.approve(*id, None).await?;
                 }
-                Msg::Done(format!(
-                    "approved {}",
-                    ids.iter()
-                        .map(|i| format!("#{i}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ))
+                Msg::Done(Done::Approved(ids))
             }
             Cmd::Reject(id, reason) => {
                 b.reject(id, &reason).await?;
-                Msg::Done(format!("rejected #{id}"))
+                Msg::Done(Done::Rejected(id))
             }
             Cmd::Cancel(id) => {
                 b.cancel(id).await?;
-                Msg::Done(format!("cancelled #{id}"))
+                Msg::Done(Done::Cancelled(id))
             }
             Cmd::Retry(id) => {
                 b.retry(id).await?;
-                Msg::Done(format!("#{id} scheduled again"))
+                Msg::Done(Done::Retried(id))
             }
             Cmd::Release(id) => {
                 let n = b.release(id, None, None).await?;
-                Msg::Done(format!("released {n} step(s) of #{id}"))
+                Msg::Done(Done::Released(id, n as usize))
             }
             Cmd::Skip(id, step) => {
                 b.skip(id, step).await?;
-                Msg::Done(format!("skipped step {step} of #{id}"))
+                Msg::Done(Done::Skipped(id, step))
             }
             Cmd::Export { id, path } => {
+                let path = std::path::absolute(&path)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(path);
+                if let Some(dir) = std::path::Path::new(&path).parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
+                }
                 let mut f = std::fs::File::create(&path)
                     .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
                 let mut next = 1;
@@ -328,16 +376,13 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                         .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
                     }
                 }
-                Msg::Done(format!("log of #{id} exported to {path}"))
+                Msg::Done(Done::Exported(id, path))
             }
             Cmd::LoadContext => Msg::Context(Box::new(b.module_context().await?)),
             Cmd::Submit(spec) => Msg::Submitted(Box::new(b.submit(*spec).await?)),
             Cmd::ApproveAt(id, at) => {
                 b.approve(id, Some(at)).await?;
-                Msg::Done(format!(
-                    "approved #{id} for {}",
-                    crate::model::fmt_local(at)
-                ))
+                Msg::Done(Done::ApprovedAt(id, at))
             }
             Cmd::ImportTemplate { id: _, source } => {
                 let t = b.import_template(&source).await?;

@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 mod approvals;
 mod modules;
 mod tasks;
 
+use super::forms::draft::Draft;
 use super::forms::live::{CheckJob, CheckResult};
 use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
@@ -123,6 +124,7 @@ pub enum Msg {
     Key(KeyEvent),
     /// A bracketed paste: one edit of the focused field.
     Paste(String),
+    Mouse(MouseEvent),
     /// A live check's result.
     Checked(Box<CheckResult>),
     Tick,
@@ -136,7 +138,7 @@ pub enum Msg {
         lines: Vec<LogLine>,
     },
     Live(LogLine),
-    Done(String),
+    Done(Done),
     Error(String),
     Context(Box<ModuleContext>),
     Submitted(Box<Task>),
@@ -149,6 +151,48 @@ pub enum Msg {
         id: u32,
         version: u32,
     },
+}
+
+/// What the engine did, said in the console's language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Done {
+    Approved(Vec<i64>),
+    ApprovedAt(i64, DateTime<Utc>),
+    Rejected(i64),
+    Cancelled(i64),
+    Retried(i64),
+    Released(i64, usize),
+    Skipped(i64, i64),
+    /// The task and the absolute path its log went to.
+    Exported(i64, String),
+}
+
+impl Done {
+    pub fn text(&self, lang: Lang) -> String {
+        let ids = |ids: &[i64]| {
+            ids.iter()
+                .map(|i| format!("#{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match self {
+            Done::Approved(v) => format!("{} {}", t(lang, Key::Approved), ids(v)),
+            Done::ApprovedAt(id, at) => format!(
+                "{} #{id} {} {}",
+                t(lang, Key::Approved),
+                t(lang, Key::At),
+                crate::model::fmt_local(*at)
+            ),
+            Done::Rejected(id) => format!("{} #{id}", t(lang, Key::Rejected)),
+            Done::Cancelled(id) => format!("{} #{id}", t(lang, Key::CancelledTask)),
+            Done::Retried(id) => format!("#{id} {}", t(lang, Key::ScheduledAgain)),
+            Done::Released(id, n) => format!("#{id} {}: {n}", t(lang, Key::ReleasedSteps)),
+            Done::Skipped(id, step) => {
+                format!("#{id} {} {step}", t(lang, Key::SkippedStep))
+            }
+            Done::Exported(id, path) => format!("#{id} {} {path}", t(lang, Key::Exported)),
+        }
+    }
 }
 
 /// A dangerous action waiting for `y`.
@@ -173,6 +217,8 @@ pub enum PromptKind {
     RejectReason(i64),
     ApproveTime(i64),
     Palette,
+    /// Where to export a task's log.
+    ExportPath(i64),
 }
 
 /// A valid spec waiting for `y`, with the exact commands per host.
@@ -259,6 +305,21 @@ pub struct App {
     pub drafts: BTreeMap<u32, String>,
     /// The module tab whose task was just sent, until the engine answers.
     pub submitting: Option<Module>,
+    /// The data directory: exports go there by default.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Form drafts saved by an earlier console, put back when the forms are built.
+    pub saved_drafts: BTreeMap<Module, Draft>,
+    /// Where the last frame drew what the mouse can click.
+    pub mouse: MouseMap,
+}
+
+/// Clickable places of the last frame.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MouseMap {
+    /// Each tab's first and one-past-last column on the top row.
+    pub tabs: Vec<(u16, u16, Tab)>,
+    /// A list's first row, its number of rows, and the index of the item on the first row.
+    pub rows: Option<(u16, u16, usize)>,
 }
 
 impl App {
@@ -292,6 +353,9 @@ impl App {
             approval_scroll: 0,
             drafts: BTreeMap::new(),
             submitting: None,
+            data_dir: None,
+            saved_drafts: BTreeMap::new(),
+            mouse: MouseMap::default(),
         }
     }
 
@@ -346,6 +410,7 @@ impl App {
         match msg {
             Msg::Key(k) => self.key(k),
             Msg::Paste(text) => self.paste(&text),
+            Msg::Mouse(m) => self.mouse(m),
             Msg::Checked(r) => {
                 if let (Some(m), Some(ctx)) = (r.module, self.ctx.as_ref())
                     && let Some(form) = self.forms.get_mut(&m)
@@ -425,12 +490,23 @@ impl App {
                 }
                 vec![]
             }
-            Msg::Done(s) => {
+            Msg::Done(done) => {
                 self.done_one();
-                self.status = Some((s, false));
+                self.status = Some((done.text(self.lang), false));
                 let mut cmds = vec![Cmd::LoadTasks, Cmd::LoadApprovals];
-                if let Some(d) = &self.detail {
+                if let Some(d) = self.detail.as_mut() {
                     cmds.push(Cmd::LoadTask(d.id));
+                    // Retried, released or skipped: the open log follows the new lines live.
+                    if matches!(done, Done::Retried(id) | Done::Released(id, _) | Done::Skipped(id, _) if id == d.id)
+                    {
+                        d.log.follow = true;
+                        d.log.scroll = 0;
+                        cmds.push(Cmd::StopFollow);
+                        cmds.push(Cmd::Follow {
+                            id: d.id,
+                            from: d.log.last_seq + 1,
+                        });
+                    }
                 }
                 cmds
             }
@@ -442,13 +518,28 @@ impl App {
             Msg::Context(ctx) => {
                 self.done_one();
                 let mut cmds = Vec::new();
+                let mut restored = Vec::new();
                 for m in Module::ALL {
-                    let form = self
-                        .forms
-                        .entry(m)
-                        .and_modify(|f| f.changed(&ctx))
-                        .or_insert_with(|| FormState::new(m, self.lang, &ctx));
+                    let form = self.forms.entry(m).or_insert_with(|| {
+                        let mut f = FormState::new(m, self.lang, &ctx);
+                        if let Some(d) = self.saved_drafts.remove(&m) {
+                            f.restore(&d, &ctx);
+                            restored.push(m.title(self.lang));
+                        }
+                        f
+                    });
+                    form.changed(&ctx);
                     cmds.extend(form.take_check(self.lang).map(|j| Cmd::Check(Box::new(j))));
+                }
+                if !restored.is_empty() {
+                    self.status = Some((
+                        format!(
+                            "{}: {}",
+                            restored.join(", "),
+                            t(self.lang, Key::DraftRestored)
+                        ),
+                        false,
+                    ));
                 }
                 self.ctx = Some(*ctx);
                 cmds
@@ -654,6 +745,61 @@ impl App {
         vec![]
     }
 
+    /// Mouse: a click on a tab switches to it, a click on a list row selects it, the wheel moves
+    /// through lists and scrolls the log. Nothing happens under an overlay.
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {
+        if self.overlay != Overlay::None {
+            return vec![];
+        }
+        let scope = self.scope();
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let a = if m.kind == MouseEventKind::ScrollDown {
+                    Action::Down
+                } else {
+                    Action::Up
+                };
+                let mut cmds = Vec::new();
+                for _ in 0..3 {
+                    cmds.extend(match scope {
+                        Scope::TaskList => self.task_list_action(a),
+                        Scope::TaskDetail => self.detail_action(a),
+                        Scope::Approvals => self.approvals_action(a),
+                        Scope::ApprovalDetail => self.approval_detail_action(a),
+                        Scope::Inventory => self.inventory_action(a),
+                        _ => vec![],
+                    });
+                }
+                cmds
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                if m.row == 0
+                    && let Some((_, _, tab)) = self
+                        .mouse
+                        .tabs
+                        .iter()
+                        .find(|(a, b, _)| (*a..*b).contains(&m.column))
+                {
+                    return self.switch(*tab);
+                }
+                if let Some((top, rows, offset)) = self.mouse.rows
+                    && (top..top + rows).contains(&m.row)
+                {
+                    let i = offset + (m.row - top) as usize;
+                    match scope {
+                        Scope::TaskList if i < self.visible_tasks().len() => self.task_sel = i,
+                        Scope::Approvals if i < self.visible_approvals().len() => {
+                            self.approval_sel = i
+                        }
+                        _ => {}
+                    }
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
     /// Empties a module tab's form (and its saved draft).
     pub(super) fn clear_form(&mut self, m: Module) -> Vec<Cmd> {
         let Some(ctx) = self.ctx.as_ref() else {
@@ -812,6 +958,22 @@ impl App {
                 }
             }
             PromptKind::Palette => return self.palette(text.trim()),
+            PromptKind::ExportPath(id) => {
+                let path = std::path::PathBuf::from(text.trim());
+                if text.trim().is_empty() {
+                    self.overlay = Overlay::Prompt(kind, text);
+                    return vec![];
+                }
+                // A relative path is taken in the data directory, like the default.
+                let path = match &self.data_dir {
+                    Some(d) if path.is_relative() => d.join(path),
+                    _ => path,
+                };
+                return self.load(vec![Cmd::Export {
+                    id,
+                    path: path.display().to_string(),
+                }]);
+            }
         }
         vec![]
     }
@@ -840,7 +1002,8 @@ impl App {
             _ => {
                 self.status = Some((
                     format!(
-                        "unknown command `{cmd}`: try tasks, approvals, inventory, app, sql-audit, sql-optimize, resource, node-add, custom, custom-proxy, json, task ID, quit"
+                        "{} `{cmd}`: tasks, approvals, inventory, app, sql-audit, sql-optimize, resource, node-add, custom, custom-proxy, json, task ID, quit",
+                        t(self.lang, Key::UnknownCommand)
                     ),
                     true,
                 ));

@@ -69,8 +69,13 @@ impl App {
             Action::NextHit => d.log.jump(false, height),
             Action::PrevHit => d.log.jump(true, height),
             Action::Export => {
-                let path = format!("opsdeck-task-{id}.log");
-                return self.load(vec![Cmd::Export { id, path }]);
+                let name = format!("opsdeck-task-{id}.log");
+                let default = match &self.data_dir {
+                    Some(d) => d.join("exports").join(name).display().to_string(),
+                    None => name,
+                };
+                self.overlay = Overlay::Prompt(PromptKind::ExportPath(id), default);
+                return vec![];
             }
             Action::Cancel => self.overlay = Overlay::Confirm(Confirm::Cancel(id)),
             Action::Retry => self.overlay = Overlay::Confirm(Confirm::Retry(id)),

@@ -5,6 +5,7 @@ mod app_publish;
 mod custom;
 mod custom_json;
 mod custom_proxy;
+pub mod draft;
 pub mod live;
 mod node_add;
 mod resource;

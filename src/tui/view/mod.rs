@@ -38,12 +38,15 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Constraint::Length(1),
     ])
     .areas(area);
-    render_tabs(app, f, top);
+    app.mouse.tabs = render_tabs(app, f, top);
+    // Rows of a list under the mouse: the first below the border and the header.
+    let list = |offset: usize| Some((body.y + 2, body.height.saturating_sub(3), offset));
+    app.mouse.rows = None;
     match app.tab {
         Tab::Tasks if app.detail.is_some() => task_detail::render(app, f, body),
-        Tab::Tasks => tasks::render(app, f, body),
+        Tab::Tasks => app.mouse.rows = tasks::render(app, f, body).and_then(list),
         Tab::Approvals if app.approval_open.is_some() => approval_detail::render(app, f, body),
-        Tab::Approvals => approvals::render(app, f, body),
+        Tab::Approvals => app.mouse.rows = approvals::render(app, f, body).and_then(list),
         Tab::Inventory => inventory::render(app, f, body),
         Tab::Module(m) => form::render(app, f, body, m),
     }
@@ -58,7 +61,10 @@ pub fn render(app: &mut App, f: &mut Frame) {
     }
 }
 
-fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
+/// Draws the tab bar; returns each tab's cells (for mouse clicks).
+fn render_tabs(app: &App, f: &mut Frame, area: Rect) -> Vec<(u16, u16, Tab)> {
+    let mut hits = Vec::new();
+    let mut x = area.x + 9;
     let mut spans = vec![Span::styled(
         " opsdeck ",
         Style::default().add_modifier(Modifier::BOLD),
@@ -122,7 +128,11 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         } else {
             Style::default()
         };
-        spans.push(Span::styled(label(tab, tier), style));
+        let l = label(tab, tier);
+        let w = unicode_width::UnicodeWidthStr::width(l.as_str()) as u16;
+        hits.push((x, x + w, tab));
+        x += w;
+        spans.push(Span::styled(l, style));
     }
     spans.push(Span::raw(who));
     spans.push(Span::styled(
@@ -130,6 +140,7 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
         Style::default().add_modifier(Modifier::DIM),
     ));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+    hits
 }
 
 fn render_status(app: &App, f: &mut Frame, area: Rect) {
@@ -237,6 +248,7 @@ fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, text: &
             t(app.lang, Key::NewExecTime)
         ),
         PromptKind::Palette => ":".to_string(),
+        PromptKind::ExportPath(id) => format!("#{id} {}: ", t(app.lang, Key::ExportTo)),
     };
     f.render_widget(Clear, area);
     f.render_widget(

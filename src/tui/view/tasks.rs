@@ -11,7 +11,8 @@ use crate::model::fmt_local;
 use crate::tui::app::App;
 use crate::tui::i18n::{Key, t};
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) {
+/// Draws the list; returns the index of its first visible row when it shows rows.
+pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
     let lang = app.lang;
     let title = if app.task_filter.is_empty() {
         format!(" {} ", t(lang, Key::TabTasks))
@@ -44,11 +45,11 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 .block(block),
             area,
         );
-        return;
+        return None;
     }
     if tasks.is_empty() {
         f.render_widget(Paragraph::new(t(lang, Key::NoTasks)).block(block), area);
-        return;
+        return None;
     }
     let header = Row::new(
         [
@@ -91,4 +92,5 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default().with_selected(Some(app.task_sel));
     f.render_stateful_widget(table, area, &mut state);
+    Some(state.offset())
 }
