@@ -5,6 +5,7 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod extract;
+pub mod heavy;
 pub mod mask;
 pub mod openapi;
 pub mod routes;
