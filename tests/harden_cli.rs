@@ -426,3 +426,35 @@ fn docker_and_winrm_hosts_are_refused_with_their_line() {
             .and(predicate::str::contains("hosts.ini:4:")),
         );
 }
+
+#[test]
+fn a_100000_host_range_imports_in_linear_time_and_more_is_refused() {
+    let e = Env::new();
+    let ini = e.file("big.ini", "[web]\nweb[000001:100000]\n");
+    let t = Instant::now();
+    e.cmd()
+        .args(["inventory", "import", &ini])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("100000 hosts"));
+    // Quadratic merging took 131 s on the 2-core machine (debug build); linear takes a few.
+    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    let ini = e.file(
+        "huge.ini",
+        "[a]\na[1:100000]\n[b]\nb[1:100000]\n[c]\nc[1:10]\n",
+    );
+    e.cmd()
+        .args(["inventory", "import", &ini])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "huge.ini:6: `c[1:10]` brings the inventory past 200000 hosts",
+        ));
+    let ini = e.file("range.ini", "[a]\na[1:100001]\n");
+    e.cmd()
+        .args(["inventory", "import", &ini])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("more than 100000 hosts"));
+}
