@@ -28,6 +28,21 @@ pub fn render_command(command: &str, args: &BTreeMap<String, String>) -> String 
     out
 }
 
+/// The orphan guard every step starts with: a tiny watcher, outside the step's command line
+/// (so `ps` shows it as `opsdeck-orphan-guard`), that polls once a second whether the step's
+/// shell (`$$`, the step's process group) and the process that started it (`$PPID`: the engine
+/// for a local step, the sshd session for a remote one) still exist. When the starter is gone
+/// while the step still runs (the engine was killed, the connection dropped), it kills the whole
+/// group, so no step outlives its engine and a retry never runs next to an old copy.
+pub const ORPHAN_GUARD: &str = "/bin/sh -c 'while kill -0 \"$2\" 2>/dev/null && kill -0 \"$1\" 2>/dev/null; \
+do sleep 1; done; kill -0 \"$1\" 2>/dev/null && kill -KILL -\"$1\"' opsdeck-orphan-guard \"$$\" \"$PPID\" \
+</dev/null >/dev/null 2>&1 &";
+
+/// `command` for `sh -c`: the orphan guard, then the command itself in the same process.
+pub fn guarded(command: &str) -> String {
+    format!("{ORPHAN_GUARD}\nexec /bin/sh -c {}", quote(command))
+}
+
 /// One shell word holding exactly `value` (POSIX single quotes; `''` for empty).
 pub fn quote(value: &str) -> String {
     if value.is_empty() {

@@ -662,13 +662,13 @@ impl SshSession {
     }
 }
 
-/// Wraps a command so that it runs under `/bin/sh` whatever the login shell is, and first reports
-/// its process group on stderr as `MARKER<pgid>`.
+/// Wraps a command so that it runs under `/bin/sh` whatever the login shell is, first reports
+/// its process group on stderr as `MARKER<pgid>`, and dies with the connection (the orphan guard).
 fn wrap_command(command: &str, marker: &str) -> String {
     let inner = format!(
-        "printf '%s%s\\n' {} \"$$\" >&2; exec /bin/sh -c {}",
+        "printf '%s%s\\n' {} \"$$\" >&2; {}",
         quote(marker),
-        quote(command)
+        super::render::guarded(command)
     );
     format!("exec /bin/sh -c {}", quote(&inner))
 }
