@@ -1,4 +1,4 @@
-//! No orphans (issue 12, item 7): `kill -9` of the process running the engine during a step's
+//! No orphans (issue 12, item 7): `kill -9` of the engine during a step's
 //! `sleep` leaves no `sleep` behind on a local or an sshd host, and a retry runs exactly one copy.
 
 mod support;
@@ -84,14 +84,45 @@ fn wait_for(pattern: &str, n: usize, limit: Duration) -> bool {
     false
 }
 
-fn kill9(c: &mut Child) {
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(c.id() as i32, libc::SIGKILL) };
+impl Env {
+    /// The pid of the detached engine serving this data dir (it writes it into its lock file).
+    fn engine_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.dir.path().join("data").join("engine.lock"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// `kill -9` of the engine, waiting until it is gone.
+    fn kill9_engine(&self) {
+        let pid = self.engine_pid().expect("an engine pid in engine.lock");
+        // SAFETY: kill(2) with a pid read from the engine's lock file.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let t = Instant::now();
+        // SAFETY: signal 0 only checks that the process exists.
+        while unsafe { libc::kill(pid, 0) } == 0 && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(pid) = self.engine_pid() {
+            // SAFETY: kill(2) with the pid of the engine this test started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+fn reap(c: &mut Child) {
+    let _ = c.kill();
     let _ = c.wait();
 }
 
-/// Submits the sleep on `host` with `--wait` (the engine runs in that process), kills it with
-/// SIGKILL mid-step, and checks the sleep goes; then a retry runs one copy, killed the same way.
+/// Submits the sleep on `host` with `--wait`, kills the detached engine running it with SIGKILL
+/// mid-step, and checks the sleep goes; then a retry runs one copy, killed the same way.
 fn no_orphan_after_kill9(e: &Env, host: &str, tag: u32) {
     // Unique per test (tests of one binary run at once and share the process id).
     let secs = format!("600.{}{tag}", std::process::id());
@@ -115,7 +146,8 @@ fn no_orphan_after_kill9(e: &Env, host: &str, tag: u32) {
         wait_for(&pattern, 1, Duration::from_secs(30)),
         "the step never started"
     );
-    kill9(&mut run);
+    e.kill9_engine();
+    reap(&mut run);
     assert!(
         wait_for(&pattern, 0, Duration::from_secs(10)),
         "`{pattern}` outlived the engine by 10 s"
@@ -132,7 +164,8 @@ fn no_orphan_after_kill9(e: &Env, host: &str, tag: u32) {
     );
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(count(&pattern), 1, "a retry runs one copy");
-    kill9(&mut retry);
+    e.kill9_engine();
+    reap(&mut retry);
     assert!(
         wait_for(&pattern, 0, Duration::from_secs(10)),
         "the retry's copy outlived its engine"

@@ -158,7 +158,12 @@ fn every_malformed_field_gets_a_precise_error() {
     );
     let e = spec(&with("hosts", "null")).unwrap_err();
     assert!(e.to_string().contains("hosts: is missing"), "{e}");
-    let e = spec(&with("associated_user", r#""{'g': ['carol']}""#)).unwrap_err();
+    // With `schedule: ready` associated users are only kept; with `new` they must be approvers.
+    assert!(spec(&with("associated_user", r#""{'g': ['carol']}""#)).is_ok());
+    let mut new: Json =
+        serde_json::from_str(&with("associated_user", r#""{'g': ['carol']}""#)).unwrap();
+    new["schedule"] = "new".into();
+    let e = spec(&new.to_string()).unwrap_err();
     assert!(
         e.to_string().contains("`carol` has the operator role"),
         "{e}"
