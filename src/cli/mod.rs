@@ -211,7 +211,12 @@ async fn console(ctx: &Context, lang: opsdeck::tui::i18n::Lang) -> anyhow::Resul
         ctx.paths.data_dir.clone(),
         engine.clone(),
     );
-    let r = opsdeck::tui::run(std::sync::Arc::new(backend), lang).await;
+    let r = opsdeck::tui::run_in(
+        std::sync::Arc::new(backend),
+        lang,
+        Some(ctx.paths.data_dir.clone()),
+    )
+    .await;
     if let Some(e) = engine {
         e.shutdown().await;
     }
