@@ -224,7 +224,12 @@ async fn console(ctx: &Context, lang: opsdeck::tui::i18n::Lang) -> anyhow::Resul
         }
     }
     let backend = launcher.backend(&ctx.user)?;
-    opsdeck::tui::run(std::sync::Arc::new(backend.clone()), lang).await?;
+    opsdeck::tui::run_in(
+        std::sync::Arc::new(backend.clone()),
+        lang,
+        Some(ctx.paths.data_dir.clone()),
+    )
+    .await?;
     // Quitting never stops the engine: say what keeps running.
     if let Ok(st) = backend.engine().await
         && !st.running.is_empty()

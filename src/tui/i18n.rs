@@ -153,6 +153,9 @@ pub enum Key {
     ReleasedSteps,
     SkippedStep,
     UnknownCommand,
+    HintSelect,
+    HintMulti,
+    HintRows,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -313,6 +316,9 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             ReleasedSteps => "steps released",
             SkippedStep => "skipped step",
             UnknownCommand => "unknown command; try",
+            HintSelect => "↑↓ Enter",
+            HintMulti => "Space, a",
+            HintRows => "Ctrl-N add, Ctrl-D remove, ←→",
         },
         Lang::Zh => match key {
             TabTasks => "任务",
@@ -469,6 +475,9 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             ReleasedSteps => "已放行步骤数",
             SkippedStep => "已跳过步骤",
             UnknownCommand => "未知命令；可用",
+            HintSelect => "↑↓ Enter 选择",
+            HintMulti => "Space 选中，a 全选",
+            HintRows => "Ctrl-N 添加，Ctrl-D 删除，←→",
         },
     }
 }

@@ -467,3 +467,17 @@ fn the_mouse_clicks_tabs_and_rows_and_the_wheel_moves() {
     app.update(ev(MouseEventKind::Down(MouseButton::Left), x + 1, 0));
     assert_eq!(app.tab, Tab::Approvals);
 }
+
+#[test]
+fn escape_sequences_in_task_text_are_shown_not_sent() {
+    let mut app = loaded(Lang::En);
+    let mut t = super::tests::task(9, crate::model::TaskState::Failed, "alice", &[]);
+    t.spec.name = "evil\x1b]0;pwned\x07\x1b[2J".into();
+    app.update(Msg::Tasks(vec![t]));
+    let screen = draw(&mut app, 140, 20);
+    assert!(
+        screen.contains("evil\\x1b]0;pwned\\x07\\x1b[2J"),
+        "{screen}"
+    );
+    assert!(!screen.contains('\x1b'));
+}

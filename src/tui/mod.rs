@@ -22,7 +22,21 @@ use app::{App, Cmd, Done, Msg};
 use i18n::Lang;
 
 /// Runs the console until the user quits. Backend calls run as tasks; their answers come back as messages.
+/// Drafts and exports go to the data directory `OPSDECK_DATA_DIR` names (else the XDG one).
 pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
+    let data_dir =
+        crate::config::Paths::resolve(None, std::env::var_os("OPSDECK_DATA_DIR").map(Into::into))
+            .ok()
+            .map(|p| p.data_dir);
+    run_in(backend, lang, data_dir).await
+}
+
+/// [`run`] with the data directory for form drafts and log exports given.
+pub async fn run_in(
+    backend: Arc<dyn Backend>,
+    lang: Lang,
+    data_dir: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut terminal = ratatui::try_init()?;
     // A paste arrives as one event (one edit), never as keys that could submit or move focus.
@@ -79,11 +93,7 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
         }
     });
     let mut app = App::new(lang, color);
-    // Where exports go by default (the data dir the environment names, else the XDG one).
-    app.data_dir =
-        crate::config::Paths::resolve(None, std::env::var_os("OPSDECK_DATA_DIR").map(Into::into))
-            .ok()
-            .map(|p| p.data_dir);
+    app.data_dir = data_dir;
     if let Some(d) = &app.data_dir {
         let (drafts, errors) = forms::draft::load_all(d);
         app.saved_drafts = drafts;

@@ -249,7 +249,15 @@ impl FormState {
         let mut s = FormState {
             module,
             fields: Fields {
-                list: module.adapter().fields(lang),
+                list: module
+                    .adapter()
+                    .fields(lang)
+                    .into_iter()
+                    .map(|mut f| {
+                        f.lang = lang;
+                        f
+                    })
+                    .collect(),
                 memo: None,
             },
             focus: None,

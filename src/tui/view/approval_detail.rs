@@ -35,7 +35,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 " {} #{} {} ",
                 t(lang, Key::TabApprovals),
                 task.id,
-                task.spec.name
+                crate::text::display_line(&task.spec.name)
             ))),
         area,
     );
@@ -103,7 +103,7 @@ fn lines(app: &App, task: &Task) -> Vec<Line<'static>> {
         out.push(Line::from(format!(
             "{}: {}",
             t(lang, Key::FieldDetails),
-            s.details
+            crate::text::display_line(&s.details)
         )));
     }
     out.extend(findings_lines(app, s));

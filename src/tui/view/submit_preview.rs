@@ -111,7 +111,12 @@ pub fn plan_lines(app: &App, plan: &[PlannedStep]) -> Vec<Line<'static>> {
             ),
             Span::raw(format!("  {} [{}]{stdin}", st.step, st.trigger)),
         ]));
-        for (i, l) in st.command.lines().enumerate() {
+        for (i, l) in st
+            .command
+            .lines()
+            .map(crate::text::display_line)
+            .enumerate()
+        {
             out.push(Line::from(format!(
                 "    {} {l}",
                 if i == 0 { "$" } else { " " }

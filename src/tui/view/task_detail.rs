@@ -31,7 +31,11 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             let (done, total) = d.progress();
             Line::from(vec![
                 Span::styled(
-                    format!("#{} {} ", d.task.id, d.task.spec.name),
+                    format!(
+                        "#{} {} ",
+                        d.task.id,
+                        crate::text::display_line(&d.task.spec.name)
+                    ),
                     Style::default().add_modifier(Modifier::BOLD),
                 ),
                 state_span(app, d.task.state),
@@ -49,7 +53,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let reason = open
         .detail
         .as_ref()
-        .map(|d| d.task.reason.clone())
+        .map(|d| crate::text::display_line(&d.task.reason).into_owned())
         .filter(|r| !r.is_empty())
         .map(|r| {
             Line::from(Span::styled(

@@ -72,7 +72,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
                 Cell::from(task.spec.module.as_str()),
                 Cell::from(task.spec.submitter.clone()),
                 Cell::from(fmt_local(task.spec.exec_time)),
-                Cell::from(task.spec.name.clone()),
+                Cell::from(crate::text::display_line(&task.spec.name).into_owned()),
             ])
         })
         .collect();

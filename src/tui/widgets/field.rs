@@ -12,6 +12,7 @@ use ratatui_textarea::TextArea;
 use unicode_width::UnicodeWidthStr;
 
 use super::line::LineInput;
+use crate::tui::i18n::{Key, Lang, t};
 
 use crate::model::MASK;
 use crate::model::{fmt_local, parse_exec_time};
@@ -81,6 +82,8 @@ pub struct Field {
     pub rows: u16,
     /// What a focused select with no options says: why, and what to add.
     pub empty_hint: Option<String>,
+    /// The language of the field's own hints (set by the form).
+    pub lang: Lang,
 }
 
 impl Field {
@@ -147,6 +150,7 @@ impl Field {
             mark: None,
             rows: 7,
             empty_hint: None,
+            lang: Lang::En,
         }
     }
 
@@ -505,7 +509,7 @@ impl Field {
                 let hint = if focused && !filter.is_empty() {
                     format!("  [{filter}] ({}/{})", visible.len(), options.len())
                 } else if focused {
-                    format!("  ({} ↑↓ Enter)", options.len())
+                    format!("  ({} {})", options.len(), t(self.lang, Key::HintSelect))
                 } else {
                     String::new()
                 };
@@ -549,7 +553,11 @@ impl Field {
                 let n = chosen.iter().filter(|c| **c).count();
                 lines.push(Line::from(vec![
                     label,
-                    Span::raw(format!(" {n}/{} (Space, a)", options.len())),
+                    Span::raw(format!(
+                        " {n}/{} ({})",
+                        options.len(),
+                        t(self.lang, Key::HintMulti)
+                    )),
                 ]));
                 let start = cursor.saturating_sub(5);
                 for (i, o) in options.iter().enumerate().skip(start).take(6) {
@@ -574,7 +582,7 @@ impl Field {
                 lines.push(Line::from(vec![
                     label,
                     Span::styled(
-                        " (Ctrl-N add, Ctrl-D remove, ←→)",
+                        format!(" ({})", t(self.lang, Key::HintRows)),
                         Style::default().add_modifier(Modifier::DIM),
                     ),
                 ]));
