@@ -45,4 +45,6 @@ fi
 $SUDO mkdir -p /run/sshd
 
 export OPSDECK_REQUIRE_SYSTEM_TESTS=1
-exec cargo test --all-targets "$@"
+cargo test --all-targets "$@"
+# The API contract: schemathesis against the real server's openapi.json (about 1,000 cases).
+bash scripts/api-contract.sh 25
