@@ -103,6 +103,12 @@ async fn bad_paths_and_queries_answer_json_and_limit_zero_means_no_line() {
     assert_eq!((st, b.as_array().map(Vec::len)), (200, Some(1)), "{b}");
     let (st, _) = get(&s.api("/tasks/999/logs?limit=0"), &op).await;
     assert_eq!(st, 404);
+    let (st, b) = call(Method::DELETE, &s.api("/tasks/1"), Some(&op), None).await;
+    assert_eq!(
+        (st, b["error"].as_str()),
+        (405, Some("method_not_allowed")),
+        "{b}"
+    );
     s.stop().await;
 }
 

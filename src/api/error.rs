@@ -12,7 +12,7 @@ use crate::model::{FieldError, Invalid};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorBody {
     /// A stable machine-readable code: `unauthorized`, `forbidden`, `invalid`, `not_found`,
-    /// `conflict`, `too_large`, `internal`.
+    /// `method_not_allowed`, `conflict`, `too_large`, `busy`, `internal`.
     pub error: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

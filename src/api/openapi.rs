@@ -284,23 +284,39 @@ pub fn document() -> Value {
         let mut params: Vec<Value> = Vec::new();
         for seg in r.path.split('/') {
             if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}));
+                let schema = match name {
+                    "id" => json!({"type": "integer", "format": "int64"}),
+                    "module" => json!({"type": "string", "enum": super::routes::submit::MODULES}),
+                    _ => json!({"type": "string"}),
+                };
+                params
+                    .push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
             }
         }
         for q in r.query {
-            params.push(
-                json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}}),
-            );
+            let schema = match *q {
+                "limit" | "from_seq" | "version" => json!({"type": "integer", "minimum": 0}),
+                "dry_run" => json!({"type": "boolean"}),
+                _ => json!({"type": "string"}),
+            };
+            params.push(json!({"name": q, "in": "query", "required": false, "schema": schema}));
         }
+        let ok = if r.answers.starts_with("201") {
+            "201"
+        } else {
+            "200"
+        };
         let mut o = json!({
             "summary": r.summary,
             "parameters": params,
             "responses": {
-                "200": {"description": r.answers},
-                "400": {"description": "invalid input: {error, message, fields: [{field, message}]}"},
+                ok: {"description": r.answers},
+                "400": {"description": "invalid input (body, path or query): {error, message, fields: [{field, message}]}"},
                 "401": {"description": "missing or unknown bearer token"},
                 "403": {"description": "the caller's role does not allow this"},
                 "404": {"description": "no such task, template, module or endpoint"},
+                "405": {"description": "the path does not serve this method"},
+                "409": {"description": "the task is in the wrong state for this action"},
                 "413": {"description": "the body is larger than the server's limit"},
                 "503": {"description": "busy: the input needed more analysis than the server's time budget, or too many heavy requests run"},
             },
@@ -323,10 +339,14 @@ pub fn document() -> Value {
             });
         }
         if let Some(ex) = example(r.answers) {
-            o["responses"]["200"]["content"] = json!({"application/json": {"example": ex}});
+            o["responses"][ok]["content"] = json!({"application/json": {"example": ex}});
+        }
+        if r.query.contains(&"dry_run") {
+            o["responses"]["200"] =
+                json!({"description": "with dry_run=true: the plan, nothing stored"});
         }
         if let Some(ex) = example("error") {
-            for code in ["400", "401", "403", "404", "413", "503"] {
+            for code in ["400", "401", "403", "404", "405", "409", "413", "503"] {
                 o["responses"][code]["content"] =
                     json!({"application/json": {"example": ex.clone()}});
             }

@@ -79,7 +79,8 @@ pub fn router(state: AppState) -> Router {
             post(routes::submit::submit_form),
         )
         .route("/codo/task/accept", post(routes::submit::codo_accept))
-        .fallback(routes::not_found);
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed);
     Router::new()
         .nest("/api/v1", api)
         .fallback(routes::not_found)
