@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../fuzz"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 targets=$(cargo fuzz list)
-cargo fuzz build -s none --debug-assertions $targets >/dev/null
+cargo fuzz build -s none --debug-assertions >/dev/null
 for t in $targets; do
   work=$(mktemp -d)
   cp -r "corpus/$t/." "$work/"
