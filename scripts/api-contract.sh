@@ -28,6 +28,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$url" ] || { cat "$dir/serve.log"; exit 1; }
+cd "$dir"  # schemathesis keeps a cache in the working directory
 st run "$url/openapi.json" --url "$url" -H "Authorization: Bearer $token" \
   --max-examples "$examples" --seed 12 \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance \

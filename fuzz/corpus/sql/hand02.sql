@@ -1,0 +1,1 @@
+b' AS semi, "dq" AS dq, `id` FROM t;

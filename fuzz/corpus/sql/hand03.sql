@@ -1,0 +1,1 @@
+select * from t where name = 'it''s' and b = 'back\'slash';

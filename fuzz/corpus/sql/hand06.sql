@@ -1,0 +1,2 @@
+SELECT id FROM t # trailing hash comment
+WHERE id = 1;

@@ -1,0 +1,2 @@
+SELECT id -- dash comment
+FROM t;

@@ -1,0 +1,1 @@
+SELECT * FROM t WHERE created_at >= '2024-01-01' AND created_at < DATE_ADD('2024-01-01', INTERVAL 1 MONTH);

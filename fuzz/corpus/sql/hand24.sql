@@ -1,0 +1,1 @@
+SELECT EXTRACT(YEAR FROM created_at), TIMESTAMPDIFF(DAY, created_at, NOW()) FROM t;

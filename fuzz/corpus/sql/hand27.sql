@@ -1,0 +1,1 @@
+SELECT @@version, @@session.sql_mode;

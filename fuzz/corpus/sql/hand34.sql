@@ -1,0 +1,1 @@
+SELECT * FROM t t1 LEFT JOIN t t2 ON t1.id = t2.a WHERE t2.id IS NULL;

@@ -1,0 +1,1 @@
+SELECT * FROM (SELECT a, COUNT(*) c FROM t GROUP BY a) x WHERE x.c > 1;
