@@ -58,3 +58,5 @@ cargo test --all-targets "$@"
 TZ=Asia/Shanghai cargo test --lib
 # The API contract: schemathesis against the real server's openapi.json (about 1,000 cases).
 bash scripts/api-contract.sh 25
+# Every fuzz target for a short round from its seed corpus: a crash, hang or panic fails the run.
+FUZZ_BUILD=dev bash scripts/fuzz.sh "${OPSDECK_FUZZ_SECONDS:-20}"
