@@ -1,5 +1,7 @@
 //! Console performance on a task holding 1,000,000 log lines: time to open it, per-frame draw time
-//! while scrolling and following, and the process's peak RSS. Run: `cargo bench --bench tui`.
+//! while scrolling and following, and the process's peak RSS; then a 2,000-line SQL paste into the
+//! SQL audit editor: frame times during and after it, and how soon the live check shows.
+//! Run: `cargo bench --bench tui`.
 
 use std::time::{Duration, Instant};
 
@@ -179,4 +181,98 @@ async fn main() {
         "peak RSS: {:.1} MB (of which seeding the store: {rss_seeded:.1} MB)",
         peak_rss_mb()
     );
+    paste(&backend).await;
+}
+
+/// A 2,000-line SQL paste into the SQL audit editor, driven like the console's runtime drives it:
+/// the paste is one message, live checks wait 150 ms after the last edit and run on a blocking
+/// thread, and frames are drawn at 60 per second while keys keep coming and the check runs.
+async fn paste(backend: &LocalBackend) {
+    use opsdeck::tui::forms::live;
+    use tokio::sync::mpsc;
+
+    let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let mut app = App::new(Lang::En, true);
+    let ctx = backend.module_context().await.unwrap();
+    app.update(Msg::Context(Box::new(ctx)));
+    app.update(key(KeyCode::Char('5')));
+    app.update(key(KeyCode::Tab));
+    app.update(key(KeyCode::Tab));
+    let sql: String = (1..=2000)
+        .map(|i| {
+            format!("UPDATE orders SET state = 'paid', n = {i} WHERE id = {i} AND state = 'new';\n")
+        })
+        .collect();
+    let (tx, mut rx) = mpsc::channel::<Msg>(64);
+    let mut pending: Option<tokio::task::JoinHandle<()>> = None;
+    let run = |cmds: Vec<Cmd>, pending: &mut Option<tokio::task::JoinHandle<()>>| {
+        for c in cmds {
+            if let Cmd::Check(job) = c {
+                if let Some(h) = pending.take() {
+                    h.abort();
+                }
+                let tx = tx.clone();
+                *pending = Some(tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(live::DEBOUNCE_MS)).await;
+                    if let Ok(r) = tokio::task::spawn_blocking(move || live::run(&job)).await {
+                        let _ = tx.send(Msg::Checked(Box::new(r))).await;
+                    }
+                }));
+            }
+        }
+    };
+    let frame = |app: &mut App, term: &mut Terminal<TestBackend>| {
+        term.draw(|f| opsdeck::tui::view::render(app, f)).unwrap();
+    };
+    frame(&mut app, &mut term);
+    // The paste, then a comment typed at 30 ms per key at the end of it.
+    let mut during = Vec::new();
+    let start = Instant::now();
+    let cmds = app.update(Msg::Paste(sql));
+    run(cmds, &mut pending);
+    frame(&mut app, &mut term);
+    during.push(start.elapsed());
+    let mut last_key = Instant::now();
+    const TYPED: &str = "-- typed after paste";
+    for i in 0..TYPED.len() {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let start = Instant::now();
+        let c = TYPED.as_bytes()[i] as char;
+        let cmds = app.update(key(KeyCode::Char(c)));
+        run(cmds, &mut pending);
+        frame(&mut app, &mut term);
+        during.push(start.elapsed());
+        last_key = Instant::now();
+    }
+    // After: frames every 16 ms until the check result for the last edit is shown, and 0.5 s more.
+    let mut after = Vec::new();
+    let mut shown = None;
+    let end = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < end {
+        tokio::time::sleep(Duration::from_millis(16)).await;
+        let start = Instant::now();
+        while let Ok(m) = rx.try_recv() {
+            app.update(m);
+        }
+        frame(&mut app, &mut term);
+        after.push(start.elapsed());
+        let note = app.forms[&opsdeck::tui::forms::Module::SqlAudit]
+            .field("sql")
+            .and_then(|f| f.note.clone().or(f.error.clone()));
+        if shown.is_none() && note.is_some_and(|n| n.starts_with("2000 ✓")) {
+            shown = Some(last_key.elapsed());
+        }
+        if shown.is_some_and(|s| last_key.elapsed() > s + Duration::from_millis(500)) {
+            break;
+        }
+    }
+    println!("paste of 2,000 SQL lines into the SQL audit editor, 160x48 terminal");
+    for (name, v) in [("during", &mut during), ("after", &mut after)] {
+        let (p50, p99, max) = (pct(v, 0.5), pct(v, 0.99), pct(v, 1.0));
+        println!("{name:<12} frames: p50 {p50:.2?}  p99 {p99:.2?}  max {max:.2?}");
+    }
+    match shown {
+        Some(d) => println!("check result shown {d:.0?} after the last key"),
+        None => println!("check result never shown"),
+    }
 }

@@ -14,5 +14,6 @@ pub mod modules;
 pub mod sql;
 pub mod store;
 pub mod templates;
+pub mod text;
 pub mod tomlpos;
 pub mod tui;

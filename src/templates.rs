@@ -16,6 +16,18 @@ pub fn load_template_str(src: &str, file_name: &str) -> Result<Template, LoadErr
     Ok(tpl)
 }
 
+/// The warnings of a loaded template as `file:line: field: message` lines.
+pub fn template_warnings(tpl: &Template, src: &str, file_name: &str) -> Vec<String> {
+    tpl.warnings()
+        .0
+        .iter()
+        .map(|e| match tomlpos::line_of(src, &e.field) {
+            Some(l) => format!("{file_name}:{l}: {}: {}", e.field, e.message),
+            None => format!("{file_name}: {}: {}", e.field, e.message),
+        })
+        .collect()
+}
+
 /// Reads, parses and validates a template file.
 pub fn load_template_file(path: impl AsRef<Path>) -> Result<Template, LoadError> {
     let path = path.as_ref();

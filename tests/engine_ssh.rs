@@ -651,10 +651,11 @@ async fn node_add_hands_the_captured_join_command_to_the_new_nodes() {
                 .any(|l| l.starts_with(&format!("{h}|stdout|joined as"))),
             "{log:#?}"
         );
-        // The captured command reached the node quoted as one word, ran there, and shows masked.
+        // The captured command reached the node quoted as one word, ran there, and shows masked
+        // (its shell-quoted form as a whole, quotes included).
         assert!(
             log.iter()
-                .any(|l| l.starts_with(&format!("{h}|system|")) && l.contains("sh -c '******'")),
+                .any(|l| l.starts_with(&format!("{h}|system|")) && l.contains("sh -c ******")),
             "{log:#?}"
         );
     }

@@ -314,6 +314,46 @@ async fn mismatching_host_key_is_refused_even_with_accept_new() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_host_key_is_refused_like_openssh_does() {
+    if !have_sshd() {
+        return;
+    }
+    let sshd = Sshd::start(1);
+    let mut t = target(&sshd, 0);
+    // The real entry stays; an `@revoked` line for the same key (any host pattern) wins.
+    let real = std::fs::read_to_string(&sshd.known_hosts).unwrap();
+    let entry = real.lines().next().expect("an entry").to_string();
+    let mut fields = entry.split_whitespace().skip(1);
+    let (alg, b64) = (fields.next().unwrap(), fields.next().unwrap());
+    t.known_hosts = sshd.copy_known_hosts("revoked_known_hosts", true);
+    let text = format!("{real}# retired after the key leaked\n@revoked * {alg} {b64}\n");
+    std::fs::write(&t.known_hosts, &text).unwrap();
+    let err = connect(&t).await.err().expect("must fail");
+    assert!(matches!(err, ExecError::HostKeyRevoked { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("REVOKED HOST KEY DETECTED"), "{msg}");
+    let line = real.lines().count() + 2;
+    assert!(
+        msg.contains(&format!("line {line} marks @revoked")),
+        "{msg}"
+    );
+
+    // accept-new never learns a revoked key either.
+    t.known_hosts = sshd.copy_known_hosts("revoked_only", false);
+    std::fs::write(&t.known_hosts, format!("@revoked 127.0.0.* {alg} {b64}\n")).unwrap();
+    t.accept_new = true;
+    let err = connect(&t).await.err().expect("must fail");
+    assert!(matches!(err, ExecError::HostKeyRevoked { .. }), "{err:?}");
+    assert_eq!(
+        std::fs::read_to_string(&t.known_hosts)
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_new_learns_the_key_into_known_hosts() {
     if !have_sshd() {
         return;

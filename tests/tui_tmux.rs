@@ -195,3 +195,86 @@ fn a_custom_task_submitted_from_the_console_runs_live() {
     assert!(screen.contains("imported"), "{screen}");
     t.keys(&["q"]);
 }
+
+#[test]
+fn a_paste_is_one_edit_and_esc_never_quits() {
+    if !support::require_system("tmux") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("opsdeck");
+    let env = format!(
+        "OPSDECK_CONFIG={} OPSDECK_DATA_DIR={} USER=tester",
+        dir.path().join("config.toml").display(),
+        dir.path().join("data").display()
+    );
+    let session = format!("opsdeck-e2e-paste-{}", std::process::id());
+    let status = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
+        .arg(format!("{env} {}; sleep 30", bin.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Tmux { session };
+    t.wait_for("Getting started", Duration::from_secs(20));
+    // Esc at the top level only says how to quit.
+    t.keys(&["Escape"]);
+    t.wait_for("q quits", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(t.capture().contains("opsdeck"), "still running");
+    let paste = |text: &str| {
+        let buffer = format!("{}-buf", t.session);
+        assert!(
+            Command::new("tmux")
+                .args(["set-buffer", "-b", &buffer, text])
+                .status()
+                .unwrap()
+                .success()
+        );
+        // -p: bracketed, as a terminal pastes into an application that asked for it.
+        assert!(
+            Command::new("tmux")
+                .args(["paste-buffer", "-p", "-d", "-b", &buffer, "-t", &t.session])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    // A multi-line paste into the one-line exec time field: refused, nothing moves.
+    t.keys(&["9"]);
+    t.wait_for("Template", Duration::from_secs(10));
+    t.keys(&["Enter"]);
+    for _ in 0..4 {
+        t.keys(&["Tab"]);
+    }
+    paste("2020-01-01 00:00\necho pasted line 2\n");
+    let screen = t.wait_for("several lines", Duration::from_secs(5));
+    assert!(!screen.contains("echo pasted"), "{screen}");
+    assert!(!screen.contains("2020-01-01"), "{screen}");
+    // 300 lines of SQL into the SQL audit editor: one block, checked once it settles.
+    t.keys(&["Escape"]);
+    t.keys(&["5"]);
+    t.wait_for("SQL audit", Duration::from_secs(10));
+    t.keys(&["Enter"]);
+    t.keys(&["Tab"]);
+    let sql: String = (1..=300)
+        .map(|i| format!("UPDATE t SET a = {i} WHERE id = {i};\n"))
+        .collect();
+    paste(&sql);
+    t.wait_for("300 ✓", Duration::from_secs(10));
+    // Back out: Esc leaves the field, Esc again only hints, q asks (unsubmitted input), y quits.
+    t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("q quits", Duration::from_secs(5));
+    t.keys(&["q"]);
+    t.wait_for("Input not submitted", Duration::from_secs(5));
+    t.keys(&["y"]);
+    let start = Instant::now();
+    while t.capture().contains("opsdeck") {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the console quits on y"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -79,6 +79,42 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// axum's `Path`, with a bad segment answered like every other error: JSON 400 on `path`.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|rej| ApiError::field("path", rej.body_text()))
+    }
+}
+
+/// axum's `Query`, with a bad parameter answered as JSON 400 on `query`.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|rej| ApiError::field("query", rej.body_text()))
+    }
+}
+
 /// A JSON body; a syntax or shape error becomes 400 naming the field, an oversized body 413.
 pub struct JsonBody<T>(pub T);
 

@@ -1,12 +1,13 @@
-//! Secret template args never leave the server: every task the API returns has them replaced by `******`.
+//! Secret template args never leave the server: every task the API returns has them replaced by
+//! `******`, and non-admins see secret defaults of templates masked.
 
 use std::collections::HashMap;
 
 use super::error::ApiError;
 use crate::backend::TaskDetail;
-use crate::exec::render::MASK;
-use crate::model::{Task, Template};
-use crate::store::Store;
+use crate::exec::render::{MASK, Masker as RenderMasker};
+use crate::model::{Role, Task, Template};
+use crate::store::{Store, StoredTemplate};
 
 /// Masks tasks against the template versions they were submitted with (each version read once).
 pub struct Masker<'a> {
@@ -73,4 +74,35 @@ pub async fn detail(store: &Store, mut d: TaskDetail) -> Result<TaskDetail, ApiE
         d
     })
     .await
+}
+
+/// A template as a non-admin may see it: the default of every `secret` arg is `******`, in
+/// `args` and in every printed form of it in `source`. Admins (who import templates) see all.
+pub fn template_for(role: Role, mut t: Template) -> Template {
+    if role < Role::Admin {
+        for a in t.args.iter_mut().filter(|a| a.secret) {
+            if a.default.as_ref().is_some_and(|d| !d.is_empty()) {
+                a.default = Some(MASK.to_string());
+            }
+        }
+    }
+    t
+}
+
+/// A stored template (with its TOML source) as `role` may see it.
+pub fn stored_template_for(role: Role, mut t: StoredTemplate) -> StoredTemplate {
+    if role < Role::Admin {
+        let defaults = t
+            .template
+            .args
+            .iter()
+            .filter(|a| a.secret)
+            .filter_map(|a| a.default.clone());
+        let m = RenderMasker::new(defaults);
+        if !m.is_empty() {
+            t.source = m.mask(&t.source);
+        }
+        t.template = template_for(role, t.template);
+    }
+    t
 }

@@ -6,6 +6,7 @@ mod backend_error;
 pub mod client;
 pub mod error;
 pub mod extract;
+pub mod heavy;
 pub mod mask;
 pub mod openapi;
 pub mod routes;

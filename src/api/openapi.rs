@@ -77,6 +77,24 @@ pub const ROUTES: &[Op] = &[
         "StoredTemplate[]",
     ),
     op(
+        "post",
+        "/templates",
+        "Import a template version from its TOML; warnings (a secret arg on a command line) come back with it",
+        Some("admin"),
+        Some("{source: string}"),
+        &[],
+        "201 StoredTemplate with warnings[]",
+    ),
+    op(
+        "get",
+        "/modules/context",
+        "What module forms are checked against: inventory (passwords masked), templates (secret defaults masked for non-admins), users, public config",
+        Some("viewer"),
+        None,
+        &[],
+        "FormContext",
+    ),
+    op(
         "get",
         "/templates/{id}",
         "One template, latest or ?version=",
@@ -169,7 +187,7 @@ pub const ROUTES: &[Op] = &[
     op(
         "get",
         "/tasks/{id}/logs",
-        "Stored log lines with seq >= from_seq",
+        "Stored log lines with seq >= from_seq; at most limit (default 1000, at most 10000; 0 answers no line)",
         Some("viewer"),
         None,
         &["from_seq", "limit"],
@@ -235,11 +253,15 @@ fn example(name: &str) -> Option<Value> {
             })
         }
         "{step_run: int}" => serde_json::to_value(super::routes::tasks::SkipBody { step_run: 7 }),
+        "{source: string}" => serde_json::to_value(super::routes::catalog::TemplateSource {
+            source: "id = 7001\nname = \"hello\"\n[[steps]]\ngroup = 1\nlevel = 1\nname = \"hi\"\ncommand = \"echo hi\"\n".into(),
+        }),
         "{code, msg, list_id}" => serde_json::to_value(super::routes::submit::CodoAnswer {
             code: 0,
             msg: "task 42 created (pending_approval)".into(),
             list_id: Some(42),
             fields: Vec::new(),
+            warnings: Vec::new(),
         }),
         "error" => serde_json::to_value(super::error::ErrorBody {
             error: "invalid".into(),
@@ -278,7 +300,9 @@ pub fn document() -> Value {
                 "400": {"description": "invalid input: {error, message, fields: [{field, message}]}"},
                 "401": {"description": "missing or unknown bearer token"},
                 "403": {"description": "the caller's role does not allow this"},
+                "404": {"description": "no such task, template, module or endpoint"},
                 "413": {"description": "the body is larger than the server's limit"},
+                "503": {"description": "busy: the input needed more analysis than the server's time budget, or too many heavy requests run"},
             },
         });
         if let Some(role) = r.role {
@@ -302,7 +326,10 @@ pub fn document() -> Value {
             o["responses"]["200"]["content"] = json!({"application/json": {"example": ex}});
         }
         if let Some(ex) = example("error") {
-            o["responses"]["400"]["content"] = json!({"application/json": {"example": ex}});
+            for code in ["400", "401", "403", "404", "413", "503"] {
+                o["responses"][code]["content"] =
+                    json!({"application/json": {"example": ex.clone()}});
+            }
         }
         entry[r.method] = o;
     }
@@ -311,7 +338,7 @@ pub fn document() -> Value {
         "info": {
             "title": "opsdeck team API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Publish, approve and follow ops tasks. Errors answer {error, message, fields}.",
+            "description": "Publish, approve and follow ops tasks. Every error (bad path or query parameters included) answers JSON {error, message, fields}.",
         },
         "servers": [{"url": "/api/v1"}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -321,4 +348,39 @@ pub fn document() -> Value {
 
 pub async fn serve() -> Json<Value> {
     Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ROUTES;
+
+    /// Every `.route("path", get(…).post(…))` of the router, read from its source.
+    fn served() -> Vec<(String, String)> {
+        let src = include_str!("server.rs");
+        let mut out = Vec::new();
+        for chunk in src.split(".route(").skip(1) {
+            let Some(path) = chunk.split('"').nth(1) else {
+                continue;
+            };
+            let call = &chunk[..chunk.find("))").unwrap_or(chunk.len())];
+            for m in ["get", "post", "put", "delete", "patch"] {
+                if call.contains(&format!("{m}(")) {
+                    out.push((m.to_string(), path.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_served_route_is_documented() {
+        let served = served();
+        assert!(served.len() >= 20, "{served:?}");
+        for (m, p) in served {
+            assert!(
+                ROUTES.iter().any(|r| r.method == m && r.path == p),
+                "{m} {p} is served but not in openapi.json"
+            );
+        }
+    }
 }

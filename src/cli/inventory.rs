@@ -90,7 +90,7 @@ pub fn run(ctx: &Context, cmd: InventoryCmd) -> anyhow::Result<ExitCode> {
                         file.display()
                     );
                 }
-                println!(
+                crate::outln!(
                     "{}: OK ({summary}); nothing stored (--dry-run)",
                     file.display()
                 );
@@ -104,7 +104,7 @@ pub fn run(ctx: &Context, cmd: InventoryCmd) -> anyhow::Result<ExitCode> {
                         None,
                         &format!("{} ({summary})", file.display()),
                     )?;
-                    println!("imported {}: {summary}", file.display());
+                    crate::outln!("imported {}: {summary}", file.display());
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => anyhow::bail!(
@@ -141,7 +141,7 @@ fn masked(mut inv: Inventory) -> Inventory {
 }
 
 fn print_inventory(inv: &Inventory) {
-    println!("TAGS");
+    crate::outln!("TAGS");
     let rows: Vec<Vec<String>> = inv
         .tags
         .iter()
@@ -160,8 +160,8 @@ fn print_inventory(inv: &Inventory) {
         })
         .collect();
     output::table(&["NAME", "HOSTS", "PROXY", "DATABASES", "MEMBERS"], &rows);
-    println!();
-    println!("HOSTS");
+    crate::outln!();
+    crate::outln!("HOSTS");
     let rows: Vec<Vec<String>> = inv
         .hosts
         .iter()
@@ -183,8 +183,8 @@ fn print_inventory(inv: &Inventory) {
         &rows,
     );
     if !inv.exec_users.is_empty() {
-        println!();
-        println!("EXEC USERS");
+        crate::outln!();
+        crate::outln!("EXEC USERS");
         let rows: Vec<Vec<String>> = inv
             .exec_users
             .iter()
@@ -202,8 +202,8 @@ fn print_inventory(inv: &Inventory) {
         output::table(&["ALIAS", "LOGIN", "KEY"], &rows);
     }
     if !inv.apps.is_empty() {
-        println!();
-        println!("APPS");
+        crate::outln!();
+        crate::outln!("APPS");
         let rows: Vec<Vec<String>> = inv
             .apps
             .iter()

@@ -1,6 +1,36 @@
-//! Plain-text tables and JSON printing shared by the subcommands.
+//! Plain-text tables and JSON printing shared by the subcommands, and stdout writes that end the
+//! program quietly when the reader went away (`opsdeck task logs 1 | head -1`).
+
+use std::io::Write;
 
 use unicode_width::UnicodeWidthStr;
+
+/// Like `println!`, but a closed stdout (a pipe whose reader exited) ends the program with status
+/// 0 instead of a panic.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::cli::output::write_out(format_args!("\n")) };
+    ($($t:tt)*) => { $crate::cli::output::write_out(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// Like `print!`, with [`outln!`]'s handling of a closed stdout.
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::output::write_out(format_args!($($t)*)) };
+}
+
+/// Writes to stdout; on a broken pipe exits 0 at once (nothing more can be shown), on another
+/// write error says so on stderr and exits 1.
+pub fn write_out(args: std::fmt::Arguments<'_>) {
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("opsdeck: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
 
 /// Prints rows as left-aligned columns sized to their widest cell (CJK-aware).
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
@@ -20,7 +50,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
                 s.push_str(&" ".repeat(widths[i].saturating_sub(c.width()) + 2));
             }
         }
-        println!("{}", s.trim_end());
+        crate::outln!("{}", s.trim_end());
     };
     line(header.to_vec());
     for r in rows {
@@ -29,6 +59,6 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
 }
 
 pub fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    crate::outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }

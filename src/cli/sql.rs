@@ -85,7 +85,7 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                 output::json(&report)?;
             } else {
                 for d in &report.errors {
-                    println!(
+                    crate::outln!(
                         "{name}:{}:{}: {} {}: {}\n{}",
                         d.position.line,
                         d.position.column,
@@ -96,7 +96,7 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                     );
                 }
                 for d in &report.warnings {
-                    println!(
+                    crate::outln!(
                         "{name}:{}:{}: {} {}: {}",
                         d.position.line,
                         d.position.column,
@@ -106,13 +106,13 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                     );
                 }
                 match lang {
-                    Lang::En => println!(
+                    Lang::En => crate::outln!(
                         "{} statement(s): {} error(s), {} warning(s)",
                         report.statements.len(),
                         report.errors.len(),
                         report.warnings.len()
                     ),
-                    Lang::Zh => println!(
+                    Lang::Zh => crate::outln!(
                         "共 {} 条语句：{} 个错误，{} 个警告",
                         report.statements.len(),
                         report.errors.len(),
@@ -143,14 +143,14 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                 output::json(&v)?;
             } else {
                 for (id, f) in rows {
-                    println!("{id}  {f}");
+                    crate::outln!("{id}  {f}");
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         SqlCmd::Format { file } => {
             let (src, _) = read(&file)?;
-            print!("{}", sql::format(&src));
+            crate::out!("{}", sql::format(&src));
             Ok(ExitCode::SUCCESS)
         }
         SqlCmd::Score {
@@ -205,7 +205,7 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                     } else {
                         ""
                     };
-                    println!("{}  L{}  {}{live}", r.id, r.level, r.summary.get(lang));
+                    crate::outln!("{}  L{}  {}{live}", r.id, r.level, r.summary.get(lang));
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -217,7 +217,7 @@ fn print_score(report: &sql::score::ScoreReport, name: &str, verbose: bool, lang
     for st in &report.statements {
         let first = st.text.lines().next().unwrap_or_default();
         let first: String = first.chars().take(60).collect();
-        println!(
+        crate::outln!(
             "{} {} ({name}:{}): {} {:.1}  {}/100  {first}",
             tr(lang, "statement", "语句"),
             st.number,
@@ -228,7 +228,7 @@ fn print_score(report: &sql::score::ScoreReport, name: &str, verbose: bool, lang
         );
         for f in &st.findings {
             if f.id == "OK" {
-                println!("  OK");
+                crate::outln!("  OK");
                 continue;
             }
             let at = f
@@ -240,18 +240,18 @@ fn print_score(report: &sql::score::ScoreReport, name: &str, verbose: bool, lang
                 .as_deref()
                 .map(|d| format!(" [{d}]"))
                 .unwrap_or_default();
-            println!("  {} {}{at}  {}{detail}", f.id, f.severity, f.summary);
-            println!("      {}", f.explanation);
+            crate::outln!("  {} {}{at}  {}{detail}", f.id, f.severity, f.summary);
+            crate::outln!("      {}", f.explanation);
         }
     }
     match lang {
-        Lang::En => println!(
+        Lang::En => crate::outln!(
             "{} statement(s); lowest score {} ({})",
             report.statements.len(),
             report.score,
             star_string(report.stars)
         ),
-        Lang::Zh => println!(
+        Lang::Zh => crate::outln!(
             "共 {} 条语句；最低得分 {}（{}）",
             report.statements.len(),
             report.score,
@@ -259,7 +259,7 @@ fn print_score(report: &sql::score::ScoreReport, name: &str, verbose: bool, lang
         ),
     }
     if verbose && !report.skipped.is_empty() {
-        println!(
+        crate::outln!(
             "{} {}",
             tr(
                 lang,
@@ -273,22 +273,22 @@ fn print_score(report: &sql::score::ScoreReport, name: &str, verbose: bool, lang
 
 fn print_advice(report: &sql::advise::AdviseReport, lang: Lang) {
     if report.advice.is_empty() {
-        println!("{}", tr(lang, "no index advice", "没有索引建议"));
+        crate::outln!("{}", tr(lang, "no index advice", "没有索引建议"));
     }
     for a in &report.advice {
-        println!(
+        crate::outln!(
             "-- {} {}: {}",
             tr(lang, "statement", "语句"),
             a.statement,
             a.table
         );
         for r in &a.reasons {
-            println!("--   {r}");
+            crate::outln!("--   {r}");
         }
-        println!("{}", a.ddl);
+        crate::outln!("{}", a.ddl);
     }
     for n in &report.notes {
-        println!(
+        crate::outln!(
             "-- {} ({} {}): {}",
             tr(lang, "note", "提示"),
             tr(lang, "statement", "语句"),

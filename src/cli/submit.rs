@@ -379,6 +379,9 @@ fn common(cmd: &SubmitCmd) -> &Common {
 
 pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
     let c = common(&cmd);
+    if let Some(note) = opsdeck::model::ambiguity_note(&c.at) {
+        eprintln!("note: --at {note}");
+    }
     let lang = Lang::resolve(None, ctx.config.lang.as_deref());
     if let SubmitCmd::SqlOptimize {
         online: false,
@@ -408,10 +411,16 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
                 &serde_json::json!({ "json": text, "exec_time": c.at }),
             )
             .await?;
+        for w in opsdeck::modules::codo_warnings(&t.spec) {
+            eprintln!("warning: {w}");
+        }
         return finish(b.as_ref(), t, c).await;
     }
     let mctx = ModuleContext::load(b.as_ref(), &ctx.config).await?;
     let (spec, adhoc) = build(&cmd, &mctx)?;
+    for w in opsdeck::modules::codo_warnings(&spec) {
+        eprintln!("warning: {w}");
+    }
     if matches!(cmd, SubmitCmd::SqlAudit { .. }) && !c.json {
         show_review(&spec);
     }
@@ -486,7 +495,7 @@ async fn finish(b: &dyn Backend, t: opsdeck::model::Task, c: &Common) -> anyhow:
         }
         output::json(&shown)?;
     } else {
-        println!("{}", t.id);
+        crate::outln!("{}", t.id);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -531,7 +540,7 @@ fn dry_run(
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    crate::outln!(
         "dry run: `{}` ({}), template {} `{}`, exec time {}, {}",
         spec.name,
         spec.module.as_str(),
@@ -545,30 +554,33 @@ fn dry_run(
         }
     );
     for (k, v) in &shown_args {
-        println!("  arg {k} = {v}");
+        crate::outln!("  arg {k} = {v}");
     }
     for h in adhoc {
-        println!("  ad-hoc host {} would be added to the inventory", h.name);
+        crate::outln!("  ad-hoc host {} would be added to the inventory", h.name);
     }
     let mut last: Option<(u32, &str)> = None;
     for s in &steps {
         if last.map(|(g, _)| g) != Some(s.group) {
-            println!("group {}", s.group);
+            crate::outln!("group {}", s.group);
         }
         if last != Some((s.group, s.host.as_str())) {
             let addr = inv.host(&s.host).map(|h| h.address.as_str()).unwrap_or("?");
-            println!("  host {} ({addr})", s.host);
+            crate::outln!("  host {} ({addr})", s.host);
         }
         last = Some((s.group, s.host.as_str()));
-        println!(
+        crate::outln!(
             "    level {} `{}` [{}]: {}",
-            s.level, s.step, s.trigger, s.command
+            s.level,
+            s.step,
+            s.trigger,
+            s.command
         );
         if !s.stdin.is_empty() {
-            println!("      stdin: {}", s.stdin.join(", "));
+            crate::outln!("      stdin: {}", s.stdin.join(", "));
         }
     }
-    println!("nothing was submitted (--dry-run)");
+    crate::outln!("nothing was submitted (--dry-run)");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -621,7 +633,7 @@ fn local_analysis(sql: &str, lang: Lang, json: bool) -> anyhow::Result<ExitCode>
         return Ok(code);
     }
     for st in &a.statements {
-        println!(
+        crate::outln!(
             "statement {} ({}) at line {}",
             st.number,
             st.kind,
@@ -631,22 +643,27 @@ fn local_analysis(sql: &str, lang: Lang, json: bool) -> anyhow::Result<ExitCode>
                 .map(|c| c.start.line)
                 .unwrap_or_default()
         );
-        println!("  query id     {}", st.query_id);
-        println!("  fingerprint  {}", st.fingerprint);
+        crate::outln!("  query id     {}", st.query_id);
+        crate::outln!("  fingerprint  {}", st.fingerprint);
         for d in a.check.errors.iter().filter(|d| d.statement == st.number) {
-            println!(
+            crate::outln!(
                 "  error {}:{}: {}\n{}",
-                d.position.line, d.position.column, d.message, d.snippet
+                d.position.line,
+                d.position.column,
+                d.message,
+                d.snippet
             );
         }
         for d in a.check.warnings.iter().filter(|d| d.statement == st.number) {
-            println!(
+            crate::outln!(
                 "  warning {}:{}: {}",
-                d.position.line, d.position.column, d.message
+                d.position.line,
+                d.position.column,
+                d.message
             );
         }
         if let Some(sc) = a.score.statements.iter().find(|s| s.number == st.number) {
-            println!("  score        {} {}", sc.score, star_string(sc.stars));
+            crate::outln!("  score        {} {}", sc.score, star_string(sc.stars));
             for f in sc.findings.iter().filter(|f| f.id != "OK") {
                 let at = f
                     .position
@@ -657,17 +674,17 @@ fn local_analysis(sql: &str, lang: Lang, json: bool) -> anyhow::Result<ExitCode>
                     .as_deref()
                     .map(|d| format!(" ({d})"))
                     .unwrap_or_default();
-                println!("    {} {} {}{detail}{at}", f.severity, f.id, f.summary);
-                println!("       {}", f.explanation);
+                crate::outln!("    {} {} {}{detail}{at}", f.severity, f.id, f.summary);
+                crate::outln!("       {}", f.explanation);
             }
         }
-        println!("  formatted:");
+        crate::outln!("  formatted:");
         for l in st.formatted.lines() {
-            println!("    {l}");
+            crate::outln!("    {l}");
         }
     }
     print_advice(&a.advice);
-    println!(
+    crate::outln!(
         "{} statement(s), {} error(s), {} warning(s), score {} {}",
         a.statements.len(),
         a.check.errors.len(),
@@ -680,10 +697,10 @@ fn local_analysis(sql: &str, lang: Lang, json: bool) -> anyhow::Result<ExitCode>
 
 fn print_advice(r: &opsdeck::sql::advise::AdviseReport) {
     if r.advice.is_empty() && r.notes.is_empty() {
-        println!("index advice: none");
+        crate::outln!("index advice: none");
         return;
     }
-    println!(
+    crate::outln!(
         "index advice ({}):",
         if r.live {
             "with the live indexes and cardinality"
@@ -692,13 +709,13 @@ fn print_advice(r: &opsdeck::sql::advise::AdviseReport) {
         }
     );
     for a in &r.advice {
-        println!("  statement {}: {}", a.statement, a.ddl);
+        crate::outln!("  statement {}: {}", a.statement, a.ddl);
         for why in &a.reasons {
-            println!("    - {why}");
+            crate::outln!("    - {why}");
         }
     }
     for n in &r.notes {
-        println!("  statement {}: note: {}", n.statement, n.text);
+        crate::outln!("  statement {}: note: {}", n.statement, n.text);
     }
 }
 
@@ -744,7 +761,7 @@ async fn online(ctx: &Context, spec: TaskSpec, lang: Lang, json: bool) -> anyhow
             .iter()
             .map(|i| format!("{}({})", i.name, i.columns.join(",")))
             .collect();
-        println!(
+        crate::outln!(
             "table {name}: ~{} rows, indexes {}",
             tm.rows.map(|r| r.to_string()).unwrap_or_else(|| "?".into()),
             if idx.is_empty() {

@@ -237,9 +237,9 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
                     return Ok::<(), anyhow::Error>(());
                 }
                 if json {
-                    println!("{}", serde_json::to_string(l)?);
+                    crate::outln!("{}", serde_json::to_string(l)?);
                 } else {
-                    println!("{}", format_line(l));
+                    crate::outln!("{}", format_line(l));
                 }
                 Ok(())
             };
@@ -267,9 +267,12 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Approve { id, at } => {
+            if let Some(note) = at.as_deref().and_then(opsdeck::model::ambiguity_note) {
+                eprintln!("note: --at {note}");
+            }
             let when = at.map(|a| parse_exec_time(&a, Utc::now())).transpose()?;
             let t = backend(ctx).await?.approve(id, when).await?;
-            println!(
+            crate::outln!(
                 "task {id} approved: {} at {}",
                 t.state.as_str(),
                 fmt_local(t.spec.exec_time)
@@ -278,18 +281,18 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
         }
         TaskCmd::Reject { id, reason } => {
             backend(ctx).await?.reject(id, &reason).await?;
-            println!("task {id} rejected");
+            crate::outln!("task {id} rejected");
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Cancel { id } => {
             backend(ctx).await?.cancel(id).await?;
-            println!("task {id} cancelled");
+            crate::outln!("task {id} cancelled");
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Retry { id, wait } => {
             let b = backend(ctx).await?;
             b.retry(id).await?;
-            println!("task {id} scheduled again from its failed steps");
+            crate::outln!("task {id} scheduled again from its failed steps");
             if wait {
                 let from = b
                     .logs(id, 1, usize::MAX >> 1)
@@ -306,12 +309,12 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
                 .await?
                 .release(id, step, host.as_deref())
                 .await?;
-            println!("released {n} step(s) of task {id}");
+            crate::outln!("released {n} step(s) of task {id}");
             Ok(ExitCode::SUCCESS)
         }
         TaskCmd::Skip { id, step } => {
             backend(ctx).await?.skip(id, step).await?;
-            println!("step run {step} of task {id} skipped");
+            crate::outln!("step run {step} of task {id} skipped");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -355,6 +358,9 @@ async fn submit(ctx: &Context, a: SubmitArgs) -> anyhow::Result<ExitCode> {
         args.insert(k.trim().to_string(), v.to_string());
     }
     let exec_time = parse_exec_time(&a.at, Utc::now()).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
+    if let Some(note) = opsdeck::model::ambiguity_note(&a.at) {
+        eprintln!("note: --at {note}");
+    }
     let tpl = b.template(a.template, None).await.ok();
     let tpl_approvers = tpl
         .as_ref()
@@ -450,27 +456,28 @@ pub fn format_line(l: &LogLine) -> String {
 fn print_detail(d: &TaskDetail) {
     let t: &Task = &d.task;
     let (done, total) = d.progress();
-    println!("task {}  {}  [{}]", t.id, t.spec.name, t.state.as_str());
-    println!("  module     {}", t.spec.module.as_str());
-    println!(
+    crate::outln!("task {}  {}  [{}]", t.id, t.spec.name, t.state.as_str());
+    crate::outln!("  module     {}", t.spec.module.as_str());
+    crate::outln!(
         "  template   {} v{}",
-        t.spec.template_id, t.template_version
+        t.spec.template_id,
+        t.template_version
     );
-    println!("  submitter  {}", t.spec.submitter);
-    println!("  exec time  {}", fmt_local(t.spec.exec_time));
-    println!("  created    {}", fmt_local(t.created_at));
+    crate::outln!("  submitter  {}", t.spec.submitter);
+    crate::outln!("  exec time  {}", fmt_local(t.spec.exec_time));
+    crate::outln!("  created    {}", fmt_local(t.created_at));
     if let Some(s) = t.started_at {
-        println!("  started    {}", fmt_local(s));
+        crate::outln!("  started    {}", fmt_local(s));
     }
     if let Some(f) = t.finished_at {
-        println!("  finished   {}", fmt_local(f));
+        crate::outln!("  finished   {}", fmt_local(f));
     }
     if !t.spec.approvers.is_empty() {
-        println!("  approvers  {}", t.spec.approvers.join(", "));
+        crate::outln!("  approvers  {}", t.spec.approvers.join(", "));
     }
     if let Some(dec) = &t.decision {
         let what = if dec.approved { "approved" } else { "rejected" };
-        println!(
+        crate::outln!(
             "  decision   {what} by {} at {} {}",
             dec.by,
             fmt_local(dec.at),
@@ -478,10 +485,10 @@ fn print_detail(d: &TaskDetail) {
         );
     }
     if !t.reason.is_empty() {
-        println!("  reason     {}", t.reason);
+        crate::outln!("  reason     {}", t.reason);
     }
-    println!("  progress   {done}/{total} hosts done");
-    println!();
+    crate::outln!("  progress   {done}/{total} hosts done");
+    crate::outln!();
     let rows: Vec<Vec<String>> = d
         .steps
         .iter()

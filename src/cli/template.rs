@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
                     ]
                 })
                 .collect();
-            println!("TEMPLATES");
+            crate::outln!("TEMPLATES");
             output::table(&["ID", "VERSION", "GROUPS", "STEPS", "NAME"], &rows);
             Ok(ExitCode::SUCCESS)
         }
@@ -103,16 +103,16 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
             if json {
                 output::json(&t)?;
             } else {
-                println!(
+                crate::outln!(
                     "# template {} version {} ({} by {})",
                     id,
                     t.version,
                     opsdeck::model::fmt_local(t.created_at),
                     t.created_by
                 );
-                print!("{}", t.source);
+                crate::out!("{}", t.source);
                 if !t.source.ends_with('\n') {
-                    println!();
+                    crate::outln!();
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -149,7 +149,12 @@ pub fn run(ctx: &Context, cmd: TemplateCmd) -> anyhow::Result<ExitCode> {
                     None,
                     &format!("template {} version {v}", t.id),
                 )?;
-                println!("template {} `{}`: version {v}", t.id, t.name);
+                crate::outln!("template {} `{}`: version {v}", t.id, t.name);
+            }
+            for (f, (t, src)) in files.iter().zip(&loaded) {
+                for w in opsdeck::templates::template_warnings(t, src, &f.display().to_string()) {
+                    eprintln!("warning: {w}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1,4 +1,5 @@
-//! `opsdeck user add|list`: people, roles and API tokens (the token is printed once, stored hashed).
+//! `opsdeck user add|list|disable|remove`: people, roles and API tokens (the token is printed
+//! once, stored hashed).
 
 use std::process::ExitCode;
 
@@ -28,6 +29,22 @@ pub enum UserCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Revoke a user's token and make them a viewer (they stay in history and lists)
+    Disable { name: String },
+    /// Delete a user and their token (tasks keep the name)
+    Remove { name: String },
+}
+
+/// Refuses to take away the last admin of a store that has users.
+fn keep_an_admin(ctx: &Context, name: &str) -> anyhow::Result<()> {
+    let users = ctx.store.users()?;
+    let admins: Vec<&User> = users.iter().filter(|u| u.role == Role::Admin).collect();
+    if admins.len() == 1 && admins[0].name == name {
+        anyhow::bail!(
+            "`{name}` is the only admin; add another admin first (`opsdeck user add NAME --role admin`)"
+        );
+    }
+    Ok(())
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -56,7 +73,7 @@ pub fn run(ctx: &Context, cmd: UserCmd) -> anyhow::Result<ExitCode> {
             } else {
                 let (token, hash) = new_token().map_err(anyhow::Error::msg)?;
                 ctx.store.put_user(&user, Some(&hash))?;
-                println!("{token}");
+                crate::outln!("{token}");
                 eprintln!(
                     "user {name} ({}): this token is shown once; keep it (OPSDECK_TOKEN)",
                     role.as_str()
@@ -74,6 +91,24 @@ pub fn run(ctx: &Context, cmd: UserCmd) -> anyhow::Result<ExitCode> {
                     ctx.user
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCmd::Disable { name } => {
+            keep_an_admin(ctx, &name)?;
+            if !ctx.store.disable_user(&name)? {
+                anyhow::bail!("no user `{name}` (see `opsdeck user list`)");
+            }
+            ctx.store.audit(&ctx.user, "user-disable", None, &name)?;
+            eprintln!("user {name}: token revoked, role viewer");
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCmd::Remove { name } => {
+            keep_an_admin(ctx, &name)?;
+            if !ctx.store.remove_user(&name)? {
+                anyhow::bail!("no user `{name}` (see `opsdeck user list`)");
+            }
+            ctx.store.audit(&ctx.user, "user-remove", None, &name)?;
+            eprintln!("user {name} removed");
             Ok(ExitCode::SUCCESS)
         }
         UserCmd::List { json } => {

@@ -56,10 +56,35 @@ pub fn submit(
             ),
         )]))
     })?;
-    // A template that names approvers always needs approval: no front end (a raw API spec
-    // included) can skip it by leaving `needs_approval` off. (Approvers named only by the spec do
-    // not force it: CODO's `schedule: ready` with `associated_user` runs without approval.)
-    spec.needs_approval |= !stored.template.approvers.is_empty();
+    // A template that names approvers, or a spec that names any, always needs approval: no
+    // front end (a raw API spec included) can skip it by leaving `needs_approval` off.
+    spec.needs_approval |= !stored.template.approvers.is_empty() || !spec.approvers.is_empty();
+    // A template's approvers list is the only people who may approve its tasks.
+    let allowed = &stored.template.approvers;
+    if !allowed.is_empty() {
+        let outside: Vec<&String> = spec
+            .approvers
+            .iter()
+            .filter(|a| !allowed.contains(a))
+            .collect();
+        if !outside.is_empty() {
+            return Err(EngineError::Invalid(crate::model::Invalid(vec![
+                crate::model::FieldError::new(
+                    "approvers",
+                    format!(
+                        "{} may not approve tasks of template {}: its approvers are {}",
+                        outside
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        spec.template_id,
+                        allowed.join(", ")
+                    ),
+                ),
+            ])));
+        }
+    }
     // Declared defaults fill args the spec leaves out.
     for a in &stored.template.args {
         if let Some(d) = &a.default {
@@ -112,20 +137,16 @@ pub fn check_approver(
     if actor.role == Role::Admin {
         return Ok(());
     }
-    let tpl = store.template(t.spec.template_id, Some(t.template_version))?;
-    let named = t.spec.approvers.contains(&actor.name)
-        || tpl
-            .map(|s| s.template.approvers.contains(&actor.name))
-            .unwrap_or(false);
-    if !named {
+    let approvers = approvers_of(store, t)?;
+    if !approvers.contains(&actor.name) {
         return Err(EngineError::Forbidden(format!(
             "{} is not an approver of task {} (approvers: {})",
             actor.name,
             t.id,
-            if t.spec.approvers.is_empty() {
+            if approvers.is_empty() {
                 "admins only".to_string()
             } else {
-                t.spec.approvers.join(", ")
+                approvers.join(", ")
             }
         )));
     }
@@ -206,13 +227,41 @@ pub fn reject(
     task(store, id)
 }
 
-/// Operators act on their own tasks; approvers and admins on any.
-fn check_operator(actor: &User, t: &Task, action: &str) -> Result<(), EngineError> {
-    if actor.role == Role::Viewer
-        || (actor.role == Role::Operator && t.spec.submitter != actor.name)
-    {
+/// Who may approve a task besides admins: when its template names approvers, those of them the
+/// task names (or all of the template's when the task names none); otherwise the task's own.
+pub fn approvers_of(store: &Store, t: &Task) -> Result<Vec<String>, EngineError> {
+    let tpl = store
+        .template(t.spec.template_id, Some(t.template_version))?
+        .map(|s| s.template.approvers)
+        .unwrap_or_default();
+    Ok(if tpl.is_empty() {
+        t.spec.approvers.clone()
+    } else if t.spec.approvers.is_empty() {
+        tpl
+    } else {
+        t.spec
+            .approvers
+            .iter()
+            .filter(|a| tpl.contains(a))
+            .cloned()
+            .collect()
+    })
+}
+
+/// Cancel, retry, release and skip: the task's submitter, its approvers (with the approver
+/// role) and admins; viewers never.
+fn check_operator(store: &Store, actor: &User, t: &Task, action: &str) -> Result<(), EngineError> {
+    let allowed = match actor.role {
+        Role::Admin => true,
+        Role::Viewer => false,
+        Role::Operator => t.spec.submitter == actor.name,
+        Role::Approver => {
+            t.spec.submitter == actor.name || approvers_of(store, t)?.contains(&actor.name)
+        }
+    };
+    if !allowed {
         return Err(EngineError::Forbidden(format!(
-            "{} ({}) may not {action} task {} submitted by {}",
+            "{} ({}) may not {action} task {} submitted by {}: only its submitter, its approvers and admins may",
             actor.name,
             actor.role.as_str(),
             t.id,
@@ -224,7 +273,7 @@ fn check_operator(actor: &User, t: &Task, action: &str) -> Result<(), EngineErro
 
 pub fn cancel(store: &Store, actor: &User, id: i64) -> Result<Task, EngineError> {
     let t = task(store, id)?;
-    check_operator(actor, &t, "cancel")?;
+    check_operator(store, actor, &t, "cancel")?;
     let live = [
         TaskState::PendingApproval,
         TaskState::Scheduled,
@@ -258,7 +307,7 @@ pub fn cancel(store: &Store, actor: &User, id: i64) -> Result<Task, EngineError>
 /// Puts the failed hosts back on their failed level; steps already done are not run again.
 pub fn retry(store: &Store, actor: &User, id: i64) -> Result<Task, EngineError> {
     let t = task(store, id)?;
-    check_operator(actor, &t, "retry")?;
+    check_operator(store, actor, &t, "retry")?;
     let retryable = [
         TaskState::Failed,
         TaskState::Interrupted,
@@ -328,7 +377,7 @@ pub fn release(
     host: Option<&str>,
 ) -> Result<usize, EngineError> {
     let t = task(store, id)?;
-    check_operator(actor, &t, "release a step of")?;
+    check_operator(store, actor, &t, "release a step of")?;
     if t.state != TaskState::Running {
         return Err(refuse(&t, "release a step of", "running"));
     }
@@ -361,7 +410,7 @@ pub fn release(
 /// Skips steps that have not run successfully: the host goes on with its next level.
 pub fn skip(store: &Store, actor: &User, id: i64, step_run: i64) -> Result<(), EngineError> {
     let t = task(store, id)?;
-    check_operator(actor, &t, "skip a step of")?;
+    check_operator(store, actor, &t, "skip a step of")?;
     if t.state.is_final() && !matches!(t.state, TaskState::Failed | TaskState::Interrupted) {
         return Err(refuse(
             &t,

@@ -41,6 +41,19 @@ pub enum ExecError {
         fingerprint: String,
     },
 
+    #[error(
+        "{host}: REVOKED HOST KEY DETECTED for [{address}]:{port}: the server offered {fingerprint}, \
+         which {known_hosts} line {line} marks @revoked; refusing to connect"
+    )]
+    HostKeyRevoked {
+        host: String,
+        address: String,
+        port: u16,
+        known_hosts: String,
+        line: usize,
+        fingerprint: String,
+    },
+
     #[error("{host}: cannot use known_hosts file {known_hosts}: {reason}")]
     KnownHosts {
         host: String,
@@ -95,6 +108,7 @@ impl ExecError {
             ExecError::Unreachable { host, .. }
             | ExecError::HostKeyUnknown { host, .. }
             | ExecError::HostKeyMismatch { host, .. }
+            | ExecError::HostKeyRevoked { host, .. }
             | ExecError::KnownHosts { host, .. }
             | ExecError::Key { host, .. }
             | ExecError::AuthFailed { host, .. }

@@ -21,7 +21,7 @@ pub async fn run_local(
 ) -> Result<RunOutcome, ExecError> {
     let mut child = tokio::process::Command::new("sh")
         .arg("-c")
-        .arg(command)
+        .arg(super::render::guarded(command))
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -80,6 +80,7 @@ enum KeyVerdict {
     Trusted,
     Unknown { fingerprint: String },
     Mismatch { line: usize, fingerprint: String },
+    Revoked { line: usize, fingerprint: String },
     Failed(String),
 }
 
@@ -94,6 +95,11 @@ struct HostKeyChecker {
 impl HostKeyChecker {
     fn check(&self, key: &PublicKey) -> KeyVerdict {
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        match revoked_line(&self.known_hosts, key) {
+            Ok(Some(line)) => return KeyVerdict::Revoked { line, fingerprint },
+            Ok(None) => {}
+            Err(e) => return KeyVerdict::Failed(e),
+        }
         if let Some(verdict) = self.lookup(key, &fingerprint) {
             return verdict;
         }
@@ -137,6 +143,30 @@ impl HostKeyChecker {
         }
         None
     }
+}
+
+/// The line of an `@revoked` entry for `key` in known_hosts, whatever host it names (OpenSSH never
+/// accepts a revoked key). russh's own lookup skips marker lines, so they are read here.
+fn revoked_line(path: &std::path::Path, key: &PublicKey) -> Result<Option<usize>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read it: {e}")),
+    };
+    for (i, line) in text.lines().enumerate() {
+        let mut fields = line.split_whitespace();
+        if fields.next() != Some("@revoked") {
+            continue;
+        }
+        let (_hosts, _alg, b64) = (fields.next(), fields.next(), fields.next());
+        if let Some(b64) = b64
+            && let Ok(revoked) = russh::keys::parse_public_key_base64(b64)
+            && revoked.key_data() == key.key_data()
+        {
+            return Ok(Some(i + 1));
+        }
+    }
+    Ok(None)
 }
 
 impl client::Handler for HostKeyChecker {
@@ -254,6 +284,14 @@ fn handshake_error(target: &SshTarget, verdict: Option<KeyVerdict>, reason: Stri
             fingerprint,
         },
         Some(KeyVerdict::Mismatch { line, fingerprint }) => ExecError::HostKeyMismatch {
+            host,
+            address: target.address.clone(),
+            port: target.port,
+            known_hosts,
+            line,
+            fingerprint,
+        },
+        Some(KeyVerdict::Revoked { line, fingerprint }) => ExecError::HostKeyRevoked {
             host,
             address: target.address.clone(),
             port: target.port,
@@ -624,13 +662,13 @@ impl SshSession {
     }
 }
 
-/// Wraps a command so that it runs under `/bin/sh` whatever the login shell is, and first reports
-/// its process group on stderr as `MARKER<pgid>`.
+/// Wraps a command so that it runs under `/bin/sh` whatever the login shell is, first reports
+/// its process group on stderr as `MARKER<pgid>`, and dies with the connection (the orphan guard).
 fn wrap_command(command: &str, marker: &str) -> String {
     let inner = format!(
-        "printf '%s%s\\n' {} \"$$\" >&2; exec /bin/sh -c {}",
+        "printf '%s%s\\n' {} \"$$\" >&2; {}",
         quote(marker),
-        quote(command)
+        super::render::guarded(command)
     );
     format!("exec /bin/sh -c {}", quote(&inner))
 }

@@ -6,10 +6,11 @@
 //! over parent vars), host ranges `web[01:20]`, `db-[a:f]`, `[0:10:2]`, `host:port`, `#`/`;`
 //! comments, quoted values, and the implicit `ungrouped` group. Vars other than `ansible_host`,
 //! `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file` / `ansible_private_key_file`
-//! and `ansible_connection` (and their legacy `ansible_ssh_*` spellings) are ignored. A key without
+//! and `ansible_connection` (and their legacy `ansible_ssh_*` spellings) are ignored;
+//! `ansible_connection` other than `ssh`/`smart`/`paramiko`/`local` (`docker`, `winrm`, …) is refused. A key without
 //! a user is ignored too: opsdeck's exec users always name the login user.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::LoadError;
@@ -17,6 +18,8 @@ use crate::model::{Connection, ExecUser, Host, Inventory, Tag};
 
 /// Hosts a single range may expand to; more is surely a typo.
 const MAX_RANGE: u64 = 100_000;
+/// Hosts one inventory file may hold after expanding its ranges.
+const MAX_HOSTS: usize = 200_000;
 
 #[derive(Debug, Clone)]
 struct Var {
@@ -35,6 +38,8 @@ struct Group {
     /// Line of the first `[g:vars]` section.
     vars_line: Option<usize>,
     hosts: Vec<String>,
+    /// `hosts` as a set, so adding a host stays constant time (ranges add 100 000 at once).
+    host_set: HashSet<String>,
     children: Vec<(String, usize)>,
     vars: Vec<Var>,
 }
@@ -97,7 +102,7 @@ impl Parser {
         };
         self.hosts[hi].vars.extend(vars.iter().cloned());
         let g = &mut self.groups[group];
-        if !g.hosts.contains(&name) {
+        if g.host_set.insert(name.clone()) {
             g.hosts.push(name);
         }
     }
@@ -185,6 +190,13 @@ impl Parser {
             }
         }
         match expand_range(pattern) {
+            Ok(names) if self.hosts.len() + names.len() > MAX_HOSTS => self.err(
+                line,
+                format!(
+                    "`{pattern}` brings the inventory past {MAX_HOSTS} hosts, the most one import \
+                     takes; split the inventory"
+                ),
+            ),
             Ok(names) => {
                 for n in names {
                     self.add_host(group, n, line, &vars);
@@ -531,9 +543,20 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
                 }
             },
         };
-        let connection = match get("ansible_connection") {
-            Some(v) if v.value == "local" => Connection::Local,
-            _ => Connection::Ssh,
+        let connection = match get("ansible_connection").map(|v| (v, v.value.as_str())) {
+            Some((_, "local")) => Connection::Local,
+            None | Some((_, "ssh" | "smart" | "paramiko" | "paramiko_ssh")) => Connection::Ssh,
+            Some((v, other)) => {
+                let msg = format!(
+                    "{} `{other}` (host `{}`) is not supported: opsdeck runs steps over ssh or \
+                     locally only; use `ssh` or `local`, or leave the host out",
+                    v.key, h.name
+                );
+                if !problems.contains(&(Some(v.line), msg.clone())) {
+                    problems.push((Some(v.line), msg));
+                }
+                Connection::Ssh
+            }
         };
         let user = get("ansible_user").map(|v| v.value.clone());
         let key = get("ansible_ssh_private_key_file").map(|v| PathBuf::from(&v.value));
@@ -766,9 +789,10 @@ fn group_members(
         return m.clone();
     }
     let mut out = groups[g].hosts.clone();
+    let mut seen: HashSet<String> = out.iter().cloned().collect();
     for &(c, _) in &edges[g] {
         for h in group_members(c, groups, edges, memo) {
-            if !out.contains(&h) {
+            if seen.insert(h.clone()) {
                 out.push(h);
             }
         }

@@ -251,11 +251,20 @@ impl Inventory {
 
     /// Merges `other` into `self`: entries with the same name are replaced, new ones appended.
     pub fn merge(&mut self, other: Inventory) {
+        // An index by name keeps a 100 000-host import linear (a scan per item squared it).
         fn upsert<T>(into: &mut Vec<T>, items: Vec<T>, key: impl Fn(&T) -> &str) {
+            let mut at: std::collections::HashMap<String, usize> = into
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (key(x).to_string(), i))
+                .collect();
             for item in items {
-                match into.iter().position(|x| key(x) == key(&item)) {
-                    Some(i) => into[i] = item,
-                    None => into.push(item),
+                match at.get(key(&item)) {
+                    Some(&i) => into[i] = item,
+                    None => {
+                        at.insert(key(&item).to_string(), into.len());
+                        into.push(item);
+                    }
                 }
             }
         }

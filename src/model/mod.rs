@@ -18,5 +18,5 @@ pub use task::{
     TaskSpec, TaskState,
 };
 pub use template::{ArgDecl, BUILTIN_ARGS, Step, Template, Trigger};
-pub use time::{fmt_local, parse_duration, parse_exec_time};
+pub use time::{ambiguity_note, fmt_local, parse_duration, parse_exec_time};
 pub use user::{Role, User};

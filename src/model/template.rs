@@ -120,6 +120,37 @@ pub fn placeholders(command: &str) -> Vec<String> {
     out
 }
 
+/// Placeholders written inside shell quotes, with that quote (`'` or `"`). The renderer quotes
+/// every value itself, so inside quotes its quoting is undone: in `"${A}"` a value `$(cmd)` runs,
+/// in `'${A}'` a value's own `'` ends the quote. Shell comments are skipped.
+pub fn quoted_placeholders(command: &str) -> Vec<(String, char)> {
+    let mut out = Vec::new();
+    let mut quote: Option<char> = None;
+    let mut prev = ' ';
+    let mut it = command.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        let placeholder = c == '$' && command[i..].starts_with("${");
+        match (quote, c) {
+            (None, '\\') | (Some('"'), '\\') => {
+                it.next();
+            }
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') if prev.is_whitespace() || matches!(prev, ';' | '&' | '|' | '(') => {
+                while it.next_if(|&(_, c)| c != '\n').is_some() {}
+            }
+            (Some(q), _) if c == q => quote = None,
+            (Some(q), '$') if placeholder => {
+                if let Some(j) = command[i + 2..].find('}') {
+                    out.push((command[i + 2..i + 2 + j].to_string(), q));
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    out
+}
+
 fn valid_arg_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -156,6 +187,31 @@ impl Template {
             .filter(|a| a.secret)
             .map(|a| a.name.as_str())
             .collect()
+    }
+
+    /// Things that load but deserve a word: a secret arg on a command line, where `ps` on the
+    /// host shows it to every local user while the step runs.
+    pub fn warnings(&self) -> Invalid {
+        let mut w = Invalid::default();
+        let secrets = self.secret_args();
+        for (i, s) in self.steps.iter().enumerate() {
+            let mut named: Vec<String> = placeholders(&s.command)
+                .into_iter()
+                .filter(|p| secrets.contains(p.as_str()))
+                .collect();
+            named.dedup();
+            for p in named {
+                w.push(
+                    format!("steps[{i}].command"),
+                    format!(
+                        "secret arg `{p}` is on the command line, which `ps` on the host shows while \
+                         the step runs: send it on stdin instead (`stdin = [\"{p}\"]`, then \
+                         `IFS= read -r {p}` in the command)"
+                    ),
+                );
+            }
+        }
+        w
     }
 
     /// Checks ids, groups 1..N without gaps, unique levels, declared placeholders, args and timeouts.
@@ -274,6 +330,17 @@ impl Template {
                     );
                 }
             }
+            for (p, q) in quoted_placeholders(&s.command) {
+                let quotes = if q == '"' { "double" } else { "single" };
+                errs.push(
+                    format!("steps[{i}].command"),
+                    format!(
+                        "placeholder `${{{p}}}` is inside {quotes} quotes, where a value holding `$(…)` \
+                         or a quote would run as a command: placeholders are quoted for you: \
+                         write ${{{p}}} bare (remove the quotes around it)"
+                    ),
+                );
+            }
             for p in &s.stdin {
                 if !known(p) {
                     errs.push(
@@ -329,6 +396,26 @@ mod tests {
         assert_eq!(
             placeholders("echo ${A} ${B_2}x${A} $C ${"),
             vec!["A", "B_2", "A"]
+        );
+    }
+
+    #[test]
+    fn placeholders_inside_quotes_are_found() {
+        assert_eq!(
+            quoted_placeholders(r#"echo "dq:${A}" '${B}' ${C} "x" \'${D}\' # don't ${E}"#),
+            vec![("A".to_string(), '"'), ("B".to_string(), '\'')]
+        );
+        assert_eq!(
+            quoted_placeholders("printf '%s\\n' ${A} \"$HOME\"\n# it's ${B}\necho ${C}"),
+            vec![]
+        );
+        let e = tpl(vec![step(1, 1, "echo \"v=${VERSION}\"")])
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("inside double quotes") && e.contains("write ${VERSION} bare"),
+            "{e}"
         );
     }
 

@@ -68,6 +68,37 @@ pub fn parse_exec_time_in<Tz: TimeZone>(
     }
 }
 
+/// When `input` is a wall time that happens twice in `tz` (clocks going back), says which of the
+/// two [`parse_exec_time_in`] took and how to write the other; else None.
+pub fn ambiguity_note_in<Tz: TimeZone>(input: &str, tz: &Tz) -> Option<String>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let s = input.trim();
+    let naive = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())?;
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Ambiguous(first, second) => Some(format!(
+            "`{s}` happens twice (clocks go back): the first, {}, was taken; \
+             for the second write `{}`",
+            first.format("%Y-%m-%d %H:%M:%S %:z"),
+            second.to_rfc3339(),
+        )),
+        _ => None,
+    }
+}
+
+/// [`ambiguity_note_in`] for the machine's local time zone.
+pub fn ambiguity_note(input: &str) -> Option<String> {
+    ambiguity_note_in(input, &Local)
+}
+
 thread_local! {
     /// A fixed zone this thread shows and reads wall times in instead of the machine's (tests pin UTC).
     static PINNED: std::cell::Cell<Option<FixedOffset>> = const { std::cell::Cell::new(None) };
@@ -201,6 +232,52 @@ mod tests {
             assert!(msg.contains("+10m"), "{bad}: {msg}");
             assert_eq!(e.input, bad);
         }
+    }
+
+    #[test]
+    fn an_ambiguous_wall_time_takes_the_first_and_says_so() {
+        // America/New_York's fold, 2026-11-01 01:00-02:00, as fixed offsets: a zone whose
+        // 01:30 is -04:00 then -05:00 is what chrono reports as Ambiguous.
+        #[derive(Clone, Copy)]
+        struct Fold;
+        impl TimeZone for Fold {
+            type Offset = FixedOffset;
+            fn from_offset(_: &FixedOffset) -> Self {
+                Fold
+            }
+            fn offset_from_local_date(&self, _: &chrono::NaiveDate) -> LocalResult<FixedOffset> {
+                LocalResult::Single(FixedOffset::west_opt(5 * 3600).unwrap())
+            }
+            fn offset_from_local_datetime(&self, t: &NaiveDateTime) -> LocalResult<FixedOffset> {
+                let (a, b) = (
+                    FixedOffset::west_opt(4 * 3600).unwrap(),
+                    FixedOffset::west_opt(5 * 3600).unwrap(),
+                );
+                let fold =
+                    NaiveDateTime::parse_from_str("2026-11-01 01:00", "%Y-%m-%d %H:%M").unwrap();
+                if *t >= fold && *t < fold + chrono::Duration::hours(1) {
+                    LocalResult::Ambiguous(a, b)
+                } else {
+                    LocalResult::Single(b)
+                }
+            }
+            fn offset_from_utc_date(&self, _: &chrono::NaiveDate) -> FixedOffset {
+                FixedOffset::west_opt(5 * 3600).unwrap()
+            }
+            fn offset_from_utc_datetime(&self, _: &NaiveDateTime) -> FixedOffset {
+                FixedOffset::west_opt(5 * 3600).unwrap()
+            }
+        }
+        let t = parse_exec_time_in("2026-11-01 01:30", now(), &Fold).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-01T05:30:00+00:00");
+        let note = ambiguity_note_in("2026-11-01 01:30", &Fold).expect("a note");
+        assert!(
+            note.contains("the first, 2026-11-01 01:30:00 -04:00, was taken"),
+            "{note}"
+        );
+        assert!(note.contains("`2026-11-01T01:30:00-05:00`"), "{note}");
+        assert_eq!(ambiguity_note_in("2026-11-01 03:30", &Fold), None);
+        assert_eq!(ambiguity_note_in("+1h", &Fold), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!  "exec_time": "2018-11-27 14:09:50", "associated_user": "{'group-1': ['someone']}",
 //!  "args": "{'VERSION':'eeee', 'arg02': 'xxxx'}", "details": "notes", "hosts": "{1: '127.0.0.1'}"}
 //! ```
-//! Literals are parsed with `py_literal`; plain JSON objects are accepted in their place.
+//! Literals are parsed by [`super::pyliteral`] (linear, bounded); plain JSON objects are accepted
+//! in their place.
 
 use std::collections::BTreeMap;
 
@@ -110,9 +111,22 @@ impl CustomJsonForm {
             exec_time("exec_time_override", &self.exec_time, ctx.now, &mut errs)
         };
         let approvers = associated_users(&doc.associated_user, &mut errs);
-        check_approvers("associated_user", &approvers, ctx, &mut errs);
-        let args = args_field(&doc.args, &mut errs);
+        // They approve only with `schedule: new`; with `ready` they are just kept.
+        if needs_approval == Some(true) {
+            check_approvers("associated_user", &approvers, ctx, &mut errs);
+        }
+        let mut args = args_field(&doc.args, &mut errs);
+        // CODO hands every arg to the task; opsdeck substitutes declared ones only. Undeclared
+        // args are kept with the task (in `extra`) and reported as warnings, not refused.
+        let mut undeclared = BTreeMap::new();
         if let Some(t) = tpl {
+            args.retain(|k, v| {
+                if t.arg(k).is_some() {
+                    return true;
+                }
+                undeclared.insert(k.clone(), std::mem::take(v));
+                false
+            });
             check_template_args("args", t, &args, &mut errs);
         }
         let (hosts, adhoc) = hosts_field(&doc.hosts, tpl.map(|t| t.group_count()), ctx, &mut errs);
@@ -142,13 +156,20 @@ impl CustomJsonForm {
             hosts,
             exec_time: at,
             needs_approval: needs_approval || !tpl.approvers.is_empty(),
-            approvers,
+            // `schedule: ready` runs without approval: its associated users stay in `extra` only
+            // (a task naming approvers always needs approval).
+            approvers: if needs_approval {
+                approvers
+            } else {
+                Vec::new()
+            },
             details,
             extra: serde_json::json!({
                 "codo": {
                     "submitter": submitter,
                     "schedule": doc.schedule,
                     "associated_user": doc.associated_user,
+                    "undeclared_args": undeclared,
                 }
             }),
         };
@@ -157,6 +178,27 @@ impl CustomJsonForm {
         let spec = finish(spec, ctx, &inv, errs)?;
         Ok((spec, adhoc))
     }
+}
+
+/// The warnings of a spec built from CODO's JSON: args its template does not declare (kept with
+/// the task, used by no step).
+pub fn codo_warnings(spec: &TaskSpec) -> Vec<String> {
+    let Some(m) = spec
+        .extra
+        .pointer("/codo/undeclared_args")
+        .and_then(Json::as_object)
+    else {
+        return Vec::new();
+    };
+    m.keys()
+        .map(|k| {
+            format!(
+                "args.{k}: template {} declares no arg `{k}`; it is kept with the task \
+                 (extra.codo.undeclared_args) but no step uses it",
+                spec.template_id
+            )
+        })
+        .collect()
 }
 
 impl Form for CustomJsonForm {
@@ -204,42 +246,13 @@ fn text(field: &str, v: &Json, errs: &mut Invalid) -> String {
     }
 }
 
-/// Python literal → JSON value (dict keys become strings; tuples and sets become arrays).
-pub fn py_to_json(v: &py_literal::Value) -> Result<Json, String> {
-    use py_literal::Value as P;
-    Ok(match v {
-        P::String(s) => Json::String(s.clone()),
-        P::Bytes(b) => Json::String(String::from_utf8_lossy(b).into_owned()),
-        P::Integer(i) => {
-            let s = i.to_string();
-            match s.parse::<i64>() {
-                Ok(n) => Json::from(n),
-                Err(_) => Json::String(s),
-            }
-        }
-        P::Float(f) => serde_json::Number::from_f64(*f)
-            .map(Json::Number)
-            .unwrap_or_else(|| Json::String(f.to_string())),
-        P::Complex(_) => return Err("complex numbers are not accepted".into()),
-        P::Boolean(b) => Json::Bool(*b),
-        P::None => Json::Null,
-        P::Tuple(xs) | P::List(xs) | P::Set(xs) => {
-            Json::Array(xs.iter().map(py_to_json).collect::<Result<_, _>>()?)
-        }
-        P::Dict(kvs) => {
-            let mut m = serde_json::Map::new();
-            for (k, v) in kvs {
-                let key = match k {
-                    P::String(s) => s.clone(),
-                    P::Integer(i) => i.to_string(),
-                    P::Boolean(b) => b.to_string(),
-                    other => return Err(format!("dict key `{other}` is not a string or number")),
-                };
-                m.insert(key, py_to_json(v)?);
-            }
-            Json::Object(m)
-        }
-    })
+/// The start of a long field value, for an error message.
+fn excerpt(s: &str) -> String {
+    const SHOWN: usize = 80;
+    match s.char_indices().nth(SHOWN) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
 }
 
 /// A dict field: a Python-literal string, a JSON object, or nothing (`Null`).
@@ -247,16 +260,10 @@ fn dict(field: &str, v: &Json, errs: &mut Invalid) -> Option<serde_json::Map<Str
     let parsed = match v {
         Json::Null => return None,
         Json::String(s) if s.trim().is_empty() => return None,
-        Json::String(s) => match s.trim().parse::<py_literal::Value>() {
-            Ok(p) => match py_to_json(&p) {
-                Ok(j) => j,
-                Err(e) => {
-                    errs.push(field, format!("bad Python literal `{s}`: {e}"));
-                    return None;
-                }
-            },
+        Json::String(s) => match super::pyliteral::parse(s.trim()) {
+            Ok(j) => j,
             Err(e) => {
-                errs.push(field, format!("bad Python literal `{s}`: {e}"));
+                errs.push(field, format!("bad Python literal `{}`: {e}", excerpt(s)));
                 return None;
             }
         },

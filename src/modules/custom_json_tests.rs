@@ -50,7 +50,12 @@ fn the_codo_sample_is_accepted_verbatim() {
     assert_eq!(s.args["VERSION"], "eeee");
     assert_eq!(s.args["arg02"], "xxxx");
     assert_eq!(s.hosts[&1], vec!["local".to_string()]);
-    assert_eq!(s.approvers, vec!["杨红飞".to_string()]);
+    // `schedule: ready` runs without approval: the associated users are kept, not approvers.
+    assert!(s.approvers.is_empty());
+    assert_eq!(
+        s.extra["codo"]["associated_user"],
+        "{'group-1': ['杨红飞']}"
+    );
     assert!(!s.needs_approval, "schedule ready runs without approval");
     assert_eq!(s.details, "这里是备注");
     assert_eq!(s.module, ModuleKind::CustomJson);
@@ -95,12 +100,15 @@ fn python_literal_edge_cases() {
     let s = spec(&with("args", r#""{'VERSION': True, 'arg02': 1.5}""#)).unwrap();
     assert_eq!(s.args["VERSION"], "true");
     assert_eq!(s.args["arg02"], "1.5");
-    // A trailing comma and a tuple of approvers.
-    let s = spec(&with(
+    // A trailing comma and a tuple of approvers (`schedule: new`: they approve).
+    let mut doc: Json = serde_json::from_str(&with(
         "associated_user",
         r#""{'g1': ('bob',), 'g2': 'root, bob',}""#,
     ))
     .unwrap();
+    doc["schedule"] = "new".into();
+    let s = spec(&doc.to_string()).unwrap();
+    assert!(s.needs_approval);
     assert_eq!(s.approvers, vec!["bob".to_string(), "root".to_string()]);
 }
 
@@ -150,7 +158,12 @@ fn every_malformed_field_gets_a_precise_error() {
     );
     let e = spec(&with("hosts", "null")).unwrap_err();
     assert!(e.to_string().contains("hosts: is missing"), "{e}");
-    let e = spec(&with("associated_user", r#""{'g': ['carol']}""#)).unwrap_err();
+    // With `schedule: ready` associated users are only kept; with `new` they must be approvers.
+    assert!(spec(&with("associated_user", r#""{'g': ['carol']}""#)).is_ok());
+    let mut new: Json =
+        serde_json::from_str(&with("associated_user", r#""{'g': ['carol']}""#)).unwrap();
+    new["schedule"] = "new".into();
+    let e = spec(&new.to_string()).unwrap_err();
     assert!(
         e.to_string().contains("`carol` has the operator role"),
         "{e}"

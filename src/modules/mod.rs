@@ -11,6 +11,7 @@ pub mod custom_json;
 pub mod custom_proxy;
 pub mod node_add;
 pub mod plan;
+pub mod pyliteral;
 pub mod resource;
 pub mod sql_audit;
 pub mod sql_optimize;
@@ -26,10 +27,10 @@ use crate::model::{Invalid, Inventory, ModuleKind, Role, Tag, TaskSpec, Template
 
 pub use app_publish::AppPublishForm;
 pub use custom::CustomForm;
-pub use custom_json::{CodoTask, CustomJsonForm};
+pub use custom_json::{CodoTask, CustomJsonForm, codo_warnings};
 pub use custom_proxy::CustomProxyForm;
 pub use node_add::NodeAddForm;
-pub use plan::{PlannedStep, plan};
+pub use plan::{PlannedStep, masked_spec, plan};
 pub use resource::ResourceForm;
 pub use sql_audit::SqlAuditForm;
 pub use sql_optimize::{SqlAnalysis, SqlOptimizeForm};

@@ -89,6 +89,17 @@ pub fn plan(spec: &TaskSpec, tpl: &Template, inv: &Inventory) -> Vec<PlannedStep
     out
 }
 
+/// The spec as a dry run shows it: the values of secret args (and secret defaults) `******`.
+pub fn masked_spec(mut spec: TaskSpec, tpl: &Template) -> TaskSpec {
+    let secrets = spec.secret_arg_names(tpl);
+    for (k, v) in spec.args.iter_mut() {
+        if secrets.contains(k) && !v.is_empty() {
+            *v = crate::exec::render::MASK.to_string();
+        }
+    }
+    spec
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

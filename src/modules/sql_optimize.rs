@@ -5,8 +5,6 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 use sqlparser::ast::{Statement, visit_relations};
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 
 use super::sql_audit::{database_args, proxy_host};
 use super::{Choices, Form, ModuleContext, allowed_tag, finish, name_or};
@@ -127,7 +125,7 @@ pub fn online_advice(sql: &str, output: &str, lang: Lang) -> Result<OnlineAdvice
 /// The tables a statement reads or writes (`t` or `schema.t`, as written, without quotes), in order,
 /// without CTE names and repeats. Empty when the statement does not parse.
 pub fn statement_tables(sql: &str) -> Vec<String> {
-    let Ok(stmts) = Parser::parse_sql(&MySqlDialect {}, sql) else {
+    let Ok(stmts) = crate::sql::limits::parse(sql) else {
         return Vec::new();
     };
     let mut ctes: Vec<String> = Vec::new();

@@ -2,10 +2,9 @@
 //! sqlparser cannot parse as a whole: each plain SQL statement of the body is parsed on its own,
 //! and a body statement starting with an unknown word (a typo such as `SELEC`) is an error.
 
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 use sqlparser::tokenizer::Token;
 
+use super::limits::{ParseFail, parse};
 use super::messages::MessageId;
 use super::strict::violations;
 use super::tokens::{Tok, significant, word};
@@ -136,8 +135,14 @@ fn check_piece(text: &str, piece: &[Tok]) -> Option<BodyIssue> {
     if let Some(v) = violations(&inner).first() {
         return Some((shift(at, &inner[v.token]), v.id, String::new()));
     }
-    let dialect = MySqlDialect {};
-    let err = Parser::parse_sql(&dialect, sql).err()?.to_string();
+    let err = match parse(sql).err()? {
+        ParseFail::Limit {
+            line,
+            column,
+            message,
+        } => return Some((shift_lc(at, line, column), MessageId::Limit, message)),
+        ParseFail::Parser(e) => e,
+    };
     let loc = location(&err);
     if unverifiable(&inner, loc).is_some() {
         return None;

@@ -3,11 +3,10 @@
 //! into "cannot be verified locally" warnings. Every diagnostic points at line:column.
 
 use serde::Serialize;
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 use std::ops::Range;
 
 use super::body::check_body;
+use super::limits::{ParseFail, check_depth, parse_checked, too_large};
 use super::messages::{MessageId, render_in};
 use super::split::{Position, SplitStatement, split};
 use super::strict::violations;
@@ -73,6 +72,25 @@ pub fn check(sql: &str) -> CheckReport {
 /// Checks every statement of `sql`, with messages in `lang`.
 pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
     let mut report = CheckReport::default();
+    if let Some(message) = too_large(sql) {
+        let position = Position { line: 1, column: 1 };
+        report.errors.push(Diagnostic {
+            statement: 1,
+            position,
+            id: MessageId::Limit,
+            message: render_in(MessageId::Limit, &message, lang),
+            snippet: snippet(sql, position),
+        });
+        report.statements.push(CheckedStatement {
+            number: 1,
+            kind: String::new(),
+            text: String::new(),
+            range: 0..sql.len(),
+            start: position,
+            status: Status::Error,
+        });
+        return report;
+    }
     for (n, st) in split(sql).into_iter().enumerate() {
         let number = n + 1;
         let (status, diags) = check_one(&st);
@@ -126,11 +144,29 @@ fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
     if !strict.is_empty() {
         return (Status::Error, strict);
     }
-    let dialect = MySqlDialect {};
-    match Parser::parse_sql(&dialect, &st.text) {
+    if let Err(ParseFail::Limit {
+        line,
+        column,
+        message,
+    }) = check_depth(&toks)
+    {
+        return (
+            Status::Error,
+            vec![((line, column), MessageId::Limit, message)],
+        );
+    }
+    match parse_checked(&st.text) {
         Ok(_) => (Status::Ok, Vec::new()),
-        Err(e) => {
-            let (msg, at) = split_location(&e.to_string());
+        Err(ParseFail::Limit {
+            line,
+            column,
+            message,
+        }) => (
+            Status::Error,
+            vec![((line, column), MessageId::Limit, message)],
+        ),
+        Err(ParseFail::Parser(e)) => {
+            let (msg, at) = split_location(&e);
             let at_valid = at.filter(|&(l, _)| l > 0);
             if let Some(what) = unverifiable(&toks, at_valid) {
                 if is_stored_program(&what)
@@ -205,13 +241,26 @@ fn absolute(st: &SplitStatement, (line, col): (usize, usize)) -> Position {
 
 /// The input line at `pos` and a caret under its column (tabs kept so the caret lines up).
 fn snippet(input: &str, pos: Position) -> String {
+    /// Characters kept either side of the column on a long line.
+    const WINDOW: usize = 60;
     let line = input.lines().nth(pos.line - 1).unwrap_or_default();
-    let pad: String = line
-        .chars()
-        .take(pos.column - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+    let col = pos.column.saturating_sub(1);
+    let skip = col.saturating_sub(WINDOW);
+    let shown: String = line.chars().skip(skip).take(2 * WINDOW).collect();
+    let cut_after = line.chars().nth(skip + 2 * WINDOW).is_some();
+    let lead = if skip > 0 { "…" } else { "" };
+    let pad: String = std::iter::once(lead)
+        .filter(|l| !l.is_empty())
+        .map(|_| ' ')
+        .chain(
+            shown
+                .chars()
+                .take(col - skip)
+                .map(|c| if c == '\t' { '\t' } else { ' ' }),
+        )
         .collect();
-    format!("{line}\n{pad}^")
+    let tail = if cut_after { "…" } else { "" };
+    format!("{lead}{shown}{tail}\n{pad}^")
 }
 
 /// The statement's leading keywords: `SELECT`, `INSERT`, `CREATE TABLE`, `ALTER TABLE`, ….

@@ -102,13 +102,14 @@ fn collapse_unions(q: &str) -> String {
     let mut out = String::with_capacity(q.len());
     let mut copied = 0;
     let mut s = 0;
+    let ends = Ends::new(b);
     while s + 7 <= b.len() {
         let at_select = b[s..].starts_with(b"select")
             && (s == 0 || !is_word_byte(b[s - 1]))
             && is_space_byte(b[s + 6]);
-        if at_select && let Some((end, sep)) = union_repeat(b, s) {
+        if at_select && let Some((end, sep)) = union_repeat(b, &ends, s) {
             out.push_str(&q[copied..s]);
-            let first = repeat_first_len(b, s).unwrap_or(0);
+            let first = repeat_first_len(b, &ends, s).unwrap_or(0);
             out.push_str(&q[s..s + first]);
             out.push_str(" /*repeat");
             out.push_str(&q[sep.0..sep.1]);
@@ -123,23 +124,51 @@ fn collapse_unions(q: &str) -> String {
     out
 }
 
+/// Where `$1` may end: before a `\sunion`. `$1` cannot hold a newline (`.` does not match one),
+/// so only the positions of its own line count. Looking these up instead of trying every byte
+/// (each with a scan for newlines, as before) keeps long statements from squaring the time.
+struct Ends {
+    unions: Vec<usize>,
+    newlines: Vec<usize>,
+}
+
+impl Ends {
+    fn new(b: &[u8]) -> Ends {
+        let unions = (0..b.len())
+            .filter(|&p| is_space_byte(b[p]) && b[p + 1..].starts_with(b"union"))
+            .collect();
+        let newlines = (0..b.len()).filter(|&p| b[p] == b'\n').collect();
+        Ends { unions, newlines }
+    }
+
+    fn after(&self, s: usize) -> impl Iterator<Item = usize> + '_ {
+        let line_end = self
+            .newlines
+            .get(self.newlines.partition_point(|&p| p < s))
+            .copied()
+            .unwrap_or(usize::MAX);
+        let from = self.unions.partition_point(|&p| p < s + 7);
+        self.unions[from..]
+            .iter()
+            .copied()
+            .take_while(move |&p| p < line_end)
+    }
+}
+
 /// Length of the shortest `$1` starting at `s` that is followed by at least one repetition.
-fn repeat_first_len(b: &[u8], s: usize) -> Option<usize> {
-    (s + 7..=b.len())
+fn repeat_first_len(b: &[u8], ends: &Ends, s: usize) -> Option<usize> {
+    ends.after(s)
         .find(|&e| repeats(b, s, e).is_some())
         .map(|e| e - s)
 }
 
 /// End of the whole match and the span of the last `\sunion(\sall)?`, if any.
-fn union_repeat(b: &[u8], s: usize) -> Option<(usize, (usize, usize))> {
-    (s + 7..=b.len()).find_map(|e| repeats(b, s, e))
+fn union_repeat(b: &[u8], ends: &Ends, s: usize) -> Option<(usize, (usize, usize))> {
+    ends.after(s).find_map(|e| repeats(b, s, e))
 }
 
-/// With `$1 = b[s..e]` (no newlines: `.` does not match them), matches the repetitions greedily.
+/// With `$1 = b[s..e]` (no newline, see [`candidate_ends`]), matches the repetitions greedily.
 fn repeats(b: &[u8], s: usize, e: usize) -> Option<(usize, (usize, usize))> {
-    if b[s..e].contains(&b'\n') {
-        return None;
-    }
     let first = &b[s..e];
     let mut pos = e;
     let mut last = None;

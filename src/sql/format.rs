@@ -240,7 +240,7 @@ fn starts_clause(w: &str, prev_word: &str, before: &[sqlparser::tokenizer::Token
 /// index definition, a GRANT or a trigger).
 fn is_join_on(before: &[sqlparser::tokenizer::TokenWithSpan]) -> bool {
     let mut depth = 0i32;
-    for t in before.iter().rev() {
+    for t in before.iter().rev().take(LOOK_BEHIND) {
         match &t.token {
             Token::RParen => depth += 1,
             Token::LParen => depth -= 1,
@@ -271,7 +271,7 @@ fn is_join_on(before: &[sqlparser::tokenizer::TokenWithSpan]) -> bool {
 
 /// True when an AND would close a `BETWEEN x AND y`.
 fn between(before: &[sqlparser::tokenizer::TokenWithSpan]) -> bool {
-    for t in before.iter().rev() {
+    for t in before.iter().rev().take(LOOK_BEHIND) {
         if let Token::Word(w) = &t.token {
             let v = w.value.to_ascii_uppercase();
             if v == "BETWEEN" {
@@ -291,30 +291,53 @@ fn push_sep(out: &mut String, space: bool) {
     }
 }
 
+/// Indentation stops growing past this depth, so deeply nested input cannot square the output.
+const MAX_INDENT: usize = 32;
+/// How far back the join / BETWEEN look-behinds search, so many ONs cannot square the time.
+const LOOK_BEHIND: usize = 256;
+
 fn indent(depth: usize) -> String {
-    "  ".repeat(depth)
+    "  ".repeat(depth.min(MAX_INDENT))
 }
 
 /// Maps sqlparser's 1-based line/column (in characters) to byte offsets.
 struct LineOffsets {
     starts: Vec<usize>,
+    /// The last position converted: (line, column, byte). Tokens come in order, so each
+    /// conversion walks on from the previous one instead of from the line start (which squared
+    /// the time of a long one-line statement).
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl LineOffsets {
     fn new(s: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(s.match_indices('\n').map(|(i, _)| i + 1));
-        LineOffsets { starts }
+        LineOffsets {
+            starts,
+            last: std::cell::Cell::new((1, 1, 0)),
+        }
     }
     fn byte(&self, s: &str, loc: sqlparser::tokenizer::Location) -> usize {
         let line = (loc.line as usize).max(1);
+        let column = (loc.column as usize).max(1);
         let Some(&start) = self.starts.get(line - 1) else {
             return s.len();
         };
-        s[start..]
+        let (l, c, b) = self.last.get();
+        let (from_col, from_byte) = if l == line && c <= column {
+            (c, b)
+        } else {
+            (1, start)
+        };
+        let byte = s[from_byte..]
             .char_indices()
-            .nth((loc.column as usize).saturating_sub(1))
-            .map_or(s.len(), |(i, _)| start + i)
+            .nth(column - from_col)
+            .map_or(s.len(), |(i, _)| from_byte + i);
+        if byte < s.len() {
+            self.last.set((line, column, byte));
+        }
+        byte
     }
     fn slice<'a>(
         &self,

@@ -26,6 +26,7 @@ pub enum MessageId {
     UpdateFrom,
     SquareBrackets,
     PostgresOnly,
+    Limit,
 }
 
 /// The English text of a message. `detail` is appended where the message has a variable part
@@ -64,6 +65,7 @@ pub fn messages(id: MessageId) -> &'static str {
             "square brackets are not MySQL (no array types or subscripts; quote identifiers with backticks)"
         }
         MessageId::PostgresOnly => "not MySQL syntax (PostgreSQL / SQL Server)",
+        MessageId::Limit => "refused before parsing",
     }
 }
 
@@ -100,6 +102,7 @@ pub fn messages_zh(id: MessageId) -> &'static str {
             "方括号不是 MySQL 语法（没有数组类型或下标；标识符请用反引号）"
         }
         MessageId::PostgresOnly => "不是 MySQL 语法（PostgreSQL / SQL Server）",
+        MessageId::Limit => "超出限制，未解析",
     }
 }
 

@@ -6,6 +6,7 @@ mod body;
 pub mod check;
 pub mod fingerprint;
 pub mod format;
+pub mod limits;
 mod md5;
 pub mod messages;
 pub mod score;

@@ -120,7 +120,12 @@ fn skip_blank(c: &mut Cursor) {
             }
             Some('#') => c.skip_line(),
             Some('-') if c.at_dash_comment() => c.skip_line(),
-            Some('/') if c.peek2() == Some('*') && !c.rest().starts_with("/*!") => {
+            // An unclosed comment is not skipped: it becomes a statement, which the check refuses.
+            Some('/')
+                if c.peek2() == Some('*')
+                    && !c.rest().starts_with("/*!")
+                    && c.rest()[2..].contains("*/") =>
+            {
                 c.skip_block_comment()
             }
             _ => return,
@@ -256,6 +261,14 @@ mod tests {
             texts("SELECT 1--1; SELECT 2"),
             vec!["SELECT 1--1", "SELECT 2"]
         );
+    }
+
+    #[test]
+    fn an_unclosed_comment_is_kept_as_a_statement() {
+        let v = split("SELECT 1;\n/* never closed; SELECT 2;");
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1].text, "/* never closed; SELECT 2;");
+        assert_eq!(v[1].start, Position { line: 2, column: 1 });
     }
 
     #[test]

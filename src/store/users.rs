@@ -51,6 +51,24 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a user and their token; false when there was none. Tasks keep the name.
+    pub fn remove_user(&self, name: &str) -> Result<bool> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM users WHERE name = ?1", [name])?;
+        Ok(n > 0)
+    }
+
+    /// Revokes a user's token and makes them a viewer: they stay in history and lists but can
+    /// neither log in over the API nor act; false when there was no such user.
+    pub fn disable_user(&self, name: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE users SET token_hash = NULL, role = ?2 WHERE name = ?1",
+            params![name, Role::Viewer.as_str()],
+        )?;
+        Ok(n > 0)
+    }
+
     /// The user whose token hashes to `token_hash`.
     pub fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
         let name: Option<String> = self
@@ -92,5 +110,13 @@ mod tests {
         store.put_user(&u2, None).unwrap();
         assert_eq!(store.user_by_token_hash("h1").unwrap(), Some(u2));
         assert_eq!(store.user_by_token_hash("nope").unwrap(), None);
+        // Disabling revokes the token and the role; removing deletes the user.
+        assert!(store.disable_user("bob").unwrap());
+        assert_eq!(store.user_by_token_hash("h1").unwrap(), None);
+        assert_eq!(store.user("bob").unwrap().unwrap().role, Role::Viewer);
+        assert!(store.remove_user("bob").unwrap());
+        assert_eq!(store.user("bob").unwrap(), None);
+        assert!(!store.remove_user("bob").unwrap());
+        assert!(!store.disable_user("bob").unwrap());
     }
 }

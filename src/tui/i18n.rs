@@ -123,6 +123,36 @@ pub enum Key {
     ShortCustom,
     ShortCustomProxy,
     ShortCustomJson,
+    EscHint,
+    ReasonRequired,
+    PasteMultiLine,
+    PasteTooLarge,
+    PasteNotText,
+    PasteNoField,
+    PasteDropped,
+    Pasted,
+    FormCleared,
+    ClearDraft,
+    LineEdit,
+    QuitUnsaved,
+    RunsNow,
+    DraftRestored,
+    GettingStarted,
+    GsNoTasks,
+    GsCustom,
+    GsModules,
+    GsInventory,
+    GsHelp,
+    EmptyTagSql,
+    EmptyTagOptimize,
+    EmptyApp,
+    EmptyOptions,
+    ExportTo,
+    CancelledTask,
+    ScheduledAgain,
+    ReleasedSteps,
+    SkippedStep,
+    UnknownCommand,
 }
 
 pub fn t(lang: Lang, key: Key) -> &'static str {
@@ -247,6 +277,42 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             ShortCustom => "Cust",
             ShortCustomProxy => "Proxy",
             ShortCustomJson => "JSON",
+            EscHint => "nothing to close here — q quits",
+            ReasonRequired => "a reason is required to reject (Esc cancels)",
+            PasteMultiLine => "paste refused: several lines into a one-line field; nothing changed",
+            PasteTooLarge => "paste refused: too large for this field; nothing changed",
+            PasteNotText => "paste refused: this field takes no text",
+            PasteNoField => "paste ignored: no text field has focus (Enter edits a form)",
+            PasteDropped => "control characters removed",
+            Pasted => "pasted, lines",
+            FormCleared => "form cleared",
+            ClearDraft => "clear the form and its draft",
+            LineEdit => "edit the line",
+            QuitUnsaved => "Quit? Input not submitted in",
+            RunsNow => "exec time is in the past: the task runs now",
+            DraftRestored => "draft restored — Ctrl-R clears it",
+            GettingStarted => "Getting started",
+            GsNoTasks => "No tasks yet. Try one on the demo host (localhost, tag `demo`):",
+            GsCustom => "9  Custom task: tag demo, template 9504, COMMAND=uptime, Ctrl-S",
+            GsModules => "4-8 0 -  the other modules (app publish, SQL audit, …)",
+            GsInventory => "3  Inventory: tags, hosts, templates, apps",
+            GsHelp => "?  keys of the current screen   q  quit",
+            EmptyTagSql => {
+                "no tag qualifies: SQL audit needs a tag with a `proxy` host and one MySQL database with role = \"write\".\nAdd one to the inventory (`opsdeck inventory import FILE`), then r:"
+            }
+            EmptyTagOptimize => {
+                "no tag qualifies: SQL optimize needs a tag with exactly one database (see SQL audit)"
+            }
+            EmptyApp => {
+                "no app yet: add an [[apps]] entry to the inventory\n(name, repository, template, tag, build_host, publish_path; see README), then r"
+            }
+            EmptyOptions => "no choices: nothing in the inventory fits this field",
+            ExportTo => "export the log to",
+            CancelledTask => "cancelled",
+            ScheduledAgain => "scheduled again",
+            ReleasedSteps => "steps released",
+            SkippedStep => "skipped step",
+            UnknownCommand => "unknown command; try",
         },
         Lang::Zh => match key {
             TabTasks => "任务",
@@ -367,6 +433,42 @@ pub fn t(lang: Lang, key: Key) -> &'static str {
             ShortCustom => "自定义",
             ShortCustomProxy => "代理",
             ShortCustomJson => "JSON",
+            EscHint => "这里没有可关闭的内容 — 按 q 退出",
+            ReasonRequired => "驳回必须填写原因（Esc 取消）",
+            PasteMultiLine => "粘贴被拒绝：单行字段不能粘贴多行，内容未改变",
+            PasteTooLarge => "粘贴被拒绝：内容超出此字段上限，内容未改变",
+            PasteNotText => "粘贴被拒绝：此字段不接受文本",
+            PasteNoField => "粘贴已忽略：没有获得焦点的文本字段（Enter 编辑表单）",
+            PasteDropped => "已移除控制字符",
+            Pasted => "已粘贴，行数",
+            FormCleared => "表单已清空",
+            ClearDraft => "清空表单及草稿",
+            LineEdit => "编辑当前行",
+            QuitUnsaved => "退出？以下标签有未提交的输入",
+            RunsNow => "执行时间已过：任务将立即执行",
+            DraftRestored => "已恢复草稿 — Ctrl-R 清除",
+            GettingStarted => "快速上手",
+            GsNoTasks => "还没有任务。可以先在演示主机（localhost，标签 `demo`）上试一试：",
+            GsCustom => "9  自定义任务：标签 demo，模板 9504，COMMAND=uptime，Ctrl-S 提交",
+            GsModules => "4-8 0 -  其他模块（应用发布、SQL 审核……）",
+            GsInventory => "3  资产：标签、主机、模板、应用",
+            GsHelp => "?  当前页面的按键   q  退出",
+            EmptyTagSql => {
+                "没有可用的标签：SQL 审核需要一个含 `proxy` 主机、且有一个 role = \"write\" 的 MySQL 数据库的标签。\n在资产清单中加入（`opsdeck inventory import 文件`），然后按 r 刷新："
+            }
+            EmptyTagOptimize => {
+                "没有可用的标签：SQL 优化需要一个恰好有一个数据库的标签（参见 SQL 审核）"
+            }
+            EmptyApp => {
+                "还没有应用：在资产清单中加入 [[apps]]\n（name、repository、template、tag、build_host、publish_path，见 README），然后按 r 刷新"
+            }
+            EmptyOptions => "没有可选项：资产清单中没有适合此字段的内容",
+            ExportTo => "导出日志到",
+            CancelledTask => "已取消",
+            ScheduledAgain => "已重新排期",
+            ReleasedSteps => "已放行步骤数",
+            SkippedStep => "已跳过步骤",
+            UnknownCommand => "未知命令；可用",
         },
     }
 }
@@ -393,6 +495,51 @@ pub fn state_name(lang: Lang, s: crate::model::TaskState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every message key has a Chinese text (the `match` in `t` is exhaustive); this reads the zh
+    /// arm and fails on one left in English. Texts that are the same in both languages are listed.
+    #[test]
+    fn every_console_string_has_a_chinese_translation() {
+        const SAME: &[&str] = &["FieldJson", "ShortCustomJson"];
+        let src = include_str!("i18n.rs");
+        let zh = src
+            .split("Lang::Zh => match key {")
+            .nth(1)
+            .and_then(|rest| rest.split("\n        },").next())
+            .expect("the zh arm");
+        let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        let variants: Vec<&str> = src
+            .split("pub enum Key {")
+            .nth(1)
+            .and_then(|rest| rest.split('}').next())
+            .expect("the enum")
+            .lines()
+            .filter_map(|l| l.trim().strip_suffix(','))
+            .collect();
+        // `Key => "text",` or, when long, `Key => {` with the text on the next line.
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let lines: Vec<&str> = zh.lines().map(str::trim).collect();
+        for (i, l) in lines.iter().enumerate() {
+            let Some((key, rest)) = l.split_once(" => ") else {
+                continue;
+            };
+            let text = if rest.starts_with('"') {
+                rest
+            } else {
+                lines.get(i + 1).copied().unwrap_or("")
+            };
+            texts.push((key.to_string(), text.to_string()));
+        }
+        let mut untranslated = Vec::new();
+        for v in &variants {
+            match texts.iter().find(|(k, _)| k == v) {
+                Some((_, text)) if han(text) || SAME.contains(v) => {}
+                _ => untranslated.push(v.to_string()),
+            }
+        }
+        assert!(variants.len() > 140, "read {} keys", variants.len());
+        assert!(untranslated.is_empty(), "no Chinese text: {untranslated:?}");
+    }
 
     #[test]
     fn flag_beats_config_beats_env() {

@@ -18,13 +18,19 @@ use tokio::sync::mpsc;
 
 use crate::backend::{Backend, BackendError};
 use crate::model::{TaskFilter, TaskState};
-use app::{App, Cmd, Msg};
+use app::{App, Cmd, Done, Msg};
 use i18n::Lang;
 
 /// Runs the console until the user quits. Backend calls run as tasks; their answers come back as messages.
 pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut terminal = ratatui::try_init()?;
+    // A paste arrives as one event (one edit), never as keys that could submit or move focus.
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::EnableBracketedPaste,
+        crossterm::event::EnableMouseCapture
+    );
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let keys_tx = tx.clone();
     // While `$EDITOR` runs the reader must not take its keys: it parks until `paused` is cleared.
@@ -52,6 +58,16 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
                         break;
                     }
                 }
+                Ok(crossterm::event::Event::Mouse(m)) => {
+                    if keys_tx.blocking_send(Msg::Mouse(m)).is_err() {
+                        break;
+                    }
+                }
+                Ok(crossterm::event::Event::Paste(text)) => {
+                    if keys_tx.blocking_send(Msg::Paste(text)).is_err() {
+                        break;
+                    }
+                }
                 Ok(_) => {
                     // Resize and others: a tick redraws.
                     if keys_tx.blocking_send(Msg::Tick).is_err() {
@@ -63,10 +79,23 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
         }
     });
     let mut app = App::new(lang, color);
+    // Where exports go by default (the data dir the environment names, else the XDG one).
+    app.data_dir =
+        crate::config::Paths::resolve(None, std::env::var_os("OPSDECK_DATA_DIR").map(Into::into))
+            .ok()
+            .map(|p| p.data_dir);
+    if let Some(d) = &app.data_dir {
+        let (drafts, errors) = forms::draft::load_all(d);
+        app.saved_drafts = drafts;
+        if !errors.is_empty() {
+            app.status = Some((errors.join("; "), true));
+        }
+    }
     let mut runner = Runner {
         backend,
         tx: tx.clone(),
         follow: None,
+        checks: std::collections::HashMap::new(),
     };
     for c in app.init() {
         runner.exec(c);
@@ -121,8 +150,30 @@ pub async fn run(backend: Arc<dyn Backend>, lang: Lang) -> anyhow::Result<()> {
     };
     runner.exec(Cmd::StopFollow);
     watch.abort();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture
+    );
     ratatui::restore();
+    save_drafts(&app);
     result
+}
+
+/// On the way out: a form with input not submitted keeps it as a draft; a clean one has none.
+fn save_drafts(app: &App) {
+    let Some(dir) = &app.data_dir else { return };
+    for (m, f) in &app.forms {
+        let d = f.dirty.then(|| f.draft());
+        // The terminal is the shell's again: say what could not be kept.
+        if let Err(e) = forms::draft::save(dir, *m, d.as_ref()) {
+            eprintln!(
+                "opsdeck: the draft of {} was not saved ({}): {e}",
+                m.word(),
+                forms::draft::path(dir, *m).display()
+            );
+        }
+    }
 }
 
 /// Gives the terminal back to the shell while `f` runs (the key reader parked), then takes it again.
@@ -137,10 +188,20 @@ fn suspended<T>(
     while !parked.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(5));
     }
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture
+    );
     ratatui::restore();
     let out = f();
     crossterm::terminal::enable_raw_mode()?;
-    crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::event::EnableBracketedPaste,
+        crossterm::event::EnableMouseCapture
+    )?;
     terminal.clear()?;
     paused.store(false, Ordering::SeqCst);
     Ok(out)
@@ -176,6 +237,8 @@ struct Runner {
     backend: Arc<dyn Backend>,
     tx: mpsc::Sender<Msg>,
     follow: Option<tokio::task::JoinHandle<()>>,
+    /// Each form's live check waiting out its debounce (replaced by the next edit's).
+    checks: std::collections::HashMap<forms::Module, tokio::task::JoinHandle<()>>,
 }
 
 impl Runner {
@@ -186,6 +249,22 @@ impl Runner {
             let _ = tx.send(m).await;
         };
         match cmd {
+            Cmd::Check(job) => {
+                if let Some(h) = self.checks.remove(&job.module) {
+                    h.abort();
+                }
+                let module = job.module;
+                self.checks.insert(
+                    module,
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(forms::live::DEBOUNCE_MS)).await;
+                        let r = tokio::task::spawn_blocking(move || forms::live::run(&job)).await;
+                        if let Ok(r) = r {
+                            let _ = tx.send(Msg::Checked(Box::new(r))).await;
+                        }
+                    }),
+                );
+            }
             Cmd::StopFollow => {
                 if let Some(h) = self.follow.take() {
                     h.abort();
@@ -248,35 +327,36 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                 for id in &ids {
                     b.approve(*id, None).await?;
                 }
-                Msg::Done(format!(
-                    "approved {}",
-                    ids.iter()
-                        .map(|i| format!("#{i}"))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ))
+                Msg::Done(Done::Approved(ids))
             }
             Cmd::Reject(id, reason) => {
                 b.reject(id, &reason).await?;
-                Msg::Done(format!("rejected #{id}"))
+                Msg::Done(Done::Rejected(id))
             }
             Cmd::Cancel(id) => {
                 b.cancel(id).await?;
-                Msg::Done(format!("cancelled #{id}"))
+                Msg::Done(Done::Cancelled(id))
             }
             Cmd::Retry(id) => {
                 b.retry(id).await?;
-                Msg::Done(format!("#{id} scheduled again"))
+                Msg::Done(Done::Retried(id))
             }
             Cmd::Release(id) => {
                 let n = b.release(id, None, None).await?;
-                Msg::Done(format!("released {n} step(s) of #{id}"))
+                Msg::Done(Done::Released(id, n as usize))
             }
             Cmd::Skip(id, step) => {
                 b.skip(id, step).await?;
-                Msg::Done(format!("skipped step {step} of #{id}"))
+                Msg::Done(Done::Skipped(id, step))
             }
             Cmd::Export { id, path } => {
+                let path = std::path::absolute(&path)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(path);
+                if let Some(dir) = std::path::Path::new(&path).parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
+                }
                 let mut f = std::fs::File::create(&path)
                     .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
                 let mut next = 1;
@@ -296,16 +376,13 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                         .map_err(|e| BackendError::Other(format!("{path}: {e}")))?;
                     }
                 }
-                Msg::Done(format!("log of #{id} exported to {path}"))
+                Msg::Done(Done::Exported(id, path))
             }
             Cmd::LoadContext => Msg::Context(Box::new(b.module_context().await?)),
             Cmd::Submit(spec) => Msg::Submitted(Box::new(b.submit(*spec).await?)),
             Cmd::ApproveAt(id, at) => {
                 b.approve(id, Some(at)).await?;
-                Msg::Done(format!(
-                    "approved #{id} for {}",
-                    crate::model::fmt_local(at)
-                ))
+                Msg::Done(Done::ApprovedAt(id, at))
             }
             Cmd::ImportTemplate { id: _, source } => {
                 let t = b.import_template(&source).await?;
@@ -314,7 +391,9 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                     version: t.version,
                 }
             }
-            Cmd::Follow { .. } | Cmd::StopFollow | Cmd::EditTemplate { .. } => Msg::Tick,
+            Cmd::Follow { .. } | Cmd::StopFollow | Cmd::EditTemplate { .. } | Cmd::Check(_) => {
+                Msg::Tick
+            }
         })
     }
     .await;
@@ -324,5 +403,7 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
 mod backend_tests;
 #[cfg(test)]
 mod form_tests;
+#[cfg(test)]
+mod input_tests;
 #[cfg(test)]
 mod tests;

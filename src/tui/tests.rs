@@ -238,7 +238,10 @@ fn reject_needs_a_reason() {
         "an empty reason is refused"
     );
     assert!(app.status.as_ref().is_some_and(|(_, err)| *err));
-    app.update(key('x'));
+    assert!(
+        matches!(app.overlay, Overlay::Prompt(..)),
+        "the prompt stays open"
+    );
     for c in "freeze".chars() {
         app.update(key(c));
     }
@@ -312,7 +315,8 @@ fn log_pane_follow_scroll_and_search() {
         lines: vec![log_line(500, "x", "stale")],
     });
     assert_eq!(app.detail.as_ref().unwrap().log.last_seq, 100);
-    // Esc closes the detail and stops following.
+    // Esc clears the search, then closes the detail and stops following.
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
     assert_eq!(app.update(code(KeyCode::Esc)), vec![Cmd::StopFollow]);
     assert!(app.detail.is_none());
 }

@@ -1,11 +1,12 @@
 //! Catalog endpoints: who am I, the inventory (passwords masked), templates (admins import), and the form context.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 
 use crate::api::error::ApiResult;
-use crate::api::extract::Caller;
+use crate::api::extract::{Caller, Path, Query};
+use crate::api::mask;
 use crate::api::server::AppState;
 use crate::backend::Backend;
 use crate::model::{Inventory, User};
@@ -35,7 +36,12 @@ pub async fn templates(
     State(s): State<AppState>,
     Caller(u): Caller,
 ) -> ApiResult<Json<Vec<StoredTemplate>>> {
-    Ok(Json(s.backend(&u.name).templates().await?))
+    let all = s.backend(&u.name).templates().await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|t| mask::stored_template_for(u.role, t))
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,7 +55,8 @@ pub async fn template(
     Path(id): Path<u32>,
     Query(q): Query<VersionQuery>,
 ) -> ApiResult<Json<StoredTemplate>> {
-    Ok(Json(s.backend(&u.name).template(id, q.version).await?))
+    let t = s.backend(&u.name).template(id, q.version).await?;
+    Ok(Json(mask::stored_template_for(u.role, t)))
 }
 
 /// What module forms are checked against, as the server sees it (its config without secrets).
@@ -89,7 +96,11 @@ pub async fn form_context(
         } else {
             masked(m.inventory)
         },
-        templates: m.templates,
+        templates: m
+            .templates
+            .into_iter()
+            .map(|t| mask::template_for(u.role, t))
+            .collect(),
         users: m.users,
         config: public_config(&m.config),
         user: m.user,
@@ -103,15 +114,33 @@ pub struct TemplateSource {
     pub source: String,
 }
 
-/// Admins import a template version; a template that does not load is a 400 on `source`, nothing stored.
+/// An imported template version with the warnings about it (`file:line: field: message`).
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct Imported {
+    #[serde(flatten)]
+    pub stored: StoredTemplate,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Admins import a template version; a template that does not load is a 400 on `source`, nothing
+/// stored. Warnings (a secret arg on a command line) come back with the stored version.
 pub async fn import_template(
     State(s): State<AppState>,
     c: Caller,
     crate::api::extract::JsonBody(b): crate::api::extract::JsonBody<TemplateSource>,
-) -> ApiResult<(axum::http::StatusCode, Json<StoredTemplate>)> {
+) -> ApiResult<(axum::http::StatusCode, Json<Imported>)> {
     c.require(crate::model::Role::Admin, "importing a template")?;
-    crate::templates::load_template_str(&b.source, "source")
-        .map_err(|e| crate::api::error::ApiError::field("source", e.to_string()))?;
-    let t = s.backend(&c.0.name).import_template(&b.source).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(t)))
+    let source = b.source.clone();
+    let warnings = crate::api::heavy::run("checking the template", move || {
+        crate::templates::load_template_str(&source, "source")
+            .map(|t| crate::templates::template_warnings(&t, &source, "source"))
+            .map_err(|e| crate::api::error::ApiError::field("source", e.to_string()))
+    })
+    .await??;
+    let stored = s.backend(&c.0.name).import_template(&b.source).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(Imported { stored, warnings }),
+    ))
 }

@@ -4,14 +4,14 @@
 use std::convert::Infallible;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::Caller;
+use crate::api::extract::{Caller, Path, Query};
 use crate::api::server::AppState;
 use crate::backend::Backend;
 use crate::model::LogLine;
@@ -32,13 +32,13 @@ pub async fn page(
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<LogLine>>> {
     let b = s.backend(&u.name);
-    let lines = b
-        .logs(
-            id,
-            q.from_seq.unwrap_or(1).max(1),
-            q.limit.unwrap_or(1_000).clamp(1, MAX_PAGE),
-        )
-        .await?;
+    // `limit=0` asks for no line (whether the task exists is still checked).
+    let limit = q.limit.unwrap_or(1_000).min(MAX_PAGE);
+    let lines = if limit == 0 {
+        Vec::new()
+    } else {
+        b.logs(id, q.from_seq.unwrap_or(1).max(1), limit).await?
+    };
     if lines.is_empty() {
         // An empty page of a task that does not exist is a 404, not an empty log.
         b.task(id).await?;

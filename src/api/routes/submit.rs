@@ -2,20 +2,21 @@
 //! that takes CODO's task JSON verbatim and answers `{code, msg, list_id}`.
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{Caller, body_bytes, parse_json};
+use crate::api::extract::{Caller, Path, Query, body_bytes, parse_json};
+use crate::api::heavy;
 use crate::api::mask;
 use crate::api::server::AppState;
 use crate::backend::{Backend, LocalBackend};
 use crate::model::{Host, Invalid, Inventory, Role, Task, TaskSpec};
 use crate::modules::{
     AppPublishForm, CustomForm, CustomJsonForm, CustomProxyForm, Form, ModuleContext, NodeAddForm,
-    PlannedStep, ResourceForm, SqlAuditForm, SqlOptimizeForm, plan,
+    PlannedStep, ResourceForm, SqlAuditForm, SqlOptimizeForm, codo_warnings, masked_spec, plan,
 };
 
 /// Module names accepted by `POST /api/v1/modules/{module}/submit`.
@@ -91,9 +92,18 @@ pub struct FormQuery {
 /// What a dry run answers: the spec and every command it would run (secrets masked).
 #[derive(Debug, Serialize)]
 pub struct DryRun {
+    /// Accepted but worth a word (a CODO document's undeclared args).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub spec: TaskSpec,
     pub adhoc_hosts: Vec<Host>,
     pub steps: Vec<PlannedStep>,
+}
+
+/// A form built off the workers: a spec to submit, or a dry run's answer.
+enum Built {
+    Submit(TaskSpec, Vec<Host>),
+    Dry(DryRun),
 }
 
 /// Builds a module's spec (and ad-hoc hosts) from its form JSON.
@@ -205,22 +215,35 @@ pub async fn submit_form(
     let bytes = body_bytes(req, &s).await?;
     let b = s.backend(&c.0.name);
     let mctx = module_context(&b, &s).await?;
-    let (spec, adhoc) = build_form(&module, &bytes, &mctx)?;
-    if q.dry_run {
-        precheck(&s, &spec, &adhoc, &mctx.inventory)?;
-        let tpl = mctx
-            .template(spec.template_id)
-            .ok_or_else(|| ApiError::field("template_id", "unknown template"))?;
-        let mut inv = mctx.inventory.clone();
-        inv.hosts.extend(adhoc.iter().cloned());
-        let steps = plan(&spec, tpl, &inv);
-        return Ok(Json(DryRun {
-            spec,
-            adhoc_hosts: adhoc,
-            steps,
-        })
-        .into_response());
-    }
+    // Building a form checks SQL, parses literals and renders commands: a job off the workers.
+    let job = {
+        let s = s.clone();
+        let mctx = mctx.clone();
+        let dry_run = q.dry_run;
+        move || -> ApiResult<Built> {
+            let (spec, adhoc) = build_form(&module, &bytes, &mctx)?;
+            if !dry_run {
+                return Ok(Built::Submit(spec, adhoc));
+            }
+            precheck(&s, &spec, &adhoc, &mctx.inventory)?;
+            let tpl = mctx
+                .template(spec.template_id)
+                .ok_or_else(|| ApiError::field("template_id", "unknown template"))?;
+            let mut inv = mctx.inventory.clone();
+            inv.hosts.extend(adhoc.iter().cloned());
+            let steps = plan(&spec, tpl, &inv);
+            Ok(Built::Dry(DryRun {
+                warnings: codo_warnings(&spec),
+                spec: masked_spec(spec, tpl),
+                adhoc_hosts: adhoc,
+                steps,
+            }))
+        }
+    };
+    let (spec, adhoc) = match heavy::run("checking the form", job).await?? {
+        Built::Submit(spec, adhoc) => (spec, adhoc),
+        Built::Dry(dry) => return Ok(Json(dry).into_response()),
+    };
     let t = store_and_submit(&s, &b, &c.0.name, spec, adhoc, &mctx.inventory).await?;
     let t = mask::task(&s.store, t).await?;
     Ok((StatusCode::CREATED, Json(t)).into_response())
@@ -235,30 +258,42 @@ pub struct CodoAnswer {
     /// opsdeck's addition: which fields were wrong.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<crate::model::FieldError>,
+    /// opsdeck's addition: what was accepted but deserves a word (args the template does not declare).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// `POST /codo/task/accept`: CODO's task JSON as CODO's clients send it. Like CODO, input errors
 /// answer HTTP 200 with `code: -1`; authentication still answers 401/403, an oversized body 413.
 pub async fn codo_accept(State(s): State<AppState>, c: Caller, req: Request) -> Response {
-    let r: ApiResult<Task> = async {
+    let r: ApiResult<(Task, Vec<String>)> = async {
         c.require(Role::Operator, "submitting a task")?;
         let bytes = body_bytes(req, &s).await?;
         let text = String::from_utf8(bytes.to_vec())
             .map_err(|_| ApiError::field("body", "the body is not UTF-8 text"))?;
         let b = s.backend(&c.0.name);
         let mctx = module_context(&b, &s).await?;
-        let (spec, adhoc) = CustomJsonForm::new(text, "")
-            .to_spec_with_hosts(&mctx)
-            .map_err(ApiError::invalid)?;
-        store_and_submit(&s, &b, &c.0.name, spec, adhoc, &mctx.inventory).await
+        let job = {
+            let mctx = mctx.clone();
+            move || {
+                CustomJsonForm::new(text, "")
+                    .to_spec_with_hosts(&mctx)
+                    .map_err(ApiError::invalid)
+            }
+        };
+        let (spec, adhoc) = heavy::run("reading the CODO document", job).await??;
+        let warnings = codo_warnings(&spec);
+        let t = store_and_submit(&s, &b, &c.0.name, spec, adhoc, &mctx.inventory).await?;
+        Ok((t, warnings))
     }
     .await;
     match r {
-        Ok(t) => Json(CodoAnswer {
+        Ok((t, warnings)) => Json(CodoAnswer {
             code: 0,
             msg: format!("task {} created ({})", t.id, t.state.as_str()),
             list_id: Some(t.id),
             fields: Vec::new(),
+            warnings,
         })
         .into_response(),
         Err(e) if e.status == StatusCode::BAD_REQUEST => Json(CodoAnswer {
@@ -271,6 +306,7 @@ pub async fn codo_accept(State(s): State<AppState>, c: Caller, req: Request) -> 
             },
             list_id: None,
             fields: e.body.fields,
+            warnings: Vec::new(),
         })
         .into_response(),
         Err(e) => e.into_response(),

@@ -1,12 +1,12 @@
 //! Task endpoints: list, show, and the operator actions (approve, reject, cancel, retry, release, skip).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{Caller, JsonBody, OptJsonBody};
+use crate::api::extract::{Caller, JsonBody, OptJsonBody, Path, Query};
 use crate::api::mask;
 use crate::api::server::AppState;
 use crate::backend::{Backend, TaskDetail};

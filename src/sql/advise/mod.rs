@@ -11,8 +11,6 @@ use sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, JoinConstraint, JoinOperator, ObjectName, OrderByKind,
     OrderBySort, Select, Statement, TableFactor, TableWithJoins, Value,
 };
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 
 use super::score::walk::{
     column_name, column_qualifier, conjuncts, each_select, is_literal, unnest,
@@ -69,8 +67,24 @@ pub fn advise(sql: &str, live: Option<&LiveMeta>, lang: Lang) -> AdviseReport {
     };
     for (n, st) in split(sql).into_iter().enumerate() {
         let number = n + 1;
-        let stmt = match Parser::parse_sql(&MySqlDialect {}, &st.text) {
+        let stmt = match super::limits::parse(&st.text) {
             Ok(mut v) if v.len() == 1 => v.remove(0),
+            Err(super::limits::ParseFail::Limit {
+                line,
+                column,
+                message,
+            }) => {
+                let at = format!("{}:{}", st.start.line + line - 1, column);
+                report.notes.push(Note {
+                    statement: number,
+                    text: tr(
+                        lang,
+                        format!("not analysed: {message} (at {at})"),
+                        format!("未分析：超出限制 (位置 {at})：{message}"),
+                    ),
+                });
+                continue;
+            }
             _ => {
                 report.notes.push(Note {
                     statement: number,

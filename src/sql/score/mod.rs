@@ -25,8 +25,6 @@ mod testutil;
 pub mod walk;
 
 use serde::{Deserialize, Serialize};
-use sqlparser::dialect::MySqlDialect;
-use sqlparser::parser::Parser;
 
 use super::check::{Status, check_in};
 use super::split::{Position, split};
@@ -218,7 +216,7 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
         let mut found: Vec<(&Rule, Hit)> = Vec::new();
         let toks = significant(&st.text).unwrap_or_default();
         let ast = if cs.status == Status::Ok {
-            Parser::parse_sql(&MySqlDialect {}, &st.text)
+            super::limits::parse(&st.text)
                 .ok()
                 .and_then(|mut v| (v.len() == 1).then(|| v.remove(0)))
         } else {
@@ -229,7 +227,16 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
                 .errors
                 .iter()
                 .find(|d| d.statement == cs.number)
-                .map(|d| d.message.clone());
+                .map(|d| match d.id {
+                    // A limit says where it was crossed: the statement may be one long line.
+                    super::MessageId::Limit => {
+                        format!(
+                            "{} (at {}:{})",
+                            d.message, d.position.line, d.position.column
+                        )
+                    }
+                    _ => d.message.clone(),
+                });
             found.push((
                 &ERR_000,
                 Hit {
@@ -248,7 +255,12 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
             script: &script,
             index,
         };
-        for r in &rules {
+        // A statement refused by a limit (too large, too deep) gets no rule: they would walk it.
+        let limited = checked
+            .errors
+            .iter()
+            .any(|d| d.statement == cs.number && d.id == super::MessageId::Limit);
+        for r in rules.iter().filter(|_| !limited) {
             if let Some(check) = r.check {
                 for h in check(&ctx) {
                     found.push((r, h));

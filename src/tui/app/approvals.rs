@@ -1,22 +1,17 @@
 //! Keys of the Approvals tab: the queue with marks, and an approval's detail.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crate::tui::keys::Action;
 
 use super::{App, Cmd, Confirm, Overlay, PromptKind};
 
 impl App {
-    pub(super) fn approvals_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+    pub(super) fn approvals_action(&mut self, a: Action) -> Vec<Cmd> {
         let visible: Vec<i64> = self.visible_approvals().iter().map(|t| t.id).collect();
         let n = visible.len();
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.approval_sel = self.approval_sel.saturating_sub(1)
-            }
-            KeyCode::Char(' ') => {
+        match a {
+            Action::Down => self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1)),
+            Action::Up => self.approval_sel = self.approval_sel.saturating_sub(1),
+            Action::Mark => {
                 if let Some(id) = visible.get(self.approval_sel) {
                     if !self.marked.remove(id) {
                         self.marked.insert(*id);
@@ -24,7 +19,7 @@ impl App {
                     self.approval_sel = (self.approval_sel + 1).min(n.saturating_sub(1));
                 }
             }
-            KeyCode::Char('a') => {
+            Action::Approve => {
                 let ids: Vec<i64> = if self.marked.is_empty() {
                     visible
                         .get(self.approval_sel)
@@ -38,22 +33,22 @@ impl App {
                     self.overlay = Overlay::Confirm(Confirm::Approve(ids));
                 }
             }
-            KeyCode::Char('x') => {
+            Action::Reject => {
                 if let Some(id) = visible.get(self.approval_sel) {
                     self.overlay = Overlay::Prompt(PromptKind::RejectReason(*id), String::new());
                 }
             }
-            KeyCode::Char('/') => {
+            Action::Filter => {
                 self.overlay =
                     Overlay::Prompt(PromptKind::ApprovalFilter, self.approval_filter.clone())
             }
-            KeyCode::Enter => {
+            Action::Open => {
                 if let Some(id) = visible.get(self.approval_sel) {
                     self.approval_open = Some(*id);
                     self.approval_scroll = 0;
                 }
             }
-            KeyCode::Char('o') => {
+            Action::OpenLog => {
                 if let Some(id) = visible.get(self.approval_sel) {
                     return self.open_task(*id);
                 }
@@ -63,26 +58,23 @@ impl App {
         vec![]
     }
 
-    pub(super) fn approval_detail_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+    pub(super) fn approval_detail_action(&mut self, a: Action) -> Vec<Cmd> {
         let Some(id) = self.approval_open else {
             return vec![];
         };
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => self.approval_open = None,
-            KeyCode::Char('j') | KeyCode::Down => self.approval_scroll += 1,
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.approval_scroll = self.approval_scroll.saturating_sub(1)
-            }
-            KeyCode::PageDown => self.approval_scroll += 10,
-            KeyCode::PageUp => self.approval_scroll = self.approval_scroll.saturating_sub(10),
-            KeyCode::Char('a') => self.overlay = Overlay::Confirm(Confirm::Approve(vec![id])),
-            KeyCode::Char('t') => {
+        match a {
+            Action::Down => self.approval_scroll += 1,
+            Action::Up => self.approval_scroll = self.approval_scroll.saturating_sub(1),
+            Action::PageDown => self.approval_scroll += 10,
+            Action::PageUp => self.approval_scroll = self.approval_scroll.saturating_sub(10),
+            Action::Approve => self.overlay = Overlay::Confirm(Confirm::Approve(vec![id])),
+            Action::ApproveAt => {
                 self.overlay = Overlay::Prompt(PromptKind::ApproveTime(id), String::new())
             }
-            KeyCode::Char('x') => {
+            Action::Reject => {
                 self.overlay = Overlay::Prompt(PromptKind::RejectReason(id), String::new())
             }
-            KeyCode::Char('o') => {
+            Action::OpenLog => {
                 self.approval_open = None;
                 return self.open_task(id);
             }

@@ -3,15 +3,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 mod approvals;
 mod modules;
 mod tasks;
 
+use super::forms::draft::Draft;
+use super::forms::live::{CheckJob, CheckResult};
 use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
-use super::keys::Scope;
+use super::keys::{Action, Scope};
 use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
 use crate::model::StoredTemplate;
@@ -41,23 +43,15 @@ impl Tab {
         Tab::Module(Module::CustomJson),
     ];
 
-    /// The number key of the tab: `1`-`9`, then `0`; the last tab has none (`[`/`]` or `:json`).
+    /// The key of the tab: `1`-`9`, then `0`, then `-`.
     pub fn number(self) -> Option<char> {
         let i = Self::ALL.iter().position(|t| *t == self)?;
         match i {
             0..=8 => char::from_digit(i as u32 + 1, 10),
             9 => Some('0'),
+            10 => Some('-'),
             _ => None,
         }
-    }
-
-    fn by_number(c: char) -> Option<Tab> {
-        let i = match c {
-            '1'..='9' => c as usize - '1' as usize,
-            '0' => 9,
-            _ => return None,
-        };
-        Self::ALL.get(i).copied()
     }
 
     pub fn next(self) -> Tab {
@@ -120,11 +114,19 @@ pub enum Cmd {
         id: u32,
         source: String,
     },
+    /// Runs a form's live check off the UI thread, a moment after the last edit (a newer check of
+    /// the same form replaces one still waiting).
+    Check(Box<CheckJob>),
 }
 
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A bracketed paste: one edit of the focused field.
+    Paste(String),
+    Mouse(MouseEvent),
+    /// A live check's result.
+    Checked(Box<CheckResult>),
     Tick,
     Me(User),
     Tasks(Vec<Task>),
@@ -136,7 +138,7 @@ pub enum Msg {
         lines: Vec<LogLine>,
     },
     Live(LogLine),
-    Done(String),
+    Done(Done),
     Error(String),
     Context(Box<ModuleContext>),
     Submitted(Box<Task>),
@@ -151,6 +153,48 @@ pub enum Msg {
     },
 }
 
+/// What the engine did, said in the console's language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Done {
+    Approved(Vec<i64>),
+    ApprovedAt(i64, DateTime<Utc>),
+    Rejected(i64),
+    Cancelled(i64),
+    Retried(i64),
+    Released(i64, usize),
+    Skipped(i64, i64),
+    /// The task and the absolute path its log went to.
+    Exported(i64, String),
+}
+
+impl Done {
+    pub fn text(&self, lang: Lang) -> String {
+        let ids = |ids: &[i64]| {
+            ids.iter()
+                .map(|i| format!("#{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match self {
+            Done::Approved(v) => format!("{} {}", t(lang, Key::Approved), ids(v)),
+            Done::ApprovedAt(id, at) => format!(
+                "{} #{id} {} {}",
+                t(lang, Key::Approved),
+                t(lang, Key::At),
+                crate::model::fmt_local(*at)
+            ),
+            Done::Rejected(id) => format!("{} #{id}", t(lang, Key::Rejected)),
+            Done::Cancelled(id) => format!("{} #{id}", t(lang, Key::CancelledTask)),
+            Done::Retried(id) => format!("#{id} {}", t(lang, Key::ScheduledAgain)),
+            Done::Released(id, n) => format!("#{id} {}: {n}", t(lang, Key::ReleasedSteps)),
+            Done::Skipped(id, step) => {
+                format!("#{id} {} {step}", t(lang, Key::SkippedStep))
+            }
+            Done::Exported(id, path) => format!("#{id} {} {path}", t(lang, Key::Exported)),
+        }
+    }
+}
+
 /// A dangerous action waiting for `y`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
@@ -160,6 +204,8 @@ pub enum Confirm {
     Release(i64),
     Skip(i64, i64),
     ApproveAt(i64, DateTime<Utc>),
+    /// Quit although these module tabs hold unsubmitted input.
+    Quit(Vec<Module>),
 }
 
 /// What a text prompt is collecting.
@@ -171,6 +217,8 @@ pub enum PromptKind {
     RejectReason(i64),
     ApproveTime(i64),
     Palette,
+    /// Where to export a task's log.
+    ExportPath(i64),
 }
 
 /// A valid spec waiting for `y`, with the exact commands per host.
@@ -179,6 +227,10 @@ pub struct Preview {
     pub spec: TaskSpec,
     pub plan: Vec<PlannedStep>,
     pub scroll: usize,
+    /// The tab it came from.
+    pub module: Module,
+    /// The exec time is in the past: the task runs as soon as it is sent.
+    pub past: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +303,23 @@ pub struct App {
     pub approval_scroll: usize,
     /// Edited template sources that failed validation, reopened by the next edit.
     pub drafts: BTreeMap<u32, String>,
+    /// The module tab whose task was just sent, until the engine answers.
+    pub submitting: Option<Module>,
+    /// The data directory: exports go there by default.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Form drafts saved by an earlier console, put back when the forms are built.
+    pub saved_drafts: BTreeMap<Module, Draft>,
+    /// Where the last frame drew what the mouse can click.
+    pub mouse: MouseMap,
+}
+
+/// Clickable places of the last frame.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MouseMap {
+    /// Each tab's first and one-past-last column on the top row.
+    pub tabs: Vec<(u16, u16, Tab)>,
+    /// A list's first row, its number of rows, and the index of the item on the first row.
+    pub rows: Option<(u16, u16, usize)>,
 }
 
 impl App {
@@ -283,6 +352,10 @@ impl App {
             approval_open: None,
             approval_scroll: 0,
             drafts: BTreeMap::new(),
+            submitting: None,
+            data_dir: None,
+            saved_drafts: BTreeMap::new(),
+            mouse: MouseMap::default(),
         }
     }
 
@@ -336,6 +409,16 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(k) => self.key(k),
+            Msg::Paste(text) => self.paste(&text),
+            Msg::Mouse(m) => self.mouse(m),
+            Msg::Checked(r) => {
+                if let (Some(m), Some(ctx)) = (r.module, self.ctx.as_ref())
+                    && let Some(form) = self.forms.get_mut(&m)
+                {
+                    form.checked(*r, ctx);
+                }
+                vec![]
+            }
             Msg::Tick => {
                 // Keep lists fresh without blocking anything; answers arrive as messages.
                 vec![Cmd::LoadTasks, Cmd::LoadApprovals]
@@ -407,12 +490,23 @@ impl App {
                 }
                 vec![]
             }
-            Msg::Done(s) => {
+            Msg::Done(done) => {
                 self.done_one();
-                self.status = Some((s, false));
+                self.status = Some((done.text(self.lang), false));
                 let mut cmds = vec![Cmd::LoadTasks, Cmd::LoadApprovals];
-                if let Some(d) = &self.detail {
+                if let Some(d) = self.detail.as_mut() {
                     cmds.push(Cmd::LoadTask(d.id));
+                    // Retried, released or skipped: the open log follows the new lines live.
+                    if matches!(done, Done::Retried(id) | Done::Released(id, _) | Done::Skipped(id, _) if id == d.id)
+                    {
+                        d.log.follow = true;
+                        d.log.scroll = 0;
+                        cmds.push(Cmd::StopFollow);
+                        cmds.push(Cmd::Follow {
+                            id: d.id,
+                            from: d.log.last_seq + 1,
+                        });
+                    }
                 }
                 cmds
             }
@@ -423,19 +517,40 @@ impl App {
             }
             Msg::Context(ctx) => {
                 self.done_one();
+                let mut cmds = Vec::new();
+                let mut restored = Vec::new();
                 for m in Module::ALL {
-                    match self.forms.get_mut(&m) {
-                        Some(f) => f.changed(&ctx),
-                        None => {
-                            self.forms.insert(m, FormState::new(m, self.lang, &ctx));
+                    let form = self.forms.entry(m).or_insert_with(|| {
+                        let mut f = FormState::new(m, self.lang, &ctx);
+                        if let Some(d) = self.saved_drafts.remove(&m) {
+                            f.restore(&d, &ctx);
+                            restored.push(m.title(self.lang));
                         }
-                    }
+                        f
+                    });
+                    form.changed(&ctx);
+                    cmds.extend(form.take_check(self.lang).map(|j| Cmd::Check(Box::new(j))));
+                }
+                if !restored.is_empty() {
+                    self.status = Some((
+                        format!(
+                            "{}: {}",
+                            restored.join(", "),
+                            t(self.lang, Key::DraftRestored)
+                        ),
+                        false,
+                    ));
                 }
                 self.ctx = Some(*ctx);
-                vec![]
+                cmds
             }
             Msg::Submitted(task) => {
                 self.done_one();
+                if let Some(m) = self.submitting.take()
+                    && let Some(f) = self.forms.get_mut(&m)
+                {
+                    f.dirty = false;
+                }
                 self.status = Some((
                     format!(
                         "{} #{} {}",
@@ -505,6 +620,10 @@ impl App {
                         Confirm::Retry(id) => Cmd::Retry(id),
                         Confirm::Release(id) => Cmd::Release(id),
                         Confirm::Skip(id, s) => Cmd::Skip(id, s),
+                        Confirm::Quit(_) => {
+                            self.quit = true;
+                            return vec![Cmd::StopFollow];
+                        }
                     };
                     return self.load(vec![cmd]);
                 }
@@ -524,24 +643,26 @@ impl App {
         {
             return cmds;
         }
-        match k.code {
-            KeyCode::Char('?') => {
+        let scope = self.scope();
+        let Some(action) = super::keys::action(scope, &k) else {
+            return vec![];
+        };
+        match action {
+            Action::Help => {
                 self.overlay = Overlay::Help;
-                return vec![];
+                vec![]
             }
-            KeyCode::Char(':') => {
+            Action::Palette => {
                 self.overlay = Overlay::Prompt(PromptKind::Palette, String::new());
-                return vec![];
+                vec![]
             }
-            KeyCode::Char(']') => return self.switch(self.tab.next()),
-            KeyCode::Char('[') => return self.switch(self.tab.prev()),
-            KeyCode::Char(c @ '0'..='9') if self.detail.is_none() || self.tab != Tab::Tasks => {
-                if let Some(tab) = Tab::by_number(c) {
-                    return self.switch(tab);
-                }
-                return vec![];
-            }
-            KeyCode::Char('r') => {
+            Action::NextTab => self.switch(self.tab.next()),
+            Action::PrevTab => self.switch(self.tab.prev()),
+            Action::GoTab => match super::keys::tab_index(&k).and_then(|i| Tab::ALL.get(i)) {
+                Some(tab) => self.switch(*tab),
+                None => vec![],
+            },
+            Action::Refresh => {
                 let mut c = vec![
                     Cmd::LoadTasks,
                     Cmd::LoadApprovals,
@@ -551,21 +672,22 @@ impl App {
                 if let Some(d) = &self.detail {
                     c.push(Cmd::LoadTask(d.id));
                 }
-                return self.load(c);
+                self.load(c)
             }
-            _ => {}
-        }
-        match self.scope() {
-            Scope::TaskList => self.task_list_key(k),
-            Scope::TaskDetail => self.detail_key(k),
-            Scope::Approvals => self.approvals_key(k),
-            Scope::ApprovalDetail => self.approval_detail_key(k),
-            Scope::Inventory => self.inventory_key(k),
-            Scope::Form => match k.code {
-                KeyCode::Char('q') => self.back_or_quit(),
-                _ => vec![],
+            Action::Quit => self.request_quit(),
+            Action::Back => self.back(),
+            a => match scope {
+                Scope::TaskList => self.task_list_action(a),
+                Scope::TaskDetail => self.detail_action(a),
+                Scope::Approvals => self.approvals_action(a),
+                Scope::ApprovalDetail => self.approval_detail_action(a),
+                Scope::Inventory => self.inventory_action(a),
+                Scope::Form => match (a, self.tab) {
+                    (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
+                    _ => vec![],
+                },
+                Scope::Global | Scope::FormField => vec![],
             },
-            Scope::Global | Scope::FormField => vec![],
         }
     }
 
@@ -574,9 +696,188 @@ impl App {
         vec![]
     }
 
-    pub(super) fn back_or_quit(&mut self) -> Vec<Cmd> {
-        self.quit = true;
-        vec![Cmd::StopFollow]
+    /// `q`: quits, asking first when a module tab holds input not submitted yet.
+    pub(super) fn request_quit(&mut self) -> Vec<Cmd> {
+        let dirty: Vec<Module> = self
+            .forms
+            .iter()
+            .filter(|(_, f)| f.dirty)
+            .map(|(m, _)| *m)
+            .collect();
+        if dirty.is_empty() {
+            self.quit = true;
+            return vec![Cmd::StopFollow];
+        }
+        self.overlay = Overlay::Confirm(Confirm::Quit(dirty));
+        vec![]
+    }
+
+    /// Esc: clears a search or filter, or goes back one level; at the top it only says how to quit.
+    fn back(&mut self) -> Vec<Cmd> {
+        match self.scope() {
+            Scope::TaskDetail => {
+                if let Some(d) = self.detail.as_mut()
+                    && (d.log.search.is_some() || d.log.host_filter.is_some())
+                {
+                    d.log.search = None;
+                    d.log.hit = None;
+                    d.log.host_filter = None;
+                    return vec![];
+                }
+                self.detail = None;
+                return vec![Cmd::StopFollow];
+            }
+            Scope::ApprovalDetail => {
+                self.approval_open = None;
+                return vec![];
+            }
+            Scope::TaskList if !self.task_filter.is_empty() => {
+                self.task_filter.clear();
+                return vec![];
+            }
+            Scope::Approvals if !self.approval_filter.is_empty() => {
+                self.approval_filter.clear();
+                return vec![];
+            }
+            _ => {}
+        }
+        self.status = Some((t(self.lang, Key::EscHint).to_string(), false));
+        vec![]
+    }
+
+    /// Mouse: a click on a tab switches to it, a click on a list row selects it, the wheel moves
+    /// through lists and scrolls the log. Nothing happens under an overlay.
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {
+        if self.overlay != Overlay::None {
+            return vec![];
+        }
+        let scope = self.scope();
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let a = if m.kind == MouseEventKind::ScrollDown {
+                    Action::Down
+                } else {
+                    Action::Up
+                };
+                let mut cmds = Vec::new();
+                for _ in 0..3 {
+                    cmds.extend(match scope {
+                        Scope::TaskList => self.task_list_action(a),
+                        Scope::TaskDetail => self.detail_action(a),
+                        Scope::Approvals => self.approvals_action(a),
+                        Scope::ApprovalDetail => self.approval_detail_action(a),
+                        Scope::Inventory => self.inventory_action(a),
+                        _ => vec![],
+                    });
+                }
+                cmds
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                if m.row == 0
+                    && let Some((_, _, tab)) = self
+                        .mouse
+                        .tabs
+                        .iter()
+                        .find(|(a, b, _)| (*a..*b).contains(&m.column))
+                {
+                    return self.switch(*tab);
+                }
+                if let Some((top, rows, offset)) = self.mouse.rows
+                    && (top..top + rows).contains(&m.row)
+                {
+                    let i = offset + (m.row - top) as usize;
+                    match scope {
+                        Scope::TaskList if i < self.visible_tasks().len() => self.task_sel = i,
+                        Scope::Approvals if i < self.visible_approvals().len() => {
+                            self.approval_sel = i
+                        }
+                        _ => {}
+                    }
+                }
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// Empties a module tab's form (and its saved draft).
+    pub(super) fn clear_form(&mut self, m: Module) -> Vec<Cmd> {
+        let Some(ctx) = self.ctx.as_ref() else {
+            return vec![];
+        };
+        let mut form = FormState::new(m, self.lang, ctx);
+        let check = form.take_check(self.lang);
+        self.forms.insert(m, form);
+        self.status = Some((t(self.lang, Key::FormCleared).to_string(), false));
+        check.map(|j| Cmd::Check(Box::new(j))).into_iter().collect()
+    }
+
+    /// A bracketed paste: one edit of the prompt or the focused field; refused (with a message,
+    /// nothing changed, focus kept) when it does not fit the field.
+    fn paste(&mut self, raw: &str) -> Vec<Cmd> {
+        let (text, dropped) = crate::text::clean_paste(raw);
+        let lang = self.lang;
+        let note = |s: &mut Self, ok: String| {
+            let msg = if dropped > 0 {
+                format!("{ok} · {} ({dropped})", t(lang, Key::PasteDropped))
+            } else {
+                ok
+            };
+            s.status = Some((msg, false));
+        };
+        if let Overlay::Prompt(kind, mut line) = self.overlay.clone() {
+            let lines = text.trim_end_matches('\n').lines().count();
+            if lines > 1 {
+                self.status = Some((format!("{} ({lines})", t(lang, Key::PasteMultiLine)), true));
+                return vec![];
+            }
+            if text.len() > crate::tui::widgets::field::LINE_PASTE_MAX {
+                self.status = Some((t(lang, Key::PasteTooLarge).to_string(), true));
+                return vec![];
+            }
+            line.push_str(text.trim_end_matches('\n'));
+            match kind {
+                PromptKind::TaskFilter => self.task_filter = line.clone(),
+                PromptKind::ApprovalFilter => self.approval_filter = line.clone(),
+                _ => {}
+            }
+            self.overlay = Overlay::Prompt(kind, line);
+            return vec![];
+        }
+        if self.overlay != Overlay::None {
+            return vec![];
+        }
+        let Tab::Module(m) = self.tab else {
+            self.status = Some((t(lang, Key::PasteNoField).to_string(), true));
+            return vec![];
+        };
+        let (Some(ctx), Some(form)) = (self.ctx.as_ref(), self.forms.get_mut(&m)) else {
+            return vec![];
+        };
+        match form.paste(&text, ctx) {
+            Ok(true) => {
+                let check = form.take_check(lang);
+                let lines = text.trim_end_matches('\n').lines().count().max(1);
+                note(self, format!("{} ({lines})", t(lang, Key::Pasted)));
+                check.map(|j| Cmd::Check(Box::new(j))).into_iter().collect()
+            }
+            Ok(false) => {
+                self.status = Some((t(lang, Key::PasteNoField).to_string(), true));
+                vec![]
+            }
+            Err(e) => {
+                use crate::tui::widgets::field::PasteRefused;
+                let msg = match e {
+                    PasteRefused::MultiLine(n) => format!("{} ({n})", t(lang, Key::PasteMultiLine)),
+                    PasteRefused::TooLarge(size, max) => {
+                        format!("{} ({size} > {max} B)", t(lang, Key::PasteTooLarge))
+                    }
+                    PasteRefused::NotText => t(lang, Key::PasteNotText).to_string(),
+                };
+                self.status = Some((msg, true));
+                vec![]
+            }
+        }
     }
 
     pub fn inventory_rows(&self) -> usize {
@@ -592,13 +893,21 @@ impl App {
     fn prompt_key(&mut self, kind: PromptKind, mut text: String, k: KeyEvent) -> Vec<Cmd> {
         match k.code {
             KeyCode::Esc => {
+                // Esc on a filter clears it; on other prompts it only closes them.
                 self.overlay = Overlay::None;
+                match kind {
+                    PromptKind::TaskFilter => self.task_filter.clear(),
+                    PromptKind::ApprovalFilter => self.approval_filter.clear(),
+                    _ => {}
+                }
                 return vec![];
             }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
+            KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return vec![],
             KeyCode::Backspace => {
                 text.pop();
             }
-            KeyCode::Char(c) => text.push(c),
+            KeyCode::Char(c) if !c.is_control() => text.push(c),
             KeyCode::Enter => {
                 self.overlay = Overlay::None;
                 return self.submit_prompt(kind, text);
@@ -626,22 +935,18 @@ impl App {
             PromptKind::TaskFilter => self.task_filter = text,
             PromptKind::ApprovalFilter => self.approval_filter = text,
             PromptKind::LogSearch => {
+                let height = self.log_height.max(1);
                 if let Some(d) = self.detail.as_mut() {
                     d.log.search = (!text.is_empty()).then_some(text);
                     d.log.hit = None;
-                    d.log.jump(false);
+                    d.log.jump(false, height);
                 }
             }
             PromptKind::RejectReason(id) => {
                 if text.trim().is_empty() {
-                    self.status = Some((
-                        format!(
-                            "{}: {}",
-                            t(self.lang, Key::Reject),
-                            t(self.lang, Key::Reason)
-                        ),
-                        true,
-                    ));
+                    // The prompt stays open: a rejection needs a reason.
+                    self.status = Some((t(self.lang, Key::ReasonRequired).to_string(), true));
+                    self.overlay = Overlay::Prompt(kind, text);
                     return vec![];
                 }
                 return self.load(vec![Cmd::Reject(id, text)]);
@@ -653,6 +958,22 @@ impl App {
                 }
             }
             PromptKind::Palette => return self.palette(text.trim()),
+            PromptKind::ExportPath(id) => {
+                let path = std::path::PathBuf::from(text.trim());
+                if text.trim().is_empty() {
+                    self.overlay = Overlay::Prompt(kind, text);
+                    return vec![];
+                }
+                // A relative path is taken in the data directory, like the default.
+                let path = match &self.data_dir {
+                    Some(d) if path.is_relative() => d.join(path),
+                    _ => path,
+                };
+                return self.load(vec![Cmd::Export {
+                    id,
+                    path: path.display().to_string(),
+                }]);
+            }
         }
         vec![]
     }
@@ -677,11 +998,12 @@ impl App {
                 let id = n.parse::<i64>().unwrap_or_default();
                 self.open_task(id)
             }
-            ("q" | "quit", None) => self.back_or_quit(),
+            ("q" | "quit", None) => self.request_quit(),
             _ => {
                 self.status = Some((
                     format!(
-                        "unknown command `{cmd}`: try tasks, approvals, inventory, app, sql-audit, sql-optimize, resource, node-add, custom, custom-proxy, json, task ID, quit"
+                        "{} `{cmd}`: tasks, approvals, inventory, app, sql-audit, sql-optimize, resource, node-add, custom, custom-proxy, json, task ID, quit",
+                        t(self.lang, Key::UnknownCommand)
                     ),
                     true,
                 ));

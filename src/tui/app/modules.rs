@@ -6,6 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{App, Cmd, InvSection, Overlay, Preview};
 use crate::tui::forms::{Module, Outcome, errors_text};
 use crate::tui::i18n::{Key, t};
+use crate::tui::keys::Action;
 
 impl App {
     /// A key for a module tab's form; `None` when the console's keys apply instead.
@@ -13,24 +14,34 @@ impl App {
         let ctx = self.ctx.as_mut()?;
         ctx.now = Utc::now();
         let form = self.forms.get_mut(&m)?;
-        match form.key(k, ctx) {
+        let outcome = form.key(k, ctx);
+        let check: Vec<Cmd> = form
+            .take_check(self.lang)
+            .map(|j| Cmd::Check(Box::new(j)))
+            .into_iter()
+            .collect();
+        match outcome {
             Outcome::Ignored => None,
-            Outcome::Handled => Some(vec![]),
+            Outcome::Handled => Some(check),
             Outcome::Invalid(errs) => {
                 self.status = Some((errors_text(self.lang, &errs), true));
-                Some(vec![])
+                Some(check)
             }
             Outcome::Submit(spec) => {
                 let plan = ctx
                     .template(spec.template_id)
                     .map(|tpl| crate::modules::plan(&spec, tpl, &ctx.inventory))
                     .unwrap_or_default();
+                // A time typed in the past would run at once: the preview says so before `y`.
+                let past = spec.exec_time < ctx.now - chrono::Duration::seconds(60);
                 self.overlay = Overlay::Submit(Box::new(Preview {
+                    past,
                     spec: *spec,
                     plan,
                     scroll: 0,
+                    module: m,
                 }));
-                Some(vec![])
+                Some(check)
             }
         }
     }
@@ -39,6 +50,7 @@ impl App {
         match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => {
                 self.overlay = Overlay::None;
+                self.submitting = Some(p.module);
                 return self.load(vec![Cmd::Submit(Box::new(p.spec))]);
             }
             KeyCode::Char('n') | KeyCode::Esc => {
@@ -75,16 +87,15 @@ impl App {
         }
     }
 
-    pub(super) fn inventory_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Tab => {
+    pub(super) fn inventory_action(&mut self, a: Action) -> Vec<Cmd> {
+        match a {
+            Action::NextSection => {
                 self.inv_section = self.inv_section.next();
                 self.inv_sel = 0;
             }
-            KeyCode::Char('j') | KeyCode::Down => self.inv_sel += 1,
-            KeyCode::Char('k') | KeyCode::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
-            KeyCode::Char('e') if self.inv_section == InvSection::Templates => {
+            Action::Down => self.inv_sel += 1,
+            Action::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
+            Action::EditTemplate if self.inv_section == InvSection::Templates => {
                 if let Some(s) = self.templates.get(self.inv_sel) {
                     let id = s.template.id;
                     let source = self

@@ -1,26 +1,23 @@
 //! Keys of the Tasks tab: the list, and a task's detail with its live log.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crate::tui::keys::Action;
 
 use super::{App, Cmd, Confirm, Detail, Overlay, PromptKind, Tab, hosts_of};
 use crate::tui::i18n::{Key, t};
 use crate::tui::widgets::log_view::{LogView, PAGE};
 
 impl App {
-    pub(super) fn task_list_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+    pub(super) fn task_list_action(&mut self, a: Action) -> Vec<Cmd> {
         let n = self.visible_tasks().len();
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => return self.back_or_quit(),
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.task_sel = (self.task_sel + 1).min(n.saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => self.task_sel = self.task_sel.saturating_sub(1),
-            KeyCode::Char('g') | KeyCode::Home => self.task_sel = 0,
-            KeyCode::Char('G') | KeyCode::End => self.task_sel = n.saturating_sub(1),
-            KeyCode::Char('/') => {
+        match a {
+            Action::Down => self.task_sel = (self.task_sel + 1).min(n.saturating_sub(1)),
+            Action::Up => self.task_sel = self.task_sel.saturating_sub(1),
+            Action::Top => self.task_sel = 0,
+            Action::Bottom => self.task_sel = n.saturating_sub(1),
+            Action::Filter => {
                 self.overlay = Overlay::Prompt(PromptKind::TaskFilter, self.task_filter.clone())
             }
-            KeyCode::Enter => {
+            Action::Open => {
                 if let Some(id) = self.visible_tasks().get(self.task_sel).map(|t| t.id) {
                     return self.open_task(id);
                 }
@@ -44,45 +41,46 @@ impl App {
         cmds
     }
 
-    pub(super) fn detail_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+    pub(super) fn detail_action(&mut self, a: Action) -> Vec<Cmd> {
         let height = self.log_height.max(1);
         let lang = self.lang;
         let Some(d) = self.detail.as_mut() else {
             return vec![];
         };
         let id = d.id;
-        match k.code {
-            KeyCode::Char('q') | KeyCode::Esc => {
-                self.detail = None;
-                return vec![Cmd::StopFollow];
-            }
-            KeyCode::Char('k') | KeyCode::Up => d.log.scroll_up(1),
-            KeyCode::Char('j') | KeyCode::Down => d.log.scroll_down(1),
-            KeyCode::PageUp => d.log.scroll_up(height),
-            KeyCode::PageDown => d.log.scroll_down(height),
-            KeyCode::Char('g') | KeyCode::Home => d.log.scroll_up(usize::MAX / 2),
-            KeyCode::Char('G') | KeyCode::End => d.log.scroll_down(usize::MAX / 2),
-            KeyCode::Char('f') => d.log.toggle_follow(),
-            KeyCode::Char('w') => d.log.wrap = !d.log.wrap,
-            KeyCode::Char('h') => {
+        match a {
+            Action::Up => d.log.scroll_up(1),
+            Action::Down => d.log.scroll_down(1),
+            Action::PageUp => d.log.scroll_up(height),
+            Action::PageDown => d.log.scroll_down(height),
+            Action::Top => d.log.scroll_up(usize::MAX / 2),
+            Action::Bottom => d.log.scroll_down(usize::MAX / 2),
+            Action::Follow => d.log.toggle_follow(),
+            Action::Wrap => d.log.wrap = !d.log.wrap,
+            Action::HostFilter => {
                 let hosts = d.detail.as_ref().map(hosts_of).unwrap_or_default();
                 d.log.cycle_host(&hosts);
             }
-            KeyCode::Char('/') => {
+            Action::Search => {
                 let q = d.log.search.clone().unwrap_or_default();
                 self.overlay = Overlay::Prompt(PromptKind::LogSearch, q);
                 return vec![];
             }
-            KeyCode::Char('n') => d.log.jump(false),
-            KeyCode::Char('N') => d.log.jump(true),
-            KeyCode::Char('e') => {
-                let path = format!("opsdeck-task-{id}.log");
-                return self.load(vec![Cmd::Export { id, path }]);
+            Action::NextHit => d.log.jump(false, height),
+            Action::PrevHit => d.log.jump(true, height),
+            Action::Export => {
+                let name = format!("opsdeck-task-{id}.log");
+                let default = match &self.data_dir {
+                    Some(d) => d.join("exports").join(name).display().to_string(),
+                    None => name,
+                };
+                self.overlay = Overlay::Prompt(PromptKind::ExportPath(id), default);
+                return vec![];
             }
-            KeyCode::Char('c') => self.overlay = Overlay::Confirm(Confirm::Cancel(id)),
-            KeyCode::Char('R') => self.overlay = Overlay::Confirm(Confirm::Retry(id)),
-            KeyCode::Char('l') => self.overlay = Overlay::Confirm(Confirm::Release(id)),
-            KeyCode::Char('s') => {
+            Action::Cancel => self.overlay = Overlay::Confirm(Confirm::Cancel(id)),
+            Action::Retry => self.overlay = Overlay::Confirm(Confirm::Retry(id)),
+            Action::Release => self.overlay = Overlay::Confirm(Confirm::Release(id)),
+            Action::Skip => {
                 // Skip the first step that is waiting or failed.
                 let target = d.detail.as_ref().and_then(|dd| {
                     dd.steps.iter().find(|s| {

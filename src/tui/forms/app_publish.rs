@@ -24,8 +24,10 @@ impl AppPublish {
 
 impl Adapter for AppPublish {
     fn fields(&self, lang: Lang) -> Vec<Field> {
+        let mut app = Field::select("app", t(lang, Key::FieldApp), vec![]);
+        app.empty_hint = Some(t(lang, Key::EmptyApp).to_string());
         vec![
-            Field::select("app", t(lang, Key::FieldApp), vec![]),
+            app,
             Field::text("tag", t(lang, Key::FieldVersion), ""),
             Field::kv("args", t(lang, Key::FieldArgs), vec![]),
             Field::time("exec_time", t(lang, Key::ExecTime)),

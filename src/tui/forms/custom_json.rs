@@ -1,7 +1,8 @@
 //! Custom task JSON tab (自定义任务-JSON): CODO's task JSON in an editor validated as you type,
 //! adapted to `modules::CustomJsonForm`.
 
-use super::{Adapter, Fields, live};
+use super::live::LiveKind;
+use super::{Adapter, Fields};
 use crate::model::{Invalid, TaskSpec};
 use crate::modules::{CustomJsonForm, ModuleContext};
 use crate::tui::i18n::{Key, Lang, t};
@@ -24,8 +25,10 @@ impl Adapter for CustomJson {
         ]
     }
 
-    fn refresh(&self, f: &mut Fields, _ctx: &ModuleContext) {
-        live::json(f, "json");
+    fn refresh(&self, _f: &mut Fields, _ctx: &ModuleContext) {}
+
+    fn live(&self, _f: &Fields) -> Option<(&'static str, LiveKind, String)> {
+        Some(("json", LiveKind::Json, String::new()))
     }
 
     fn spec(&self, f: &Fields, ctx: &ModuleContext) -> Result<TaskSpec, Invalid> {

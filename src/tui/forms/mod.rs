@@ -5,7 +5,8 @@ mod app_publish;
 mod custom;
 mod custom_json;
 mod custom_proxy;
-mod live;
+pub mod draft;
+pub mod live;
 mod node_add;
 mod resource;
 mod sql_audit;
@@ -14,9 +15,10 @@ mod sql_optimize;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::i18n::{Key, Lang, t};
-use super::widgets::field::{Field, KvRow, Value};
+use super::widgets::field::{Field, KvRow, PasteRefused, Value};
 use crate::model::{FieldError, Invalid, TaskSpec, Template};
 use crate::modules::{ArgRow, ModuleContext};
+use live::{CheckJob, CheckResult, LiveKind};
 
 /// The eight module tabs, in DESIGN.md's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -111,9 +113,9 @@ trait Adapter: Sync {
     /// Options, prefilled arg rows and live checks, after any change.
     fn refresh(&self, f: &mut Fields, ctx: &ModuleContext);
     fn spec(&self, f: &Fields, ctx: &ModuleContext) -> Result<TaskSpec, Invalid>;
-    /// Results computed locally as you type (SQL optimize), shown under the form.
-    fn output(&self, _f: &Fields) -> Vec<String> {
-        Vec::new()
+    /// The editor checked as you type (off the UI thread), the kind of check and its option.
+    fn live(&self, _f: &Fields) -> Option<(&'static str, LiveKind, String)> {
+        None
     }
 }
 
@@ -187,6 +189,7 @@ impl Fields {
                             .unwrap_or_default(),
                         required: a.required,
                         secret: a.secret,
+                        fixed: true,
                     })
                     .collect()
             })
@@ -231,6 +234,14 @@ pub struct FormState {
     pub general: Vec<String>,
     /// Live local results (SQL optimize).
     pub output: Vec<String>,
+    /// Something was typed or pasted since the form was built or submitted.
+    pub dirty: bool,
+    /// Edit generation: bumped by every edit; a live check result for an older one is dropped.
+    pub generation: u64,
+    /// An edit happened since the last check was asked for.
+    needs_check: bool,
+    /// The last live check's result, shown until a newer one arrives.
+    last_check: Option<CheckResult>,
 }
 
 impl FormState {
@@ -245,9 +256,52 @@ impl FormState {
             validated: false,
             general: Vec::new(),
             output: Vec::new(),
+            dirty: false,
+            generation: 0,
+            needs_check: true,
+            last_check: None,
         };
         s.changed(ctx);
         s
+    }
+
+    /// The live check to run for the latest edit, once per edit (the runtime debounces it).
+    pub fn take_check(&mut self, lang: Lang) -> Option<CheckJob> {
+        if !std::mem::take(&mut self.needs_check) {
+            return None;
+        }
+        let (field, kind, op) = self.module.adapter().live(&self.fields)?;
+        self.generation += 1;
+        Some(CheckJob {
+            module: self.module,
+            generation: self.generation,
+            kind,
+            text: self.fields.text(field),
+            op,
+            lang,
+        })
+    }
+
+    /// A live check came back: shown when it is for the latest edit, else dropped (returns false).
+    pub fn checked(&mut self, r: CheckResult, ctx: &ModuleContext) -> bool {
+        if r.generation != self.generation {
+            return false;
+        }
+        self.last_check = Some(r);
+        self.changed(ctx);
+        true
+    }
+
+    /// A paste into the field with focus, as one edit. `Ok(false)`: no field has focus.
+    pub fn paste(&mut self, text: &str, ctx: &ModuleContext) -> Result<bool, PasteRefused> {
+        let Some(f) = self.focus.and_then(|i| self.fields.list.get_mut(i)) else {
+            return Ok(false);
+        };
+        f.paste(text)?;
+        self.dirty = true;
+        self.needs_check = true;
+        self.changed(ctx);
+        Ok(true)
     }
 
     /// The field with focus, if a field has it.
@@ -273,7 +327,12 @@ impl FormState {
         self.general.clear();
         let a = self.module.adapter();
         a.refresh(&mut self.fields, ctx);
-        self.output = a.output(&self.fields);
+        if let (Some(r), Some((name, _, _))) = (&self.last_check, a.live(&self.fields)) {
+            if let Some(f) = self.fields.get_mut(name) {
+                r.apply(f);
+            }
+            self.output = r.output.clone();
+        }
         if self.validated
             && let Err(e) = a.spec(&self.fields, ctx)
         {
@@ -317,7 +376,11 @@ impl FormState {
         self.validated = true;
         self.changed(ctx);
         match self.module.adapter().spec(&self.fields, ctx) {
-            Ok(spec) => Outcome::Submit(Box::new(spec)),
+            Ok(spec) => {
+                // The preview takes over; back on the form, keys are the console's again.
+                self.focus = None;
+                Outcome::Submit(Box::new(spec))
+            }
             Err(e) => Outcome::Invalid(e.0),
         }
     }
@@ -348,6 +411,10 @@ impl FormState {
             _ => {
                 let consumed = self.fields.list.get_mut(i).is_some_and(|f| f.key(k));
                 if consumed {
+                    if edits(&k) {
+                        self.dirty = true;
+                    }
+                    self.needs_check = true;
                     self.changed(ctx);
                 } else {
                     match k.code {
@@ -360,6 +427,25 @@ impl FormState {
         }
         Outcome::Handled
     }
+}
+
+/// Whether a key a field consumed changes its value (not only moves a cursor).
+fn edits(k: &KeyEvent) -> bool {
+    let mods = k.modifiers - KeyModifiers::SHIFT;
+    let moves = match k.code {
+        KeyCode::Left
+        | KeyCode::Right
+        | KeyCode::Up
+        | KeyCode::Down
+        | KeyCode::Home
+        | KeyCode::End
+        | KeyCode::PageUp
+        | KeyCode::PageDown => true,
+        KeyCode::Char('a' | 'e' | 'b' | 'f') if mods == KeyModifiers::CONTROL => true,
+        KeyCode::Char('b' | 'f') if mods == KeyModifiers::ALT => true,
+        _ => false,
+    };
+    !moves
 }
 
 /// Text of an error count for the status bar, in the console's language.

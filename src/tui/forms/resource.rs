@@ -81,6 +81,7 @@ impl Adapter for Resource {
                             value: x.default.clone().unwrap_or_default(),
                             required: x.required,
                             secret: false,
+                            fixed: true,
                         })
                         .collect()
                 })

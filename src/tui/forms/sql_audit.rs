@@ -2,7 +2,8 @@
 //! The spec (with the check warnings and the score for the approver) comes from
 //! [`SqlAuditForm`], the same form the CLI and the API fill.
 
-use super::{Adapter, Fields, live};
+use super::live::LiveKind;
+use super::{Adapter, Fields};
 use crate::model::{Invalid, TaskSpec};
 use crate::modules::{Form, ModuleContext, SqlAuditForm};
 use crate::tui::i18n::{Key, Lang, t};
@@ -10,10 +11,26 @@ use crate::tui::widgets::field::Field;
 
 pub struct SqlAudit;
 
+/// An inventory tag SQL audit can target, shown when no tag qualifies.
+pub const SNIPPET: &str = r#"  [[tags]]
+  name = "orders"
+  hosts = ["localhost"]
+  proxy = "localhost"
+  [[tags.databases]]
+  name = "orders-primary"
+  type = "mysql"
+  host = "127.0.0.1"
+  user = "app_rw"
+  schema = "orders"
+  password_env = "ORDERS_DB_PASSWORD"
+  role = "write""#;
+
 impl Adapter for SqlAudit {
     fn fields(&self, lang: Lang) -> Vec<Field> {
+        let mut tag = Field::select("tag", t(lang, Key::FieldTag), vec![]);
+        tag.empty_hint = Some(format!("{}\n{SNIPPET}", t(lang, Key::EmptyTagSql)));
         vec![
-            Field::select("tag", t(lang, Key::FieldTag), vec![]),
+            tag,
             Field::editor("sql", "SQL", ""),
             Field::multi("approvers", t(lang, Key::FieldApprovers), vec![]),
             Field::time("exec_time", t(lang, Key::ExecTime)),
@@ -32,7 +49,10 @@ impl Adapter for SqlAudit {
             .collect();
         f.options("tag", tags);
         f.options("approvers", ctx.approver_choices());
-        live::sql(f, "sql");
+    }
+
+    fn live(&self, _f: &Fields) -> Option<(&'static str, LiveKind, String)> {
+        Some(("sql", LiveKind::Sql, String::new()))
     }
 
     fn spec(&self, f: &Fields, ctx: &ModuleContext) -> Result<TaskSpec, Invalid> {

@@ -5,7 +5,8 @@
 //! 9901 through the tag's proxy (`modules::sql_optimize`), whose log holds EXPLAIN and the index
 //! statistics (`opsdeck submit sql-optimize --online` prints the advice computed from them).
 
-use super::{Adapter, Fields, live};
+use super::live::LiveKind;
+use super::{Adapter, Fields};
 use crate::model::{Invalid, TaskSpec};
 use crate::modules::{Form, ModuleContext};
 use crate::sql;
@@ -41,7 +42,11 @@ impl Adapter for SqlOptimize {
         vec![
             Field::editor("sql", "SQL", ""),
             op,
-            Field::select("tag", t(lang, Key::FieldTag), vec![]),
+            {
+                let mut tag = Field::select("tag", t(lang, Key::FieldTag), vec![]);
+                tag.empty_hint = Some(t(lang, Key::EmptyTagOptimize).to_string());
+                tag
+            },
             Field::text("database", t(lang, Key::FieldDatabase), ""),
             engine,
         ]
@@ -55,84 +60,10 @@ impl Adapter for SqlOptimize {
             .map(|t| t.name.clone())
             .collect();
         f.options("tag", tags);
-        live::sql(f, "sql");
     }
 
-    fn output(&self, f: &Fields) -> Vec<String> {
-        let text = f.text("sql");
-        if text.trim().is_empty() {
-            return Vec::new();
-        }
-        let report = sql::check(&text);
-        match f.text("operation").as_str() {
-            "fingerprint" => report
-                .statements
-                .iter()
-                .flat_map(|s| {
-                    let fp = sql::fingerprint::fingerprint(&s.text);
-                    [
-                        format!("#{} {}", s.number, sql::fingerprint::query_id(&fp)),
-                        format!("   {fp}"),
-                    ]
-                })
-                .collect(),
-            "index advice" | "online advice" => {
-                let r = sql::advise::advise(&text, None, crate::model::Lang::default());
-                let mut out = Vec::new();
-                for a in &r.advice {
-                    out.push(format!("#{} {}", a.statement, a.ddl));
-                    out.extend(a.reasons.iter().map(|x| format!("   {x}")));
-                }
-                out.extend(
-                    r.notes
-                        .iter()
-                        .map(|n| format!("#{} {}", n.statement, n.text)),
-                );
-                if out.is_empty() {
-                    out.push("no index advice".into());
-                }
-                out
-            }
-            "beautify" => sql::format::format(&text)
-                .lines()
-                .map(str::to_string)
-                .collect(),
-            "score" => {
-                let r = sql::score::score(
-                    &text,
-                    &sql::score::ScoreOptions::default(),
-                    crate::model::Lang::default(),
-                );
-                let mut out = vec![format!(
-                    "score {} {}",
-                    r.score,
-                    sql::score::star_string(r.stars)
-                )];
-                for st in &r.statements {
-                    for x in st.findings.iter().filter(|x| x.id != "OK") {
-                        out.push(format!(
-                            "#{} {} {} {}",
-                            st.number, x.severity, x.id, x.summary
-                        ));
-                    }
-                }
-                out
-            }
-            _ => {
-                let mut out: Vec<String> = report
-                    .statements
-                    .iter()
-                    .map(|s| format!("#{} {} {:?}", s.number, s.kind, s.status).to_lowercase())
-                    .collect();
-                for d in report.errors.iter().chain(&report.warnings) {
-                    out.push(format!(
-                        "#{} {}:{} {}",
-                        d.statement, d.position.line, d.position.column, d.message
-                    ));
-                }
-                out
-            }
-        }
+    fn live(&self, f: &Fields) -> Option<(&'static str, LiveKind, String)> {
+        Some(("sql", LiveKind::SqlWithOutput, f.text("operation")))
     }
 
     /// Only `online advice` submits a task (9901 through the proxy); the others run locally.
@@ -152,5 +83,78 @@ impl Adapter for SqlOptimize {
             ..Default::default()
         }
         .to_spec(ctx)
+    }
+}
+
+/// The chosen local operation's results for `text` (run with the live check, off the UI thread).
+pub fn output(text: &str, op: &str, lang: crate::model::Lang) -> Vec<String> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let report = sql::check_in(text, lang);
+    match op {
+        "fingerprint" => report
+            .statements
+            .iter()
+            .flat_map(|s| {
+                let fp = sql::fingerprint::fingerprint(&s.text);
+                [
+                    format!("#{} {}", s.number, sql::fingerprint::query_id(&fp)),
+                    format!("   {fp}"),
+                ]
+            })
+            .collect(),
+        "index advice" | "online advice" => {
+            let r = sql::advise::advise(text, None, lang);
+            let mut out = Vec::new();
+            for a in &r.advice {
+                out.push(format!("#{} {}", a.statement, a.ddl));
+                out.extend(a.reasons.iter().map(|x| format!("   {x}")));
+            }
+            out.extend(
+                r.notes
+                    .iter()
+                    .map(|n| format!("#{} {}", n.statement, n.text)),
+            );
+            if out.is_empty() {
+                out.push("no index advice".into());
+            }
+            out
+        }
+        "beautify" => sql::format::format(text)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        "score" => {
+            let r = sql::score::score(text, &sql::score::ScoreOptions::default(), lang);
+            let mut out = vec![format!(
+                "score {} {}",
+                r.score,
+                sql::score::star_string(r.stars)
+            )];
+            for st in &r.statements {
+                for x in st.findings.iter().filter(|x| x.id != "OK") {
+                    out.push(format!(
+                        "#{} {} {} {}",
+                        st.number, x.severity, x.id, x.summary
+                    ));
+                }
+            }
+            out
+        }
+        _ => {
+            let mut out: Vec<String> = report
+                .statements
+                .iter()
+                .map(|s| format!("#{} {} {:?}", s.number, s.kind, s.status).to_lowercase())
+                .collect();
+            for d in report.errors.iter().chain(&report.warnings) {
+                out.push(format!(
+                    "#{} {}:{} {}",
+                    d.statement, d.position.line, d.position.column, d.message
+                ));
+            }
+            out
+        }
     }
 }

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::submit_preview::plan_lines;
-use crate::model::{Task, fmt_local};
+use crate::model::{Task, TaskSpec, fmt_local};
 use crate::tui::app::App;
 use crate::tui::i18n::{Key, t};
 
@@ -49,14 +49,12 @@ fn heading(s: String) -> Line<'static> {
 }
 
 /// The SQL a task carries: the `SQL` arg (template 9001) or `extra.sql`.
-pub fn sql_of(task: &Task) -> Option<String> {
-    task.spec
-        .args
+pub fn sql_of(spec: &TaskSpec) -> Option<String> {
+    spec.args
         .get("SQL")
         .cloned()
         .or_else(|| {
-            task.spec
-                .extra
+            spec.extra
                 .get("sql")
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
@@ -108,10 +106,39 @@ fn lines(app: &App, task: &Task) -> Vec<Line<'static>> {
             s.details
         )));
     }
-    if let Some(sql) = sql_of(task) {
+    out.extend(findings_lines(app, s));
+    out.push(Line::from(""));
+    out.push(heading(t(lang, Key::Commands).to_string()));
+    match &app.ctx {
+        None => out.push(Line::from(t(lang, Key::Loading))),
+        Some(ctx) => match ctx.template(s.template_id) {
+            None => out.push(Line::styled(
+                format!("template {} not found", s.template_id),
+                red,
+            )),
+            Some(tpl) => out.extend(plan_lines(
+                app,
+                &crate::modules::plan(s, tpl, &ctx.inventory),
+            )),
+        },
+    }
+    out
+}
+
+/// The SQL a spec carries with its check findings and, when the spec has one, its score with each
+/// finding: what the approver sees, and what the submitter's preview shows before sending.
+pub fn findings_lines(app: &App, s: &TaskSpec) -> Vec<Line<'static>> {
+    let lang = app.lang;
+    let red = if app.color {
+        Style::default().fg(Color::Red)
+    } else {
+        Style::default().add_modifier(Modifier::BOLD)
+    };
+    let mut out = Vec::new();
+    if let Some(sql) = sql_of(s) {
         out.push(Line::from(""));
         out.push(heading("SQL".into()));
-        let report = crate::sql::check(&sql);
+        let report = crate::sql::check_in(&sql, lang);
         let marks: Vec<(usize, usize)> = report
             .errors
             .iter()
@@ -179,21 +206,6 @@ fn lines(app: &App, task: &Task) -> Vec<Line<'static>> {
                 out.extend(text.lines().map(|l| Line::from(format!("  {l}"))));
             }
         }
-    }
-    out.push(Line::from(""));
-    out.push(heading(t(lang, Key::Commands).to_string()));
-    match &app.ctx {
-        None => out.push(Line::from(t(lang, Key::Loading))),
-        Some(ctx) => match ctx.template(s.template_id) {
-            None => out.push(Line::styled(
-                format!("template {} not found", s.template_id),
-                red,
-            )),
-            Some(tpl) => out.extend(plan_lines(
-                app,
-                &crate::modules::plan(s, tpl, &ctx.inventory),
-            )),
-        },
     }
     out
 }

@@ -10,7 +10,8 @@ use crate::model::fmt_local;
 use crate::tui::app::App;
 use crate::tui::i18n::{Key, t};
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) {
+/// Draws the list; returns the index of its first visible row when it shows rows.
+pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
     let lang = app.lang;
     let block = Block::default().borders(Borders::ALL).title(format!(
         " {} ({}) ",
@@ -20,7 +21,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let list = app.visible_approvals();
     if list.is_empty() {
         f.render_widget(Paragraph::new(t(lang, Key::NoApprovals)).block(block), area);
-        return;
+        return None;
     }
     let header = Row::new(
         [
@@ -77,4 +78,5 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default().with_selected(Some(app.approval_sel));
     f.render_stateful_widget(table, area, &mut state);
+    Some(state.offset())
 }

@@ -49,7 +49,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, m: Module) {
         );
     }
     // Scroll so the focused field is fully visible.
-    let heights: Vec<u16> = form.fields.list.iter().map(|x| x.height()).collect();
+    let heights: Vec<u16> = form
+        .fields
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, x)| x.height(form.focus == Some(i)))
+        .collect();
     let focus = form.focus.unwrap_or(0).min(heights.len().saturating_sub(1));
     let mut start = 0;
     while start < focus && heights[start..=focus].iter().sum::<u16>() > fields_h {
@@ -62,7 +68,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, m: Module) {
             break;
         }
         let h = heights[i].min(bottom - y);
-        field.render(
+        let cursor = field.render(
             Rect {
                 x: inner.x,
                 y,
@@ -73,6 +79,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, m: Module) {
             form.focus == Some(i),
             app.color,
         );
+        // The terminal's own cursor marks where typing goes (not over an overlay).
+        if let Some(p) = cursor
+            && app.overlay == crate::tui::app::Overlay::None
+        {
+            f.set_cursor_position(p);
+        }
         y += h;
     }
     if out_h > 0 {

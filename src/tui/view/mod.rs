@@ -38,12 +38,15 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Constraint::Length(1),
     ])
     .areas(area);
-    render_tabs(app, f, top);
+    app.mouse.tabs = render_tabs(app, f, top);
+    // Rows of a list under the mouse: the first below the border and the header.
+    let list = |offset: usize| Some((body.y + 2, body.height.saturating_sub(3), offset));
+    app.mouse.rows = None;
     match app.tab {
         Tab::Tasks if app.detail.is_some() => task_detail::render(app, f, body),
-        Tab::Tasks => tasks::render(app, f, body),
+        Tab::Tasks => app.mouse.rows = tasks::render(app, f, body).and_then(list),
         Tab::Approvals if app.approval_open.is_some() => approval_detail::render(app, f, body),
-        Tab::Approvals => approvals::render(app, f, body),
+        Tab::Approvals => app.mouse.rows = approvals::render(app, f, body).and_then(list),
         Tab::Inventory => inventory::render(app, f, body),
         Tab::Module(m) => form::render(app, f, body, m),
     }
@@ -58,18 +61,23 @@ pub fn render(app: &mut App, f: &mut Frame) {
     }
 }
 
-fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
+/// Draws the tab bar; returns each tab's cells (for mouse clicks).
+fn render_tabs(app: &App, f: &mut Frame, area: Rect) -> Vec<(u16, u16, Tab)> {
+    let mut hits = Vec::new();
+    let mut x = area.x + 9;
     let mut spans = vec![Span::styled(
         " opsdeck ",
         Style::default().add_modifier(Modifier::BOLD),
     )];
-    // Full titles when they fit, then short ones for the module tabs, then only their numbers.
+    // Full titles when they fit, then short ones for the module tabs, then only their numbers,
+    // then numbers only for every tab but the current one.
     let label = |tab: Tab, tier: u8| {
         let n = tab.number().map(|c| format!("{c} ")).unwrap_or_default();
         let title = match tab {
-            Tab::Module(_) if tab == app.tab => tab.title(app.lang),
+            _ if tab == app.tab => tab.title(app.lang),
             Tab::Module(m) if tier == 1 => m.short(app.lang),
-            Tab::Module(_) if tier == 2 => "",
+            Tab::Module(_) if tier >= 2 => "",
+            _ if tier >= 3 => "",
             _ => tab.title(app.lang),
         };
         let badge = if tab == Tab::Approvals && app.approval_badge() > 0 {
@@ -78,7 +86,7 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
             String::new()
         };
         match (n.is_empty(), title.is_empty()) {
-            // The last module tab has no number; as numbers only, it shows as `…`.
+            // A tab without a key, as numbers only, shows as `…`.
             (true, true) => " … ".to_string(),
             _ => format!(
                 " {}{title}{badge} ",
@@ -90,34 +98,49 @@ fn render_tabs(app: &App, f: &mut Frame, area: Rect) {
             ),
         }
     };
+    let who = app
+        .me
+        .as_ref()
+        .map(|me| format!("  {} ({})", me.name, me.role.as_str()))
+        .unwrap_or_default();
+    let loading = if app.pending > 0 {
+        format!("  {}", t(app.lang, Key::Loading))
+    } else {
+        String::new()
+    };
+    // The brand, the user and the loading mark count too: nothing is cut from 100 columns up.
+    let extra = 9
+        + unicode_width::UnicodeWidthStr::width(who.as_str())
+        + unicode_width::UnicodeWidthStr::width(loading.as_str());
     let width = |tier: u8| -> usize {
         Tab::ALL
             .iter()
             .map(|t| unicode_width::UnicodeWidthStr::width(label(*t, tier).as_str()))
             .sum::<usize>()
-            + 10
+            + extra
     };
-    let tier = (0..2)
+    let tier = (0..3)
         .find(|t| width(*t) <= area.width as usize)
-        .unwrap_or(2);
+        .unwrap_or(3);
     for tab in Tab::ALL {
         let style = if tab == app.tab {
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD)
         } else {
             Style::default()
         };
-        spans.push(Span::styled(label(tab, tier), style));
+        let l = label(tab, tier);
+        let w = unicode_width::UnicodeWidthStr::width(l.as_str()) as u16;
+        hits.push((x, x + w, tab));
+        x += w;
+        spans.push(Span::styled(l, style));
     }
-    if let Some(me) = &app.me {
-        spans.push(Span::raw(format!("  {} ({})", me.name, me.role.as_str())));
-    }
-    if app.pending > 0 {
-        spans.push(Span::styled(
-            format!("  {}", t(app.lang, Key::Loading)),
-            Style::default().add_modifier(Modifier::DIM),
-        ));
-    }
+    spans.push(Span::raw(who));
+    spans.push(Span::styled(
+        loading,
+        Style::default().add_modifier(Modifier::DIM),
+    ));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+    hits
 }
 
 fn render_status(app: &App, f: &mut Frame, area: Rect) {
@@ -175,6 +198,14 @@ fn render_confirm(app: &App, f: &mut Frame, area: Rect, c: &Confirm) {
             t(app.lang, Key::Skip),
             t(app.lang, Key::Step)
         ),
+        Confirm::Quit(ms) => format!(
+            "{}: {}",
+            t(app.lang, Key::QuitUnsaved),
+            ms.iter()
+                .map(|m| m.title(app.lang))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let text = format!(
         "{what}\n\ny = {}   n/Esc = {}",
@@ -217,6 +248,7 @@ fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, text: &
             t(app.lang, Key::NewExecTime)
         ),
         PromptKind::Palette => ":".to_string(),
+        PromptKind::ExportPath(id) => format!("#{id} {}: ", t(app.lang, Key::ExportTo)),
     };
     f.render_widget(Clear, area);
     f.render_widget(

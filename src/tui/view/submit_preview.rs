@@ -48,6 +48,19 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, p: &Preview) {
             String::new()
         }),
     ];
+    if p.past {
+        lines.push(Line::styled(
+            format!("⚠ {}", t(lang, Key::RunsNow)),
+            if app.color {
+                bold.fg(ratatui::style::Color::Yellow)
+            } else {
+                bold
+            },
+        ));
+    }
+    // The same SQL findings and score the approver will see.
+    lines.extend(super::approval_detail::findings_lines(app, s));
+    lines.push(Line::from(""));
     lines.extend(plan_lines(app, &p.plan));
     lines.push(Line::from(""));
     lines.push(Line::styled(

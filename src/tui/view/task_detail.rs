@@ -101,6 +101,9 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         );
     }
     app.log_height = log.height.saturating_sub(2) as usize;
+    if let Some(open) = app.detail.as_mut() {
+        open.log.rows = app.log_height;
+    }
     if let Some(open) = app.detail.as_ref() {
         open.log
             .render(log, f.buffer_mut(), lang, t(lang, Key::Log), color);

@@ -11,7 +11,8 @@ use crate::model::fmt_local;
 use crate::tui::app::App;
 use crate::tui::i18n::{Key, t};
 
-pub fn render(app: &App, f: &mut Frame, area: Rect) {
+/// Draws the list; returns the index of its first visible row when it shows rows.
+pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
     let lang = app.lang;
     let title = if app.task_filter.is_empty() {
         format!(" {} ", t(lang, Key::TabTasks))
@@ -25,9 +26,30 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     };
     let block = Block::default().borders(Borders::ALL).title(title);
     let tasks = app.visible_tasks();
+    if tasks.is_empty() && app.task_filter.is_empty() && app.pending == 0 {
+        // A fresh data dir: what to try first.
+        let bold = Style::default().add_modifier(Modifier::BOLD);
+        let lines = vec![
+            Line::styled(t(lang, Key::GettingStarted), bold),
+            Line::from(""),
+            Line::from(t(lang, Key::GsNoTasks)),
+            Line::from(""),
+            Line::from(format!("  {}", t(lang, Key::GsCustom))),
+            Line::from(format!("  {}", t(lang, Key::GsModules))),
+            Line::from(format!("  {}", t(lang, Key::GsInventory))),
+            Line::from(format!("  {}", t(lang, Key::GsHelp))),
+        ];
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .block(block),
+            area,
+        );
+        return None;
+    }
     if tasks.is_empty() {
         f.render_widget(Paragraph::new(t(lang, Key::NoTasks)).block(block), area);
-        return;
+        return None;
     }
     let header = Row::new(
         [
@@ -70,4 +92,5 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default().with_selected(Some(app.task_sel));
     f.render_stateful_widget(table, area, &mut state);
+    Some(state.offset())
 }

@@ -4,11 +4,14 @@
 use chrono::Utc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use ratatui_textarea::TextArea;
+use unicode_width::UnicodeWidthStr;
+
+use super::line::LineInput;
 
 use crate::model::MASK;
 use crate::model::{fmt_local, parse_exec_time};
@@ -20,10 +23,27 @@ pub struct KvRow {
     pub value: String,
     pub required: bool,
     pub secret: bool,
+    /// Declared by the template: the name cannot be edited, only the value.
+    pub fixed: bool,
 }
 
+/// Why a paste was not taken (the field is unchanged).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PasteRefused {
+    /// Several lines into a one-line field: how many.
+    MultiLine(usize),
+    /// Larger than the field takes: its size and the limit, in bytes.
+    TooLarge(usize, usize),
+    /// The field takes no text (a multi-select).
+    NotText,
+}
+
+/// The largest paste a multi-line editor takes, and a one-line field.
+pub const EDITOR_PASTE_MAX: usize = 4 << 20;
+pub const LINE_PASTE_MAX: usize = 4096;
+
 pub enum Value {
-    Text(String),
+    Text(LineInput),
     /// Options and the chosen index; typing filters the options.
     Select {
         options: Vec<String>,
@@ -40,8 +60,10 @@ pub enum Value {
         rows: Vec<KvRow>,
         cursor: usize,
         on_value: bool,
+        /// The line editor of the cell with focus (mirrors `rows[cursor]`).
+        input: LineInput,
     },
-    Time(String),
+    Time(LineInput),
     Editor(Box<TextArea<'static>>),
 }
 
@@ -57,11 +79,13 @@ pub struct Field {
     pub mark: Option<(usize, usize)>,
     /// Text rows of an editor.
     pub rows: u16,
+    /// What a focused select with no options says: why, and what to add.
+    pub empty_hint: Option<String>,
 }
 
 impl Field {
     pub fn text(name: &'static str, label: impl Into<String>, v: &str) -> Field {
-        Field::new(name, label, Value::Text(v.into()))
+        Field::new(name, label, Value::Text(LineInput::new(v)))
     }
 
     pub fn select(name: &'static str, label: impl Into<String>, options: Vec<String>) -> Field {
@@ -98,12 +122,13 @@ impl Field {
                 rows,
                 cursor: 0,
                 on_value: true,
+                input: LineInput::default(),
             },
         )
     }
 
     pub fn time(name: &'static str, label: impl Into<String>) -> Field {
-        Field::new(name, label, Value::Time("now".into()))
+        Field::new(name, label, Value::Time(LineInput::new("now")))
     }
 
     pub fn editor(name: &'static str, label: impl Into<String>, text: &str) -> Field {
@@ -121,15 +146,26 @@ impl Field {
             note: None,
             mark: None,
             rows: 7,
+            empty_hint: None,
         }
     }
 
     /// Rows the field takes on screen.
-    pub fn height(&self) -> u16 {
+    /// Rows the field takes on screen (a focused select lists its options under it).
+    pub fn height(&self, focused: bool) -> u16 {
         let extra = self.error.as_deref().map_or(0, message_rows)
             + self.note.as_deref().map_or(0, message_rows);
         extra
             + match &self.value {
+                Value::Select { options, .. } if focused && options.is_empty() => {
+                    1 + self
+                        .empty_hint
+                        .as_deref()
+                        .map_or(0, |h| h.lines().count() as u16)
+                }
+                Value::Select {
+                    options, filter, ..
+                } if focused => 1 + filtered(options, filter).len().min(DROPDOWN) as u16,
                 Value::Text(_) | Value::Time(_) | Value::Select { .. } => 1,
                 Value::Multi { options, .. } => (options.len() as u16).clamp(1, 6) + 1,
                 Value::Kv { rows, .. } => (rows.len() as u16).max(1) + 1,
@@ -140,7 +176,7 @@ impl Field {
     /// The field's text value: the text, the chosen option, the time as typed, or the editor's lines.
     pub fn as_text(&self) -> String {
         match &self.value {
-            Value::Text(s) | Value::Time(s) => s.clone(),
+            Value::Text(s) | Value::Time(s) => s.value().to_string(),
             Value::Select {
                 options, chosen, ..
             } => chosen
@@ -217,7 +253,7 @@ impl Field {
                     chosen[i] = true;
                 }
             }
-            Value::Text(s) | Value::Time(s) => *s = option.to_string(),
+            Value::Text(s) | Value::Time(s) => s.set(option),
             Value::Editor(ta) => {
                 **ta = TextArea::from(option.lines().map(str::to_string).collect::<Vec<_>>());
             }
@@ -241,29 +277,18 @@ impl Field {
             return false;
         }
         match &mut self.value {
-            Value::Text(s) | Value::Time(s) => match k.code {
-                KeyCode::Char(c) => s.push(c),
-                KeyCode::Backspace => {
-                    s.pop();
-                }
-                _ => return false,
-            },
+            Value::Text(s) | Value::Time(s) => return s.key(k),
             Value::Select {
                 options,
                 chosen,
                 filter,
                 cursor,
             } => {
-                let visible: Vec<usize> = options
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| o.to_lowercase().contains(&filter.to_lowercase()))
-                    .map(|(i, _)| i)
-                    .collect();
+                let visible = filtered(options, filter);
                 match k.code {
                     KeyCode::Down => *cursor = (*cursor + 1).min(visible.len().saturating_sub(1)),
                     KeyCode::Up => *cursor = cursor.saturating_sub(1),
-                    KeyCode::Char(c) => {
+                    KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
                         filter.push(c);
                         *cursor = 0;
                     }
@@ -280,12 +305,7 @@ impl Field {
                     _ => return false,
                 }
                 // Typing narrows to one match: take it.
-                let visible: Vec<usize> = options
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| o.to_lowercase().contains(&filter.to_lowercase()))
-                    .map(|(i, _)| i)
-                    .collect();
+                let visible = filtered(options, filter);
                 if !filter.is_empty() && visible.len() == 1 {
                     *chosen = Some(visible[0]);
                 } else if let Some(i) = visible.get(*cursor)
@@ -318,8 +338,10 @@ impl Field {
                 rows,
                 cursor,
                 on_value,
+                input,
             } => {
                 let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+                sync_cell(rows, *cursor, on_value, input);
                 match k.code {
                     KeyCode::Char('n') if ctrl => {
                         rows.push(KvRow::default());
@@ -334,27 +356,34 @@ impl Field {
                     }
                     KeyCode::Down => *cursor = (*cursor + 1).min(rows.len().saturating_sub(1)),
                     KeyCode::Up => *cursor = cursor.saturating_sub(1),
-                    KeyCode::Left | KeyCode::Right => *on_value = !*on_value,
-                    KeyCode::Char(c) => {
-                        if let Some(r) = rows.get_mut(*cursor) {
-                            if *on_value {
-                                r.value.push(c)
-                            } else {
-                                r.key.push(c)
-                            }
-                        }
+                    // ← at the start of a value moves to the name, when the name may be edited.
+                    KeyCode::Left
+                        if *on_value
+                            && input.cursor() == 0
+                            && rows.get(*cursor).is_some_and(|r| !r.fixed) =>
+                    {
+                        *on_value = false;
                     }
-                    KeyCode::Backspace => {
-                        if let Some(r) = rows.get_mut(*cursor) {
-                            if *on_value {
-                                r.value.pop()
-                            } else {
-                                r.key.pop()
-                            };
-                        }
+                    KeyCode::Right
+                        if !*on_value && input.cursor() == input.value().chars().count() =>
+                    {
+                        *on_value = true;
+                        sync_cell(rows, *cursor, on_value, input);
+                        input.key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE));
+                        return true;
                     }
-                    _ => return false,
+                    _ => {
+                        if rows.is_empty() || !input.key(k) {
+                            return false;
+                        }
+                        if let Some(r) = rows.get_mut(*cursor) {
+                            let cell = if *on_value { &mut r.value } else { &mut r.key };
+                            *cell = input.value().to_string();
+                        }
+                        return true;
+                    }
                 }
+                sync_cell(rows, *cursor, on_value, input);
             }
             Value::Editor(ta) => {
                 ta.input(k);
@@ -363,7 +392,73 @@ impl Field {
         true
     }
 
-    pub fn render(&self, area: Rect, buf: &mut Buffer, focused: bool, color: bool) {
+    /// A paste as one edit of this field: an editor takes it as one block; a one-line field takes
+    /// one line (a multi-line paste is refused, nothing changes). `text` is already cleaned of
+    /// control characters (`crate::text::clean_paste`).
+    pub fn paste(&mut self, text: &str) -> Result<(), PasteRefused> {
+        let lines = text.trim_end_matches('\n').split('\n').count();
+        if let Value::Editor(ta) = &mut self.value {
+            if text.len() > EDITOR_PASTE_MAX {
+                return Err(PasteRefused::TooLarge(text.len(), EDITOR_PASTE_MAX));
+            }
+            ta.insert_str(text);
+            return Ok(());
+        }
+        if lines > 1 {
+            return Err(PasteRefused::MultiLine(lines));
+        }
+        if text.len() > LINE_PASTE_MAX {
+            return Err(PasteRefused::TooLarge(text.len(), LINE_PASTE_MAX));
+        }
+        let line = text.trim_end_matches(['\n', '\r']);
+        match &mut self.value {
+            Value::Text(s) | Value::Time(s) => s.insert(line),
+            Value::Select {
+                options,
+                chosen,
+                filter,
+                cursor,
+            } => {
+                filter.push_str(line.trim());
+                *cursor = 0;
+                let visible = filtered(options, filter);
+                if let Some(i) = visible.first() {
+                    *chosen = Some(*i);
+                }
+            }
+            Value::Kv {
+                rows,
+                cursor,
+                on_value,
+                input,
+            } => {
+                sync_cell(rows, *cursor, on_value, input);
+                let Some(r) = rows.get_mut(*cursor) else {
+                    return Err(PasteRefused::NotText);
+                };
+                input.insert(line);
+                let cell = if *on_value { &mut r.value } else { &mut r.key };
+                *cell = input.value().to_string();
+            }
+            Value::Multi { .. } => return Err(PasteRefused::NotText),
+            Value::Editor(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Draws the field; returns where the terminal's cursor goes when the field has focus and
+    /// takes text.
+    pub fn render(
+        &self,
+        area: Rect,
+        buf: &mut Buffer,
+        focused: bool,
+        color: bool,
+    ) -> Option<Position> {
+        // Label (14 cells) and a space: where a one-line value starts.
+        let value_x = area.x + 15.min(area.width);
+        let value_w = area.width.saturating_sub(15) as usize;
+        let mut caret = None;
         let label_style = if focused {
             Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED)
         } else {
@@ -373,20 +468,27 @@ impl Field {
         let mut lines: Vec<Line> = Vec::new();
         let mut editor_area = None;
         match &self.value {
-            Value::Text(s) => lines.push(Line::from(vec![
-                label,
-                Span::raw(" "),
-                Span::raw(s.clone()),
-            ])),
+            Value::Text(s) => {
+                let (shown, at) = s.view(value_w);
+                if focused {
+                    caret = Some(Position::new(value_x + at as u16, area.y));
+                }
+                lines.push(Line::from(vec![label, Span::raw(" "), Span::raw(shown)]));
+            }
             Value::Time(s) => {
-                let resolved = match parse_exec_time(s, Utc::now()) {
+                let resolved = match parse_exec_time(s.value(), Utc::now()) {
                     Ok(t) => format!("  → {}", fmt_local(t)),
                     Err(_) => "  → ?".into(),
                 };
+                let room = value_w.saturating_sub(UnicodeWidthStr::width(resolved.as_str()));
+                let (shown, at) = s.view(room.max(value_w / 2));
+                if focused {
+                    caret = Some(Position::new(value_x + at as u16, area.y));
+                }
                 lines.push(Line::from(vec![
                     label,
                     Span::raw(" "),
-                    Span::raw(s.clone()),
+                    Span::raw(shown),
                     Span::styled(resolved, Style::default().add_modifier(Modifier::DIM)),
                 ]));
             }
@@ -399,17 +501,9 @@ impl Field {
                 let shown = chosen
                     .and_then(|i| options.get(i).cloned())
                     .unwrap_or_else(|| "—".into());
+                let visible = filtered(options, filter);
                 let hint = if focused && !filter.is_empty() {
-                    let visible: Vec<&String> = options
-                        .iter()
-                        .filter(|o| o.to_lowercase().contains(&filter.to_lowercase()))
-                        .collect();
-                    format!(
-                        "  [{filter}] {} ({}/{})",
-                        visible.get(*cursor).map(|s| s.as_str()).unwrap_or(""),
-                        visible.len(),
-                        options.len()
-                    )
+                    format!("  [{filter}] ({}/{})", visible.len(), options.len())
                 } else if focused {
                     format!("  ({} ↑↓ Enter)", options.len())
                 } else {
@@ -421,6 +515,31 @@ impl Field {
                     Span::raw(shown),
                     Span::styled(hint, Style::default().add_modifier(Modifier::DIM)),
                 ]));
+                // Focused: the options as a list under the field, the one under the cursor marked;
+                // no options: why, and what to add.
+                if focused && options.is_empty() {
+                    for l in self.empty_hint.as_deref().unwrap_or("").lines() {
+                        lines.push(Line::styled(
+                            format!("               {l}"),
+                            Style::default().add_modifier(Modifier::DIM),
+                        ));
+                    }
+                } else if focused {
+                    let start = cursor.saturating_sub(DROPDOWN - 1);
+                    for (n, i) in visible.iter().enumerate().skip(start).take(DROPDOWN) {
+                        let here = n == *cursor;
+                        let style = if here {
+                            Style::default().add_modifier(Modifier::REVERSED)
+                        } else {
+                            Style::default()
+                        };
+                        let mark = if Some(*i) == *chosen { "●" } else { " " };
+                        lines.push(Line::from(Span::styled(
+                            format!("               {mark} {}", options[*i]),
+                            style,
+                        )));
+                    }
+                }
             }
             Value::Multi {
                 options,
@@ -450,6 +569,7 @@ impl Field {
                 rows,
                 cursor,
                 on_value,
+                input,
             } => {
                 lines.push(Line::from(vec![
                     label,
@@ -459,19 +579,41 @@ impl Field {
                     ),
                 ]));
                 for (i, r) in rows.iter().enumerate() {
-                    let value = if r.secret && !r.value.is_empty() {
+                    let sel = focused && i == *cursor;
+                    let editing = |cell: &str| sel && input.value() == cell;
+                    let secret = |t: &str| "•".repeat(t.chars().count());
+                    let value_w = (area.width as usize).saturating_sub(KV_VALUE_X as usize);
+                    let value = if sel && *on_value && editing(&r.value) {
+                        let (t, at) = input.view(value_w);
+                        caret = Some(Position::new(
+                            area.x + KV_VALUE_X + at as u16,
+                            area.y + 1 + i as u16,
+                        ));
+                        if r.secret { secret(&t) } else { t }
+                    } else if r.secret && !r.value.is_empty() {
                         MASK.to_string()
                     } else {
                         r.value.clone()
+                    };
+                    let key = if sel && !*on_value && editing(&r.key) {
+                        let (t, at) = input.view(20);
+                        caret = Some(Position::new(
+                            area.x + KV_KEY_X + at as u16,
+                            area.y + 1 + i as u16,
+                        ));
+                        t
+                    } else {
+                        r.key.clone()
                     };
                     let marks = format!(
                         "{}{}",
                         if r.required { "*" } else { " " },
                         if r.secret { "🔒" } else { "  " }
                     );
-                    let sel = focused && i == *cursor;
                     let ks = if sel && !*on_value {
                         Style::default().add_modifier(Modifier::REVERSED)
+                    } else if r.fixed {
+                        Style::default().add_modifier(Modifier::DIM)
                     } else {
                         Style::default()
                     };
@@ -482,7 +624,7 @@ impl Field {
                     };
                     lines.push(Line::from(vec![
                         Span::raw(format!("            {marks} ")),
-                        Span::styled(format!("{:<20}", r.key), ks),
+                        Span::styled(pad(&key, 20), ks),
                         Span::raw(" = "),
                         Span::styled(value, vs),
                     ]));
@@ -509,7 +651,7 @@ impl Field {
         if let (Some(r), Value::Editor(ta)) = (editor_area, &self.value) {
             super::editor::render(ta, r, buf, focused, self.mark, color);
         }
-        let mut y = area.y + self.height()
+        let mut y = area.y + self.height(focused)
             - self.error.as_deref().map_or(0, message_rows)
             - self.note.as_deref().map_or(0, message_rows);
         let red = if color {
@@ -528,7 +670,7 @@ impl Field {
                 && y < area.y + area.height
             {
                 let rows = message_rows(t).min(area.y + area.height - y);
-                Paragraph::new(Span::styled(t.as_str(), style))
+                Paragraph::new(ratatui::text::Text::styled(t.as_str(), style))
                     .wrap(ratatui::widgets::Wrap { trim: false })
                     .render(
                         Rect {
@@ -542,12 +684,49 @@ impl Field {
                 y += rows;
             }
         }
+        caret.filter(|p| area.contains(*p))
     }
 }
 
-/// Rows an error or note under a field takes: wrapped at about 80 cells, at most 3.
+/// Options a focused select lists under it.
+const DROPDOWN: usize = 6;
+/// Where the name and the value of a kv row start.
+const KV_KEY_X: u16 = 16;
+const KV_VALUE_X: u16 = 39;
+
+/// Indices of the options matching `filter` (case-insensitive).
+fn filtered(options: &[String], filter: &str) -> Vec<usize> {
+    let f = filter.to_lowercase();
+    options
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.to_lowercase().contains(&f))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Points a kv field's line editor at the cell with focus (the name of a declared arg is never
+/// focused), reloading it when the row changed underneath.
+fn sync_cell(rows: &[KvRow], cursor: usize, on_value: &mut bool, input: &mut LineInput) {
+    let Some(r) = rows.get(cursor) else {
+        input.set("");
+        return;
+    };
+    if r.fixed {
+        *on_value = true;
+    }
+    let cell = if *on_value { &r.value } else { &r.key };
+    if input.value() != cell {
+        input.set(cell);
+    }
+}
+
+/// Rows an error or note under a field takes: its lines wrapped at about 80 cells, at most 8.
 fn message_rows(s: &str) -> u16 {
-    (unicode_width::UnicodeWidthStr::width(s) / 80 + 1).min(3) as u16
+    s.lines()
+        .map(|l| UnicodeWidthStr::width(l) / 80 + 1)
+        .sum::<usize>()
+        .clamp(1, 8) as u16
 }
 
 /// `s` cut or padded to `width` terminal cells (CJK characters take two).
@@ -637,6 +816,7 @@ mod tests {
                 value: "hunter2".into(),
                 secret: true,
                 required: false,
+                fixed: true,
             }],
         );
         let mut buf = Buffer::empty(Rect::new(0, 0, 60, 3));

@@ -29,6 +29,8 @@ pub struct LogView {
     pub search: Option<String>,
     /// Index into the filtered lines of the current search hit.
     pub hit: Option<usize>,
+    /// Rows the pane showed last frame: while the lines fit, new ones show even with follow off.
+    pub rows: usize,
 }
 
 impl LogView {
@@ -55,7 +57,10 @@ impl LogView {
                 (None, _) => self.lines.push_back(l),
                 (_, Some(b)) if l.seq > b => {
                     self.lines.push_back(l);
-                    if !self.follow && self.matches(self.lines.back()) {
+                    if !self.follow
+                        && self.matches(self.lines.back())
+                        && self.filtered_len() > self.rows
+                    {
                         // Keep the viewport still while new lines arrive below it.
                         self.scroll += 1;
                     }
@@ -78,6 +83,13 @@ impl LogView {
             (Some(l), Some(h)) => l.host.as_deref() == Some(h.as_str()),
             (Some(_), None) => true,
             (None, _) => false,
+        }
+    }
+
+    fn filtered_len(&self) -> usize {
+        match &self.host_filter {
+            None => self.lines.len(),
+            Some(_) => self.lines.iter().filter(|l| self.matches(Some(l))).count(),
         }
     }
 
@@ -127,8 +139,9 @@ impl LogView {
         self.hit = None;
     }
 
-    /// Moves to the next (or previous) line containing the search text, counting from the bottom.
-    pub fn jump(&mut self, forward: bool) {
+    /// Moves to the next (or previous) line containing the search text, counting from the bottom,
+    /// and puts it mid-pane (`height` rows) so the lines after it stay in view.
+    pub fn jump(&mut self, forward: bool, height: usize) {
         let Some(q) = self.search.clone().filter(|q| !q.is_empty()) else {
             return;
         };
@@ -146,7 +159,9 @@ impl LogView {
         if let Some(i) = order.into_iter().find(|i| lines[*i].text.contains(&q)) {
             self.hit = Some(i);
             self.follow = false;
-            self.scroll = n - 1 - i;
+            let below = n - 1 - i;
+            // As many lines below the hit as there is room for, up to half the pane.
+            self.scroll = below.saturating_sub(height / 2);
         }
     }
 
@@ -176,12 +191,20 @@ impl LogView {
         let height = inner.height as usize;
         let lines = self.filtered();
         let end = lines.len().saturating_sub(self.scroll);
-        let start = end.saturating_sub(height);
-        let visible: Vec<Line> = lines[start..end]
-            .iter()
-            .enumerate()
-            .map(|(i, l)| self.line(l, start + i, color))
-            .collect();
+        // From the bottom up until the pane is full: a multi-line text takes several rows.
+        let mut visible: Vec<Line> = Vec::new();
+        for i in (0..end).rev() {
+            if visible.len() >= height {
+                break;
+            }
+            let mut rows = self.line(lines[i], i, color);
+            rows.reverse();
+            visible.extend(rows);
+        }
+        visible.reverse();
+        if visible.len() > height {
+            visible.drain(..visible.len() - height);
+        }
         let mut p = Paragraph::new(visible);
         if self.wrap {
             p = p.wrap(Wrap { trim: false });
@@ -189,7 +212,9 @@ impl LogView {
         p.render(inner, buf);
     }
 
-    fn line<'a>(&self, l: &'a LogLine, index: usize, color: bool) -> Line<'a> {
+    /// One log line as rows: one per line of its text (the first with seq and host), control
+    /// characters shown escaped, search hits highlighted.
+    fn line(&self, l: &LogLine, index: usize, color: bool) -> Vec<Line<'static>> {
         let host = l.host.as_deref().unwrap_or("-");
         let style = match (l.stream, color) {
             (Stream::Stderr, true) => Style::default().fg(Color::Red),
@@ -197,35 +222,47 @@ impl LogView {
             (Stream::System, false) => Style::default().add_modifier(Modifier::DIM),
             _ => Style::default(),
         };
-        let mut spans = vec![
-            Span::styled(
-                format!("{:>7} ", l.seq),
-                Style::default().add_modifier(Modifier::DIM),
-            ),
-            Span::styled(
-                format!("{} ", crate::tui::view::pad(host, 12)),
-                Style::default().add_modifier(Modifier::BOLD),
-            ),
-        ];
         let hl = Style::default().add_modifier(Modifier::REVERSED);
-        match self.search.as_deref().filter(|q| !q.is_empty()) {
-            Some(q) if l.text.contains(q) => {
-                let mut rest = l.text.as_str();
-                while let Some(i) = rest.find(q) {
-                    spans.push(Span::styled(&rest[..i], style));
-                    let s = if self.hit == Some(index) {
-                        hl.add_modifier(Modifier::BOLD)
-                    } else {
-                        hl
-                    };
-                    spans.push(Span::styled(&rest[i..i + q.len()], s));
-                    rest = &rest[i + q.len()..];
+        let hit = if self.hit == Some(index) {
+            hl.add_modifier(Modifier::BOLD)
+        } else {
+            hl
+        };
+        let q = self.search.as_deref().filter(|q| !q.is_empty());
+        let text = l.text.trim_end_matches(['\n', '\r']);
+        let mut out = Vec::new();
+        for (n, part) in text.split('\n').enumerate() {
+            let part = crate::text::display_line(part.trim_end_matches('\r')).into_owned();
+            let gutter = if n == 0 {
+                vec![
+                    Span::styled(
+                        format!("{:>7} ", l.seq),
+                        Style::default().add_modifier(Modifier::DIM),
+                    ),
+                    Span::styled(
+                        format!("{} ", crate::tui::view::pad(host, 12)),
+                        Style::default().add_modifier(Modifier::BOLD),
+                    ),
+                ]
+            } else {
+                vec![Span::raw(" ".repeat(21))]
+            };
+            let mut spans = gutter;
+            match q {
+                Some(q) if part.contains(q) => {
+                    let mut rest = part.as_str();
+                    while let Some(i) = rest.find(q) {
+                        spans.push(Span::styled(rest[..i].to_string(), style));
+                        spans.push(Span::styled(rest[i..i + q.len()].to_string(), hit));
+                        rest = &rest[i + q.len()..];
+                    }
+                    spans.push(Span::styled(rest.to_string(), style));
                 }
-                spans.push(Span::styled(rest, style));
+                _ => spans.push(Span::styled(part, style)),
             }
-            _ => spans.push(Span::styled(l.text.as_str(), style)),
+            out.push(Line::from(spans));
         }
-        Line::from(spans)
+        out
     }
 }
 
@@ -276,12 +313,63 @@ mod tests {
         v.cycle_host(&["a".into(), "b".into()]);
         assert!(v.host_filter.is_none());
         v.search = Some("alpha".into());
-        v.jump(false);
+        v.jump(false, 10);
         assert!(!v.follow);
         let first = v.hit.unwrap();
-        v.jump(false);
+        v.jump(false, 10);
         assert_ne!(v.hit.unwrap(), first);
         v.scroll_down(100);
         assert!(v.follow);
+    }
+
+    fn rows(v: &LogView, w: u16, h: u16) -> Vec<String> {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        v.render(area, &mut buf, Lang::En, "Log", false);
+        (0..h)
+            .map(|y| (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_search_hit_shows_mid_pane_with_the_lines_after_it() {
+        let mut v = LogView::new();
+        v.add(
+            (1..=100)
+                .map(|s| line(s, "a", &format!("line {s}")))
+                .collect(),
+        );
+        v.search = Some("line 40".into());
+        v.jump(false, 10);
+        let screen = rows(&v, 60, 12).join("\n");
+        assert!(screen.contains("line 40"), "{screen}");
+        assert!(
+            screen.contains("line 44"),
+            "lines after the hit stay: {screen}"
+        );
+    }
+
+    #[test]
+    fn multi_line_texts_take_rows_and_escapes_are_shown() {
+        let mut v = LogView::new();
+        v.add(vec![
+            line(1, "a", "exit 2\nexport MYSQL_PWD=x"),
+            line(2, "a", "\x1b[2Jcleared?"),
+        ]);
+        let r = rows(&v, 60, 6);
+        assert!(r[1].contains("exit 2") && !r[1].contains("export"), "{r:?}");
+        assert!(r[2].contains("export MYSQL_PWD"), "{r:?}");
+        assert!(r[3].contains("\\x1b[2Jcleared?"), "{r:?}");
+    }
+
+    #[test]
+    fn with_follow_off_new_lines_show_while_there_is_room() {
+        let mut v = LogView::new();
+        v.rows = 10;
+        v.add(vec![line(1, "a", "one")]);
+        v.toggle_follow();
+        v.add(vec![line(2, "a", "two")]);
+        assert_eq!(v.scroll, 0);
+        assert!(rows(&v, 40, 12).join("").contains("two"));
     }
 }

@@ -1,0 +1,88 @@
+//! Text that came from outside (tasks, args, host output, pastes) made safe for a terminal: control
+//! and escape sequences shown escaped (`\x1b`) so they cannot drive the terminal, and pasted text
+//! cleaned of control characters.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// True for characters a terminal may act on: C0 controls, DEL and C1 controls.
+fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+/// `s` with every control character except tab shown escaped: `\x1b`, `\r`, `\n`, `\u{9b}`.
+/// Plain text comes back borrowed.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_control(c) && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => out.push('\t'),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && is_control(c) => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if is_control(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `s` for one line of the console: controls escaped and tabs as spaces (a terminal cell each).
+pub fn display_line(s: &str) -> Cow<'_, str> {
+    match escape_controls(s) {
+        Cow::Borrowed(b) if !b.contains('\t') => Cow::Borrowed(b),
+        other => Cow::Owned(other.replace('\t', "    ")),
+    }
+}
+
+/// Pasted text cleaned for an editor: `\r\n` and lone `\r` become `\n`; other control characters
+/// except tab and newline are dropped. Returns the text and how many characters were dropped.
+pub fn clean_paste(s: &str) -> (String, usize) {
+    let mut out = String::with_capacity(s.len());
+    let mut dropped = 0;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+            }
+            '\n' | '\t' => out.push(c),
+            c if is_control(c) => dropped += 1,
+            c => out.push(c),
+        }
+    }
+    (out, dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_are_shown_not_run() {
+        assert!(matches!(escape_controls("plain 文本"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_controls("\x1b[2J\x1b]0;owned\x07ok\r\n"),
+            "\\x1b[2J\\x1b]0;owned\\x07ok\\r\\n"
+        );
+        assert_eq!(escape_controls("a\u{9b}31m\u{7f}"), "a\\u{9b}31m\\x7f");
+        assert_eq!(display_line("a\tb"), "a    b");
+    }
+
+    #[test]
+    fn pastes_lose_controls_and_keep_lines() {
+        let (t, n) = clean_paste("select 1;\r\nselect\t2;\rx\x1b[31m\x00");
+        assert_eq!(t, "select 1;\nselect\t2;\nx[31m");
+        assert_eq!(n, 2);
+    }
+}
