@@ -1,6 +1,7 @@
 //! One rendering path (issue 12): the command a dry run shows is, byte for byte, the command the
 //! runner logs at step start for the same spec — secrets masked alike, including a secret holding
-//! quotes and a secret capture — with only the task id and the captured values filled in.
+//! quotes, a secret default and a secret capture — with only the task id and the captured values
+//! filled in.
 
 use assert_cmd::Command;
 
@@ -11,6 +12,10 @@ name = "plan agreement"
 name = "PASSWORD"
 secret = true
 required = true
+[[args]]
+name = "API_KEY"
+secret = true
+default = "def-s3cret"
 [[args]]
 name = "NOTE"
 default = "it's \"quoted\" $HOME"
@@ -24,7 +29,7 @@ capture = "TOKEN"
 group = 1
 level = 2
 name = "use"
-command = "echo use ${TOKEN} ${PASSWORD} ${NOTE} on ${SERVER_HOST} ${SERVER_IP} task ${FLOW_ID}"
+command = "echo use ${TOKEN} ${PASSWORD} ${API_KEY} ${NOTE} on ${SERVER_HOST} ${SERVER_IP} task ${FLOW_ID}"
 [[steps]]
 group = 1
 level = 3
@@ -118,6 +123,10 @@ fn the_dry_run_shows_exactly_the_commands_the_runner_logs() {
         !logs.contains("k3y-42"),
         "the secret capture leaked: {logs}"
     );
+    assert!(
+        !logs.contains("def-s3cret"),
+        "a secret default leaked: {logs}"
+    );
     for form in ["pa'ss", "wo\\\"rd", "wo\"rd"] {
         assert!(
             !logs.contains(form),
@@ -153,7 +162,7 @@ fn the_dry_run_shows_exactly_the_commands_the_runner_logs() {
     assert_eq!(
         use_cmd,
         &format!(
-            "echo use made-it ****** {} on localhost 127.0.0.1 task {id}",
+            "echo use made-it ****** ****** {} on localhost 127.0.0.1 task {id}",
             quoted("it's \"quoted\" $HOME")
         )
     );
