@@ -10,8 +10,10 @@ use tokio::sync::{Mutex, Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::{EngineError, Inner};
-use crate::exec::render::{Masker, render_command, stdin_bytes};
+use crate::exec::plan::{masker_for, render_step};
+use crate::exec::render::Masker;
 use crate::exec::{HostSession, OutputStream, exec_user_for};
+use crate::model::plan::{ArgValues, group_chains};
 use crate::model::{Inventory, Step, StepState, Stream, Task, TaskState, Template, Trigger};
 
 /// Most bytes of stdout a `capture` step keeps.
@@ -29,6 +31,14 @@ impl TaskRun {
             Err(poisoned) => poisoned.into_inner().mask(text),
         }
     }
+
+    /// The masker as it stands (secret captures are added as they are made).
+    fn masker(&self) -> Masker {
+        match self.masker.read() {
+            Ok(m) => m.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
 }
 
 struct TaskRun {
@@ -38,7 +48,7 @@ struct TaskRun {
     inv: Inventory,
     /// Secret args, plus secret captures as they are made.
     masker: std::sync::RwLock<Masker>,
-    args: BTreeMap<String, String>,
+    values: ArgValues,
     captures: Mutex<BTreeMap<String, String>>,
     sessions: Mutex<HashMap<SessionKey, Arc<HostSession>>>,
     cancel: CancellationToken,
@@ -77,34 +87,15 @@ pub(super) async fn run_task(
         })?
         .template;
     let inv = store.load_inventory()?;
-    let secrets: Vec<String> = task
-        .spec
-        .secret_arg_names(&tpl)
-        .iter()
-        .filter_map(|n| task.spec.args.get(n).cloned())
-        .collect();
-    let mut args = BTreeMap::new();
-    for a in &tpl.args {
-        if let Some(d) = &a.default {
-            args.insert(a.name.clone(), d.clone());
-        }
-    }
-    args.extend(task.spec.args.clone());
-    args.insert("FLOW_ID".into(), id.to_string());
+    let values = ArgValues::new(&task.spec, &tpl, id.to_string());
     let captures = store.captures(id)?;
     // Secret captures made before a restart stay masked.
-    let secret_captures: Vec<String> = tpl
-        .steps
-        .iter()
-        .filter(|s| s.capture_secret)
-        .filter_map(|s| s.capture.as_ref())
-        .filter_map(|name| captures.get(name).cloned())
-        .collect();
+    let masker = masker_for(&values, &tpl, &captures);
     let run = Arc::new(TaskRun {
         inner: inner.clone(),
-        masker: std::sync::RwLock::new(Masker::new(secrets.into_iter().chain(secret_captures))),
+        masker: std::sync::RwLock::new(masker),
         captures: Mutex::new(captures),
-        args,
+        values,
         tpl,
         inv,
         task,
@@ -152,12 +143,15 @@ pub(super) async fn run_task(
     let per_task = Arc::new(Semaphore::new(inner.config.concurrency));
     let mut result = HostResult::Ok;
     for g in 1..=n_groups {
-        let hosts = hosts_of_group(&run.task, &run.tpl, g);
+        let chains: Vec<(String, Vec<Step>)> = group_chains(&run.task.spec, &run.tpl, g)
+            .into_iter()
+            .map(|c| (c.host, c.steps.into_iter().cloned().collect()))
+            .collect();
         let mut set = tokio::task::JoinSet::new();
-        for h in hosts {
+        for (h, steps) in chains {
             let (run, sem) = (run.clone(), per_task.clone());
             set.spawn(async move {
-                let r = host_chain(&run, g, &h, sem).await;
+                let r = host_chain(&run, g, &h, steps, sem).await;
                 (h, r)
             });
         }
@@ -267,31 +261,14 @@ async fn mark_unfinished(run: &TaskRun, final_state: TaskState) -> Result<(), En
     Ok(())
 }
 
-/// The hosts of a group: the task's hosts for it plus any host a step of the group is forced onto.
-fn hosts_of_group(task: &Task, tpl: &Template, g: u32) -> Vec<String> {
-    let mut hosts = task.spec.hosts.get(&g).cloned().unwrap_or_default();
-    for s in tpl.group_steps(g) {
-        if let Some(f) = &s.force_host
-            && !hosts.contains(f)
-        {
-            hosts.push(f.clone());
-        }
-    }
-    hosts
-}
-
-fn runs_on(step: &Step, task: &Task, host: &str) -> bool {
-    match &step.force_host {
-        Some(f) => f == host,
-        None => task
-            .spec
-            .hosts
-            .get(&step.group)
-            .is_some_and(|hs| hs.iter().any(|h| h == host)),
-    }
-}
-
-async fn host_chain(run: &Arc<TaskRun>, g: u32, host: &str, sem: Arc<Semaphore>) -> HostResult {
+/// Walks one host's steps of group `g` (its chain from `model::plan::group_chains`) in level order.
+async fn host_chain(
+    run: &Arc<TaskRun>,
+    g: u32,
+    host: &str,
+    steps: Vec<Step>,
+    sem: Arc<Semaphore>,
+) -> HostResult {
     let inner = &run.inner;
     let permits = tokio::select! {
         p = async {
@@ -318,13 +295,6 @@ async fn host_chain(run: &Arc<TaskRun>, g: u32, host: &str, sem: Arc<Semaphore>)
             return HostResult::Failed;
         }
     };
-    let steps: Vec<Step> = run
-        .tpl
-        .group_steps(g)
-        .into_iter()
-        .filter(|s| runs_on(s, &run.task, host))
-        .cloned()
-        .collect();
     for step in steps {
         let Some(sr) = runs
             .iter()
@@ -466,16 +436,12 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     let id = run.task.id;
     let store = &inner.store;
     let _ = store.set_step_state(sr_id, StepState::Running, None, "");
-    let mut args = run.args.clone();
-    args.extend(run.captures.lock().await.clone());
-    if let Some(h) = run.inv.host(host) {
-        args.entry("SERVER_IP".into())
-            .or_insert_with(|| h.address.clone());
-        args.entry("SERVER_HOST".into())
-            .or_insert_with(|| h.name.clone());
-    }
-    let command = render_command(&step.command, &args);
-    let stdin = stdin_bytes(step, &args);
+    let args = {
+        let captures = run.captures.lock().await;
+        run.values.for_host(&captures, &run.inv, host)
+    };
+    let rendered = render_step(step, &args, &run.masker());
+    let (command, stdin) = (rendered.command, rendered.stdin);
     inner
         .hub
         .system(
@@ -484,8 +450,7 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
             Some(host),
             format!(
                 "[{host}] step '{}' started: $ {}",
-                step.name,
-                run.mask(&command)
+                step.name, rendered.shown
             ),
         )
         .await;

@@ -3,6 +3,7 @@
 pub mod error;
 pub mod local;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod ssh;
 

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod error;
 pub mod inventory;
 pub mod lang;
+pub mod plan;
 pub mod task;
 pub mod template;
 pub mod time;

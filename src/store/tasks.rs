@@ -147,24 +147,14 @@ impl StepRow {
     }
 }
 
-/// The (group, level, host, step name) rows a task gets: each step of a group on each of its hosts,
-/// or once on its `force_host`.
+/// The (group, level, host, step name) rows a task gets: `model::plan::expand`, the expansion the
+/// runner walks and the dry run shows (each step of a group on each of its hosts, or once on its
+/// `force_host`).
 pub fn planned_steps(spec: &TaskSpec, template: &Template) -> Vec<(u32, u32, String, String)> {
-    let mut out = Vec::new();
-    for g in 1..=template.group_count() {
-        let hosts = spec.hosts.get(&g).cloned().unwrap_or_default();
-        for step in template.group_steps(g) {
-            match &step.force_host {
-                Some(h) => out.push((g, step.level, h.clone(), step.name.clone())),
-                None => {
-                    for h in &hosts {
-                        out.push((g, step.level, h.clone(), step.name.clone()));
-                    }
-                }
-            }
-        }
-    }
-    out
+    crate::model::plan::expand(spec, template)
+        .into_iter()
+        .map(|s| (s.group, s.step.level, s.host, s.step.name.clone()))
+        .collect()
 }
 
 impl Store {
