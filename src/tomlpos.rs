@@ -74,7 +74,7 @@ fn scan_value(
     let mut i = 0;
     while i < b.len() {
         if let Some(delim) = ml {
-            if text[i..].starts_with(delim) {
+            if b[i..].starts_with(delim.as_bytes()) {
                 ml = None;
                 i += 3;
                 continue;
@@ -427,5 +427,18 @@ user = "u"
         assert!(!msg.is_empty());
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("ab\ncd", 99), (2, 3));
+    }
+}
+
+#[cfg(test)]
+mod boundary_tests {
+    use super::line_of;
+
+    /// Found by fuzzing: a multi-byte character inside a multi-line string used to be sliced
+    /// in the middle while looking for the closing delimiter.
+    #[test]
+    fn multi_byte_text_in_multi_line_strings_is_scanned_safely() {
+        let src = "a = '''x Ռsh ' y\n Ռ '''\nb = \"\"\"Ռ\\\"Ռ\"\"\"\nc = 1\n";
+        assert_eq!(line_of(src, "c"), Some(4));
     }
 }

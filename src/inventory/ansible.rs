@@ -511,6 +511,10 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
 
     // Resolve each host's vars: all < shallower groups < deeper groups < host vars.
     let mut problems: Vec<(Option<usize>, String)> = Vec::new();
+    // The same group var is wrong for every host of its groups: listed once (a set, not a scan of
+    // the list, so 100,000 hosts stay linear).
+    let mut seen: std::collections::HashSet<(Option<usize>, String)> =
+        std::collections::HashSet::new();
     let mut pairs: Vec<(String, Option<PathBuf>)> = Vec::new();
     let mut hosts = Vec::new();
     let mut host_pairs: Vec<Option<usize>> = Vec::new();
@@ -536,7 +540,7 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
                 Ok(p) if p > 0 => p,
                 _ => {
                     let msg = format!("{} `{}` is not a port number (1-65535)", v.key, v.value);
-                    if !problems.contains(&(Some(v.line), msg.clone())) {
+                    if seen.insert((Some(v.line), msg.clone())) {
                         problems.push((Some(v.line), msg));
                     }
                     22
@@ -552,7 +556,7 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
                      locally only; use `ssh` or `local`, or leave the host out",
                     v.key, h.name
                 );
-                if !problems.contains(&(Some(v.line), msg.clone())) {
+                if seen.insert((Some(v.line), msg.clone())) {
                     problems.push((Some(v.line), msg));
                 }
                 Connection::Ssh
@@ -638,14 +642,18 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
     };
     if let Err(invalid) = inv.validate() {
         let host_lines: Vec<usize> = p.hosts.iter().map(|h| h.line).collect();
-        let problems = invalid
+        let mut problems: Vec<(Option<usize>, String)> = invalid
             .0
             .iter()
+            .take(super::MAX_PROBLEMS)
             .map(|e| {
                 let (line, what) = describe(&e.field, &inv, &host_lines, &tag_lines);
                 (line, format!("{what}: {}", e.message))
             })
             .collect();
+        if invalid.0.len() > super::MAX_PROBLEMS {
+            problems.push((None, more_problems(invalid.0.len() - super::MAX_PROBLEMS)));
+        }
         return Err(fail(file_name, problems));
     }
     Ok(inv)
@@ -670,8 +678,21 @@ pub fn load_ansible_file(path: impl AsRef<Path>) -> Result<Inventory, LoadError>
     load_ansible_str(&src, &path.display().to_string())
 }
 
+fn more_problems(n: usize) -> String {
+    format!(
+        "… and {n} more problems (only the first {} are listed)",
+        super::MAX_PROBLEMS
+    )
+}
+
+/// The problems by line; past [`super::MAX_PROBLEMS`] the rest are counted, not listed.
 fn fail(file: &str, mut problems: Vec<(Option<usize>, String)>) -> LoadError {
     problems.sort_by_key(|(l, _)| l.unwrap_or(usize::MAX));
+    if problems.len() > super::MAX_PROBLEMS + 1 {
+        let more = problems.len() - super::MAX_PROBLEMS;
+        problems.truncate(super::MAX_PROBLEMS);
+        problems.push((None, more_problems(more)));
+    }
     LoadError {
         file: file.to_string(),
         problems,
@@ -1076,5 +1097,23 @@ mod tests {
         assert_eq!(h1.exec_user.as_deref(), Some("top"));
         assert_eq!(h1.address, "shared");
         assert_eq!(inv.tag("top").unwrap().hosts, vec!["h1", "h2"]);
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::load_ansible_str;
+
+    /// Found by fuzzing: one bad range line brought 40,000 invalid hosts and a quadratic
+    /// de-duplication of their problems; the list is now capped and the load stays fast.
+    #[test]
+    fn a_range_of_bad_hosts_is_reported_briefly_and_quickly() {
+        let src = "[web]\nweb[1:200]x&y[0:199]z ansible_connection=winrm\n";
+        let t = std::time::Instant::now();
+        let e = load_ansible_str(src, "bad.ini").unwrap_err();
+        assert!(t.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(e.problems.len(), super::super::MAX_PROBLEMS + 1, "{e}");
+        let last = &e.problems.last().unwrap().1;
+        assert!(last.contains("more problems"), "{last}");
     }
 }

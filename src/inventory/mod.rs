@@ -110,6 +110,9 @@ impl fmt::Display for Format {
     }
 }
 
+/// How many problems of one file are placed on their lines and listed.
+pub const MAX_PROBLEMS: usize = 200;
+
 /// Everything wrong with one input file, each problem with its 1-based line when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
@@ -132,12 +135,24 @@ impl LoadError {
         invalid: &crate::model::Invalid,
         line_of: impl Fn(&str) -> Option<usize>,
     ) -> LoadError {
+        // Finding a field's line scans the source: only the first problems are placed and listed,
+        // so a hostile file with 100,000 bad entries cannot take quadratic time.
         let mut problems: Vec<(Option<usize>, String)> = invalid
             .0
             .iter()
+            .take(MAX_PROBLEMS)
             .map(|e| (line_of(&e.field), format!("{}: {}", e.field, e.message)))
             .collect();
         problems.sort_by_key(|(l, _)| l.unwrap_or(usize::MAX));
+        if invalid.0.len() > MAX_PROBLEMS {
+            problems.push((
+                None,
+                format!(
+                    "… and {} more problems (only the first {MAX_PROBLEMS} are listed)",
+                    invalid.0.len() - MAX_PROBLEMS
+                ),
+            ));
+        }
         LoadError {
             file: file.to_string(),
             problems,
