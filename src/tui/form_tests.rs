@@ -481,3 +481,45 @@ fn resource_errors_land_under_their_fields() {
         );
     }
 }
+
+/// In `--lang zh` every field error a module form shows after a refused submit is Chinese: an
+/// English message with no line in `i18n_fields` fails here.
+#[test]
+fn field_errors_are_shown_in_chinese() {
+    let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let mut app = with_forms(Lang::Zh);
+    let mut shown = 0;
+    for m in Module::ALL {
+        app.tab = Tab::Module(m);
+        app.update(ctrl('s'));
+        let f = form(&app, m);
+        let errors: Vec<&str> = f
+            .fields
+            .list
+            .iter()
+            .filter_map(|f| f.error.as_deref())
+            .chain(f.general.iter().map(String::as_str))
+            .collect();
+        for e in &errors {
+            // Values (names, ids) stay as typed; the words around them are Chinese.
+            assert!(han(e), "{}: untranslated field error `{e}`", m.word());
+        }
+        shown += errors.len();
+    }
+    // Bad values, not only missing ones.
+    let mut app = with_forms(Lang::Zh);
+    fill_custom(&mut app, "someday");
+    app.update(ctrl('s'));
+    let f = form(&app, Module::Custom);
+    let errors: Vec<&str> = f
+        .fields
+        .list
+        .iter()
+        .filter_map(|f| f.error.as_deref())
+        .collect();
+    assert!(!errors.is_empty(), "`someday` is refused");
+    for e in errors {
+        assert!(han(e), "custom: untranslated field error `{e}`");
+    }
+    assert!(shown >= 8, "only {shown} errors shown");
+}
