@@ -3,6 +3,7 @@
 use crate::tui::keys::Action;
 
 use super::{App, Cmd, Confirm, Overlay, PromptKind};
+use crate::tui::widgets::line::LineInput;
 
 impl App {
     pub(super) fn approvals_action(&mut self, a: Action) -> Vec<Cmd> {
@@ -35,12 +36,15 @@ impl App {
             }
             Action::Reject => {
                 if let Some(id) = visible.get(self.approval_sel) {
-                    self.overlay = Overlay::Prompt(PromptKind::RejectReason(*id), String::new());
+                    self.overlay =
+                        Overlay::prompt(PromptKind::RejectReason(*id), LineInput::default());
                 }
             }
             Action::Filter => {
-                self.overlay =
-                    Overlay::Prompt(PromptKind::ApprovalFilter, self.approval_filter.clone())
+                self.overlay = Overlay::prompt(
+                    PromptKind::ApprovalFilter,
+                    LineInput::new(&self.approval_filter),
+                )
             }
             Action::Open => {
                 if let Some(id) = visible.get(self.approval_sel) {
@@ -69,10 +73,10 @@ impl App {
             Action::PageUp => self.approval_scroll = self.approval_scroll.saturating_sub(10),
             Action::Approve => self.overlay = Overlay::Confirm(Confirm::Approve(vec![id])),
             Action::ApproveAt => {
-                self.overlay = Overlay::Prompt(PromptKind::ApproveTime(id), String::new())
+                self.overlay = Overlay::prompt(PromptKind::ApproveTime(id), LineInput::default())
             }
             Action::Reject => {
-                self.overlay = Overlay::Prompt(PromptKind::RejectReason(id), String::new())
+                self.overlay = Overlay::prompt(PromptKind::RejectReason(id), LineInput::default())
             }
             Action::OpenLog => {
                 self.approval_open = None;

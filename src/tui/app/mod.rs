@@ -14,6 +14,7 @@ use super::forms::live::{CheckJob, CheckResult};
 use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
 use super::keys::{Action, Scope};
+use super::widgets::line::LineInput;
 use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
 use crate::model::StoredTemplate;
@@ -238,10 +239,18 @@ pub enum Overlay {
     None,
     Help,
     Confirm(Confirm),
-    Prompt(PromptKind, String),
+    /// A one-line prompt at the bottom, edited like a form's text field.
+    Prompt(PromptKind, Box<LineInput>),
     Submit(Box<Preview>),
     /// A titled list of lines (e.g. a template's `file:line` errors); any key closes it.
     Message(String, Vec<String>),
+}
+
+impl Overlay {
+    /// A prompt holding `input`.
+    pub fn prompt(kind: PromptKind, input: LineInput) -> Overlay {
+        Overlay::Prompt(kind, Box::new(input))
+    }
 }
 
 pub struct Detail {
@@ -629,7 +638,7 @@ impl App {
                 }
                 return vec![];
             }
-            Overlay::Prompt(kind, text) => return self.prompt_key(kind, text, k),
+            Overlay::Prompt(kind, text) => return self.prompt_key(kind, *text, k),
             Overlay::Submit(p) => return self.preview_key(*p, k),
             Overlay::Message(..) => {
                 self.overlay = Overlay::None;
@@ -653,7 +662,7 @@ impl App {
                 vec![]
             }
             Action::Palette => {
-                self.overlay = Overlay::Prompt(PromptKind::Palette, String::new());
+                self.overlay = Overlay::prompt(PromptKind::Palette, LineInput::default());
                 vec![]
             }
             Action::NextTab => self.switch(self.tab.next()),
@@ -825,7 +834,8 @@ impl App {
             };
             s.status = Some((msg, false));
         };
-        if let Overlay::Prompt(kind, mut line) = self.overlay.clone() {
+        if let Overlay::Prompt(kind, line) = self.overlay.clone() {
+            let mut line = *line;
             let lines = text.trim_end_matches('\n').lines().count();
             if lines > 1 {
                 self.status = Some((format!("{} ({lines})", t(lang, Key::PasteMultiLine)), true));
@@ -835,13 +845,13 @@ impl App {
                 self.status = Some((t(lang, Key::PasteTooLarge).to_string(), true));
                 return vec![];
             }
-            line.push_str(text.trim_end_matches('\n'));
+            line.insert(text.trim_end_matches('\n'));
             match kind {
-                PromptKind::TaskFilter => self.task_filter = line.clone(),
-                PromptKind::ApprovalFilter => self.approval_filter = line.clone(),
+                PromptKind::TaskFilter => self.task_filter = line.value().to_string(),
+                PromptKind::ApprovalFilter => self.approval_filter = line.value().to_string(),
                 _ => {}
             }
-            self.overlay = Overlay::Prompt(kind, line);
+            self.overlay = Overlay::prompt(kind, line);
             return vec![];
         }
         if self.overlay != Overlay::None {
@@ -890,7 +900,7 @@ impl App {
         }
     }
 
-    fn prompt_key(&mut self, kind: PromptKind, mut text: String, k: KeyEvent) -> Vec<Cmd> {
+    fn prompt_key(&mut self, kind: PromptKind, mut input: LineInput, k: KeyEvent) -> Vec<Cmd> {
         match k.code {
             KeyCode::Esc => {
                 // Esc on a filter clears it; on other prompts it only closes them.
@@ -902,35 +912,35 @@ impl App {
                 }
                 return vec![];
             }
-            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-            KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return vec![],
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c) if !c.is_control() => text.push(c),
             KeyCode::Enter => {
                 self.overlay = Overlay::None;
-                return self.submit_prompt(kind, text);
+                return self.submit_prompt(kind, input);
             }
-            _ => {}
+            // The line editor's keys (←/→, Home/End, Ctrl-A/E/U/K/W…); any other key is ignored.
+            _ => {
+                if !input.key(k) {
+                    return vec![];
+                }
+            }
         }
         // Filters apply as you type.
         match kind {
             PromptKind::TaskFilter => {
-                self.task_filter = text.clone();
+                self.task_filter = input.value().to_string();
                 self.task_sel = 0;
             }
             PromptKind::ApprovalFilter => {
-                self.approval_filter = text.clone();
+                self.approval_filter = input.value().to_string();
                 self.approval_sel = 0;
             }
             _ => {}
         }
-        self.overlay = Overlay::Prompt(kind, text);
+        self.overlay = Overlay::prompt(kind, input);
         vec![]
     }
 
-    fn submit_prompt(&mut self, kind: PromptKind, text: String) -> Vec<Cmd> {
+    fn submit_prompt(&mut self, kind: PromptKind, input: LineInput) -> Vec<Cmd> {
+        let text = input.value().to_string();
         match kind {
             PromptKind::TaskFilter => self.task_filter = text,
             PromptKind::ApprovalFilter => self.approval_filter = text,
@@ -946,7 +956,7 @@ impl App {
                 if text.trim().is_empty() {
                     // The prompt stays open: a rejection needs a reason.
                     self.status = Some((t(self.lang, Key::ReasonRequired).to_string(), true));
-                    self.overlay = Overlay::Prompt(kind, text);
+                    self.overlay = Overlay::prompt(kind, input);
                     return vec![];
                 }
                 return self.load(vec![Cmd::Reject(id, text)]);
@@ -961,7 +971,7 @@ impl App {
             PromptKind::ExportPath(id) => {
                 let path = std::path::PathBuf::from(text.trim());
                 if text.trim().is_empty() {
-                    self.overlay = Overlay::Prompt(kind, text);
+                    self.overlay = Overlay::prompt(kind, input);
                     return vec![];
                 }
                 // A relative path is taken in the data directory, like the default.
