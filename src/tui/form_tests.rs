@@ -252,7 +252,7 @@ fn approve_with_a_new_exec_time_from_the_detail() {
     app.update(Msg::Context(Box::new(testutil::ctx())));
     app.update(key('2'));
     app.update(code(KeyCode::Enter));
-    assert_eq!(app.approval_open, Some(3));
+    assert_eq!(app.approvals.open, Some(3));
     // A bad time is refused and changes nothing.
     app.update(key('t'));
     typed(&mut app, "whenever");
@@ -269,7 +269,7 @@ fn approve_with_a_new_exec_time_from_the_detail() {
     assert_eq!(app.update(key('y')), vec![Cmd::ApproveAt(3, at)]);
     // Once approved it leaves the queue and the detail closes.
     app.update(Msg::Approvals(vec![]));
-    assert_eq!(app.approval_open, None);
+    assert_eq!(app.approvals.open, None);
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! Console state and `update`: keys and backend results in, state changes and commands out. No I/O here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 mod approvals;
+pub use approvals::Approvals;
 mod modules;
 mod tasks;
 
@@ -18,7 +19,7 @@ use super::widgets::line::LineInput;
 use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
 use crate::model::StoredTemplate;
-use crate::model::{Inventory, LogLine, Task, TaskSpec, TaskState, User};
+use crate::model::{Inventory, LogLine, Task, TaskSpec, User};
 use crate::modules::{ModuleContext, PlannedStep};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,10 +289,8 @@ pub struct App {
     pub task_sel: usize,
     pub task_filter: String,
     pub detail: Option<Detail>,
-    pub approvals: Vec<Task>,
-    pub approval_sel: usize,
-    pub approval_filter: String,
-    pub marked: BTreeSet<i64>,
+    /// The Approvals tab (its queue, marks, filter, open detail).
+    pub approvals: Approvals,
     pub inventory: Option<Inventory>,
     pub templates: Vec<StoredTemplate>,
     pub inv_section: InvSection,
@@ -307,9 +306,6 @@ pub struct App {
     /// What the module forms are checked against; `None` until loaded.
     pub ctx: Option<ModuleContext>,
     pub forms: BTreeMap<Module, FormState>,
-    /// The approval whose detail is open, and its scroll.
-    pub approval_open: Option<i64>,
-    pub approval_scroll: usize,
     /// Edited template sources that failed validation, reopened by the next edit.
     pub drafts: BTreeMap<u32, String>,
     /// The module tab whose task was just sent, until the engine answers.
@@ -342,10 +338,7 @@ impl App {
             task_sel: 0,
             task_filter: String::new(),
             detail: None,
-            approvals: Vec::new(),
-            approval_sel: 0,
-            approval_filter: String::new(),
-            marked: BTreeSet::new(),
+            approvals: Approvals::default(),
             inventory: None,
             templates: Vec::new(),
             inv_section: InvSection::default(),
@@ -358,8 +351,6 @@ impl App {
             log_height: 20,
             ctx: None,
             forms: BTreeMap::new(),
-            approval_open: None,
-            approval_scroll: 0,
             drafts: BTreeMap::new(),
             submitting: None,
             data_dir: None,
@@ -384,7 +375,7 @@ impl App {
         match self.tab {
             Tab::Tasks if self.detail.is_some() => Scope::TaskDetail,
             Tab::Tasks => Scope::TaskList,
-            Tab::Approvals if self.approval_open.is_some() => Scope::ApprovalDetail,
+            Tab::Approvals if self.approvals.open.is_some() => Scope::ApprovalDetail,
             Tab::Approvals => Scope::Approvals,
             Tab::Inventory => Scope::Inventory,
             Tab::Module(m) => match self.forms.get(&m).and_then(|f| f.focus) {
@@ -396,8 +387,7 @@ impl App {
 
     /// The open approval, while it still waits.
     pub fn open_approval(&self) -> Option<&Task> {
-        let id = self.approval_open?;
-        self.approvals.iter().find(|t| t.id == id)
+        self.approvals.opened()
     }
 
     /// Tasks shown in the Tasks tab after the filter (matches id, name, state, submitter, module).
@@ -407,12 +397,12 @@ impl App {
 
     /// Tasks waiting on me, after the filter.
     pub fn visible_approvals(&self) -> Vec<&Task> {
-        filter_tasks(&self.approvals, &self.approval_filter)
+        self.approvals.visible()
     }
 
     /// The number on the Approvals tab: tasks pending approval that I may approve.
     pub fn approval_badge(&self) -> usize {
-        self.approvals.len()
+        self.approvals.list.len()
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
@@ -450,21 +440,7 @@ impl App {
             }
             Msg::Approvals(ts) => {
                 self.done_one();
-                let me = self.me.clone();
-                self.approvals = ts
-                    .into_iter()
-                    .filter(|t| {
-                        t.state == TaskState::PendingApproval && may_approve(me.as_ref(), t)
-                    })
-                    .collect();
-                let ids: BTreeSet<i64> = self.approvals.iter().map(|t| t.id).collect();
-                self.marked.retain(|i| ids.contains(i));
-                self.approval_sel = self
-                    .approval_sel
-                    .min(self.visible_approvals().len().saturating_sub(1));
-                if self.approval_open.is_some_and(|id| !ids.contains(&id)) {
-                    self.approval_open = None;
-                }
+                self.approvals.set(ts, self.me.as_ref());
                 vec![]
             }
             Msg::Inventory(inv, tpls) => {
@@ -621,7 +597,7 @@ impl App {
                 if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                     let cmd = match c {
                         Confirm::Approve(ids) => {
-                            self.marked.clear();
+                            self.approvals.marked.clear();
                             Cmd::Approve(ids)
                         }
                         Confirm::ApproveAt(id, at) => Cmd::ApproveAt(id, at),
@@ -688,8 +664,14 @@ impl App {
             a => match scope {
                 Scope::TaskList => self.task_list_action(a),
                 Scope::TaskDetail => self.detail_action(a),
-                Scope::Approvals => self.approvals_action(a),
-                Scope::ApprovalDetail => self.approval_detail_action(a),
+                Scope::Approvals => {
+                    let e = self.approvals.action(a);
+                    self.apply(e)
+                }
+                Scope::ApprovalDetail => {
+                    let e = self.approvals.detail_action(a);
+                    self.apply(e)
+                }
                 Scope::Inventory => self.inventory_action(a),
                 Scope::Form => match (a, self.tab) {
                     (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
@@ -737,15 +719,15 @@ impl App {
                 return vec![Cmd::StopFollow];
             }
             Scope::ApprovalDetail => {
-                self.approval_open = None;
+                self.approvals.open = None;
                 return vec![];
             }
             Scope::TaskList if !self.task_filter.is_empty() => {
                 self.task_filter.clear();
                 return vec![];
             }
-            Scope::Approvals if !self.approval_filter.is_empty() => {
-                self.approval_filter.clear();
+            Scope::Approvals if !self.approvals.filter.is_empty() => {
+                self.approvals.filter.clear();
                 return vec![];
             }
             _ => {}
@@ -773,8 +755,14 @@ impl App {
                     cmds.extend(match scope {
                         Scope::TaskList => self.task_list_action(a),
                         Scope::TaskDetail => self.detail_action(a),
-                        Scope::Approvals => self.approvals_action(a),
-                        Scope::ApprovalDetail => self.approval_detail_action(a),
+                        Scope::Approvals => {
+                            let e = self.approvals.action(a);
+                            self.apply(e)
+                        }
+                        Scope::ApprovalDetail => {
+                            let e = self.approvals.detail_action(a);
+                            self.apply(e)
+                        }
                         Scope::Inventory => self.inventory_action(a),
                         _ => vec![],
                     });
@@ -798,7 +786,7 @@ impl App {
                     match scope {
                         Scope::TaskList if i < self.visible_tasks().len() => self.task_sel = i,
                         Scope::Approvals if i < self.visible_approvals().len() => {
-                            self.approval_sel = i
+                            self.approvals.sel = i
                         }
                         _ => {}
                     }
@@ -848,7 +836,7 @@ impl App {
             line.insert(text.trim_end_matches('\n'));
             match kind {
                 PromptKind::TaskFilter => self.task_filter = line.value().to_string(),
-                PromptKind::ApprovalFilter => self.approval_filter = line.value().to_string(),
+                PromptKind::ApprovalFilter => self.approvals.filter = line.value().to_string(),
                 _ => {}
             }
             self.overlay = Overlay::prompt(kind, line);
@@ -890,6 +878,18 @@ impl App {
         }
     }
 
+    /// Does what a tab component asked.
+    fn apply(&mut self, e: approvals::Effect) -> Vec<Cmd> {
+        match e {
+            approvals::Effect::None => vec![],
+            approvals::Effect::Overlay(o) => {
+                self.overlay = o;
+                vec![]
+            }
+            approvals::Effect::OpenTask(id) => self.open_task(id),
+        }
+    }
+
     pub fn inventory_rows(&self) -> usize {
         match (self.inv_section, &self.inventory) {
             (_, None) => 0,
@@ -907,7 +907,7 @@ impl App {
                 self.overlay = Overlay::None;
                 match kind {
                     PromptKind::TaskFilter => self.task_filter.clear(),
-                    PromptKind::ApprovalFilter => self.approval_filter.clear(),
+                    PromptKind::ApprovalFilter => self.approvals.filter.clear(),
                     _ => {}
                 }
                 return vec![];
@@ -930,8 +930,7 @@ impl App {
                 self.task_sel = 0;
             }
             PromptKind::ApprovalFilter => {
-                self.approval_filter = input.value().to_string();
-                self.approval_sel = 0;
+                self.approvals.set_filter(input.value());
             }
             _ => {}
         }
@@ -943,7 +942,7 @@ impl App {
         let text = input.value().to_string();
         match kind {
             PromptKind::TaskFilter => self.task_filter = text,
-            PromptKind::ApprovalFilter => self.approval_filter = text,
+            PromptKind::ApprovalFilter => self.approvals.filter = text,
             PromptKind::LogSearch => {
                 let height = self.log_height.max(1);
                 if let Some(d) = self.detail.as_mut() {

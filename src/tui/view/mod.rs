@@ -46,7 +46,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
     match app.tab {
         Tab::Tasks if app.detail.is_some() => task_detail::render(app, f, body),
         Tab::Tasks => app.mouse.rows = tasks::render(app, f, body).and_then(list),
-        Tab::Approvals if app.approval_open.is_some() => approval_detail::render(app, f, body),
+        Tab::Approvals if app.approvals.open.is_some() => approval_detail::render(app, f, body),
         Tab::Approvals => app.mouse.rows = approvals::render(app, f, body).and_then(list),
         Tab::Inventory => inventory::render(app, f, body),
         Tab::Module(m) => form::render(app, f, body, m),
