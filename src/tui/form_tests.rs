@@ -287,12 +287,12 @@ fn a_bad_template_edit_shows_file_line_errors_and_imports_nothing() {
         source: source.clone(),
         template: tpl,
     };
-    let inv = app.inventory.clone().unwrap();
+    let inv = app.inv.inventory.clone().unwrap();
     app.update(Msg::Inventory(Box::new(inv), vec![stored]));
     app.update(key('3'));
     app.update(code(KeyCode::Tab));
     app.update(code(KeyCode::Tab));
-    assert_eq!(app.inv_section, InvSection::Templates);
+    assert_eq!(app.inv.section, InvSection::Templates);
     assert_eq!(
         app.update(key('e')),
         vec![Cmd::EditTemplate {

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 mod approvals;
+mod inventory;
 pub use approvals::Approvals;
+pub use inventory::{InvSection, InventoryTab};
 mod modules;
 mod tasks;
 
@@ -260,26 +262,6 @@ pub struct Detail {
     pub log: LogView,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InvSection {
-    #[default]
-    Tags,
-    Hosts,
-    Templates,
-    Apps,
-}
-
-impl InvSection {
-    pub fn next(self) -> InvSection {
-        match self {
-            InvSection::Tags => InvSection::Hosts,
-            InvSection::Hosts => InvSection::Templates,
-            InvSection::Templates => InvSection::Apps,
-            InvSection::Apps => InvSection::Tags,
-        }
-    }
-}
-
 pub struct App {
     pub lang: Lang,
     pub color: bool,
@@ -291,10 +273,8 @@ pub struct App {
     pub detail: Option<Detail>,
     /// The Approvals tab (its queue, marks, filter, open detail).
     pub approvals: Approvals,
-    pub inventory: Option<Inventory>,
-    pub templates: Vec<StoredTemplate>,
-    pub inv_section: InvSection,
-    pub inv_sel: usize,
+    /// The Inventory tab (inventory, templates, section, selection, template drafts).
+    pub inv: InventoryTab,
     pub overlay: Overlay,
     pub status: Option<(String, bool)>,
     /// What the engine process says (pid, what keeps running, gone), set by the runtime; `true` = a problem.
@@ -306,8 +286,6 @@ pub struct App {
     /// What the module forms are checked against; `None` until loaded.
     pub ctx: Option<ModuleContext>,
     pub forms: BTreeMap<Module, FormState>,
-    /// Edited template sources that failed validation, reopened by the next edit.
-    pub drafts: BTreeMap<u32, String>,
     /// The module tab whose task was just sent, until the engine answers.
     pub submitting: Option<Module>,
     /// The data directory: exports go there by default.
@@ -339,10 +317,7 @@ impl App {
             task_filter: String::new(),
             detail: None,
             approvals: Approvals::default(),
-            inventory: None,
-            templates: Vec::new(),
-            inv_section: InvSection::default(),
-            inv_sel: 0,
+            inv: InventoryTab::default(),
             overlay: Overlay::None,
             status: None,
             engine: None,
@@ -351,7 +326,6 @@ impl App {
             log_height: 20,
             ctx: None,
             forms: BTreeMap::new(),
-            drafts: BTreeMap::new(),
             submitting: None,
             data_dir: None,
             saved_drafts: BTreeMap::new(),
@@ -445,8 +419,8 @@ impl App {
             }
             Msg::Inventory(inv, tpls) => {
                 self.done_one();
-                self.inventory = Some(*inv);
-                self.templates = tpls;
+                self.inv.inventory = Some(*inv);
+                self.inv.templates = tpls;
                 vec![]
             }
             Msg::Task(d) => {
@@ -556,7 +530,7 @@ impl App {
             Msg::Edited { id, source } => self.edited(id, source),
             Msg::TemplateImported { id, version } => {
                 self.done_one();
-                self.drafts.remove(&id);
+                self.inv.drafts.remove(&id);
                 self.status = Some((
                     format!(
                         "{} {id} {} v{version}",
@@ -672,7 +646,7 @@ impl App {
                     let e = self.approvals.detail_action(a);
                     self.apply(e)
                 }
-                Scope::Inventory => self.inventory_action(a),
+                Scope::Inventory => self.inv.action(a),
                 Scope::Form => match (a, self.tab) {
                     (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
                     _ => vec![],
@@ -763,7 +737,7 @@ impl App {
                             let e = self.approvals.detail_action(a);
                             self.apply(e)
                         }
-                        Scope::Inventory => self.inventory_action(a),
+                        Scope::Inventory => self.inv.action(a),
                         _ => vec![],
                     });
                 }
@@ -891,13 +865,7 @@ impl App {
     }
 
     pub fn inventory_rows(&self) -> usize {
-        match (self.inv_section, &self.inventory) {
-            (_, None) => 0,
-            (InvSection::Tags, Some(i)) => i.tags.len(),
-            (InvSection::Hosts, Some(i)) => i.hosts.len(),
-            (InvSection::Templates, _) => self.templates.len(),
-            (InvSection::Apps, Some(i)) => i.apps.len(),
-        }
+        self.inv.rows()
     }
 
     fn prompt_key(&mut self, kind: PromptKind, mut input: LineInput, k: KeyEvent) -> Vec<Cmd> {
