@@ -252,7 +252,7 @@ fn approve_with_a_new_exec_time_from_the_detail() {
     app.update(Msg::Context(Box::new(testutil::ctx())));
     app.update(key('2'));
     app.update(code(KeyCode::Enter));
-    assert_eq!(app.approval_open, Some(3));
+    assert_eq!(app.approvals.open, Some(3));
     // A bad time is refused and changes nothing.
     app.update(key('t'));
     typed(&mut app, "whenever");
@@ -269,7 +269,7 @@ fn approve_with_a_new_exec_time_from_the_detail() {
     assert_eq!(app.update(key('y')), vec![Cmd::ApproveAt(3, at)]);
     // Once approved it leaves the queue and the detail closes.
     app.update(Msg::Approvals(vec![]));
-    assert_eq!(app.approval_open, None);
+    assert_eq!(app.approvals.open, None);
 }
 
 #[test]
@@ -287,12 +287,12 @@ fn a_bad_template_edit_shows_file_line_errors_and_imports_nothing() {
         source: source.clone(),
         template: tpl,
     };
-    let inv = app.inventory.clone().unwrap();
+    let inv = app.inv.inventory.clone().unwrap();
     app.update(Msg::Inventory(Box::new(inv), vec![stored]));
     app.update(key('3'));
     app.update(code(KeyCode::Tab));
     app.update(code(KeyCode::Tab));
-    assert_eq!(app.inv_section, InvSection::Templates);
+    assert_eq!(app.inv.section, InvSection::Templates);
     assert_eq!(
         app.update(key('e')),
         vec![Cmd::EditTemplate {
@@ -480,4 +480,46 @@ fn resource_errors_land_under_their_fields() {
             "{name} has no error"
         );
     }
+}
+
+/// In `--lang zh` every field error a module form shows after a refused submit is Chinese: an
+/// English message with no line in `i18n_fields` fails here.
+#[test]
+fn field_errors_are_shown_in_chinese() {
+    let han = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let mut app = with_forms(Lang::Zh);
+    let mut shown = 0;
+    for m in Module::ALL {
+        app.tab = Tab::Module(m);
+        app.update(ctrl('s'));
+        let f = form(&app, m);
+        let errors: Vec<&str> = f
+            .fields
+            .list
+            .iter()
+            .filter_map(|f| f.error.as_deref())
+            .chain(f.general.iter().map(String::as_str))
+            .collect();
+        for e in &errors {
+            // Values (names, ids) stay as typed; the words around them are Chinese.
+            assert!(han(e), "{}: untranslated field error `{e}`", m.word());
+        }
+        shown += errors.len();
+    }
+    // Bad values, not only missing ones.
+    let mut app = with_forms(Lang::Zh);
+    fill_custom(&mut app, "someday");
+    app.update(ctrl('s'));
+    let f = form(&app, Module::Custom);
+    let errors: Vec<&str> = f
+        .fields
+        .list
+        .iter()
+        .filter_map(|f| f.error.as_deref())
+        .collect();
+    assert!(!errors.is_empty(), "`someday` is refused");
+    for e in errors {
+        assert!(han(e), "custom: untranslated field error `{e}`");
+    }
+    assert!(shown >= 8, "only {shown} errors shown");
 }

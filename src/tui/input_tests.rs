@@ -10,6 +10,7 @@ use super::forms::live;
 use super::i18n::Lang;
 use super::tests::{code, draw, key, loaded};
 use super::widgets::field::Value;
+use super::widgets::line::LineInput;
 
 fn paste(app: &mut App, s: &str) -> Vec<Cmd> {
     app.update(Msg::Paste(s.into()))
@@ -67,6 +68,46 @@ fn esc_goes_back_one_level_and_never_quits() {
     );
     app.update(key('q'));
     assert!(app.quit, "q quits");
+}
+
+/// The prompts (filter, reason, search, export path) edit like a form's text field.
+#[test]
+fn prompts_use_the_line_editor() {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    let ctl = |c: char| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    let mut app = loaded(Lang::En);
+    app.update(key('/'));
+    typed(&mut app, "ailed");
+    app.update(code(KeyCode::Home));
+    typed(&mut app, "f");
+    assert_eq!(
+        app.task_filter, "failed",
+        "Home then typing inserts at the start"
+    );
+    assert_eq!(app.visible_tasks().len(), 1);
+    app.update(code(KeyCode::End));
+    typed(&mut app, " x");
+    app.update(ctl('w'));
+    app.update(code(KeyCode::Backspace));
+    assert_eq!(app.task_filter, "failed", "Ctrl-W deletes the last word");
+    app.update(code(KeyCode::Left));
+    app.update(code(KeyCode::Left));
+    app.update(ctl('k'));
+    assert_eq!(app.task_filter, "fail", "Ctrl-K deletes to the end");
+    app.update(ctl('a'));
+    app.update(code(KeyCode::Delete));
+    assert_eq!(app.task_filter, "ail");
+    app.update(ctl('e'));
+    typed(&mut app, "ed");
+    app.update(ctl('u'));
+    assert_eq!(app.task_filter, "", "Ctrl-U clears before the cursor");
+    // The cursor is drawn where the next character goes: after `Filter: ab`, not at the end.
+    typed(&mut app, "abc");
+    app.update(code(KeyCode::Left));
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 20)).unwrap();
+    term.draw(|f| super::view::render(&mut app, f)).unwrap();
+    let label = "Filter: ".len() as u16;
+    term.backend_mut().assert_cursor_position((label + 2, 19));
 }
 
 #[test]
@@ -400,9 +441,9 @@ fn after_a_retry_the_open_log_follows_again_and_export_asks_where() {
     app.update(key('e'));
     assert_eq!(
         app.overlay,
-        Overlay::Prompt(
+        Overlay::prompt(
             PromptKind::ExportPath(1),
-            "/srv/opsdeck/exports/opsdeck-task-1.log".into()
+            LineInput::new("/srv/opsdeck/exports/opsdeck-task-1.log")
         )
     );
     app.update(Msg::Key(crossterm::event::KeyEvent::new(

@@ -4,6 +4,7 @@ pub mod app;
 mod engine;
 pub mod forms;
 pub mod i18n;
+pub mod i18n_fields;
 pub mod keys;
 pub mod view;
 pub mod widgets;

@@ -188,7 +188,7 @@ fn the_approvals_badge_counts_only_what_i_may_approve() {
     let app = loaded(Lang::En);
     // Task 3 names bob; 4 names dave; 5 is bob's own.
     assert_eq!(
-        app.approvals.iter().map(|t| t.id).collect::<Vec<_>>(),
+        app.approvals.list.iter().map(|t| t.id).collect::<Vec<_>>(),
         vec![3]
     );
     assert_eq!(app.approval_badge(), 1);
@@ -207,7 +207,7 @@ fn approving_several_marked_tasks_asks_first() {
     assert_eq!(app.tab, Tab::Approvals);
     app.update(key(' '));
     app.update(key(' '));
-    assert_eq!(app.marked.len(), 2);
+    assert_eq!(app.approvals.marked.len(), 2);
     assert!(
         app.update(key('a')).is_empty(),
         "nothing happens before confirmation"
@@ -215,10 +215,10 @@ fn approving_several_marked_tasks_asks_first() {
     assert_eq!(app.overlay, Overlay::Confirm(Confirm::Approve(vec![7, 8])));
     // n declines and changes nothing.
     assert!(app.update(key('n')).is_empty());
-    assert_eq!(app.marked.len(), 2);
+    assert_eq!(app.approvals.marked.len(), 2);
     app.update(key('a'));
     assert_eq!(app.update(key('y')), vec![Cmd::Approve(vec![7, 8])]);
-    assert!(app.marked.is_empty());
+    assert!(app.approvals.marked.is_empty());
 }
 
 #[test]

@@ -1,11 +1,14 @@
 //! Console state and `update`: keys and backend results in, state changes and commands out. No I/O here.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 mod approvals;
+mod inventory;
+pub use approvals::Approvals;
+pub use inventory::{InvSection, InventoryTab};
 mod modules;
 mod tasks;
 
@@ -14,10 +17,11 @@ use super::forms::live::{CheckJob, CheckResult};
 use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
 use super::keys::{Action, Scope};
+use super::widgets::line::LineInput;
 use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
 use crate::model::StoredTemplate;
-use crate::model::{Inventory, LogLine, Task, TaskSpec, TaskState, User};
+use crate::model::{Inventory, LogLine, Task, TaskSpec, User};
 use crate::modules::{ModuleContext, PlannedStep};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,36 +242,24 @@ pub enum Overlay {
     None,
     Help,
     Confirm(Confirm),
-    Prompt(PromptKind, String),
+    /// A one-line prompt at the bottom, edited like a form's text field.
+    Prompt(PromptKind, Box<LineInput>),
     Submit(Box<Preview>),
     /// A titled list of lines (e.g. a template's `file:line` errors); any key closes it.
     Message(String, Vec<String>),
+}
+
+impl Overlay {
+    /// A prompt holding `input`.
+    pub fn prompt(kind: PromptKind, input: LineInput) -> Overlay {
+        Overlay::Prompt(kind, Box::new(input))
+    }
 }
 
 pub struct Detail {
     pub id: i64,
     pub detail: Option<TaskDetail>,
     pub log: LogView,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InvSection {
-    #[default]
-    Tags,
-    Hosts,
-    Templates,
-    Apps,
-}
-
-impl InvSection {
-    pub fn next(self) -> InvSection {
-        match self {
-            InvSection::Tags => InvSection::Hosts,
-            InvSection::Hosts => InvSection::Templates,
-            InvSection::Templates => InvSection::Apps,
-            InvSection::Apps => InvSection::Tags,
-        }
-    }
 }
 
 pub struct App {
@@ -279,14 +271,10 @@ pub struct App {
     pub task_sel: usize,
     pub task_filter: String,
     pub detail: Option<Detail>,
-    pub approvals: Vec<Task>,
-    pub approval_sel: usize,
-    pub approval_filter: String,
-    pub marked: BTreeSet<i64>,
-    pub inventory: Option<Inventory>,
-    pub templates: Vec<StoredTemplate>,
-    pub inv_section: InvSection,
-    pub inv_sel: usize,
+    /// The Approvals tab (its queue, marks, filter, open detail).
+    pub approvals: Approvals,
+    /// The Inventory tab (inventory, templates, section, selection, template drafts).
+    pub inv: InventoryTab,
     pub overlay: Overlay,
     pub status: Option<(String, bool)>,
     /// What the engine process says (pid, what keeps running, gone), set by the runtime; `true` = a problem.
@@ -298,11 +286,6 @@ pub struct App {
     /// What the module forms are checked against; `None` until loaded.
     pub ctx: Option<ModuleContext>,
     pub forms: BTreeMap<Module, FormState>,
-    /// The approval whose detail is open, and its scroll.
-    pub approval_open: Option<i64>,
-    pub approval_scroll: usize,
-    /// Edited template sources that failed validation, reopened by the next edit.
-    pub drafts: BTreeMap<u32, String>,
     /// The module tab whose task was just sent, until the engine answers.
     pub submitting: Option<Module>,
     /// The data directory: exports go there by default.
@@ -333,14 +316,8 @@ impl App {
             task_sel: 0,
             task_filter: String::new(),
             detail: None,
-            approvals: Vec::new(),
-            approval_sel: 0,
-            approval_filter: String::new(),
-            marked: BTreeSet::new(),
-            inventory: None,
-            templates: Vec::new(),
-            inv_section: InvSection::default(),
-            inv_sel: 0,
+            approvals: Approvals::default(),
+            inv: InventoryTab::default(),
             overlay: Overlay::None,
             status: None,
             engine: None,
@@ -349,9 +326,6 @@ impl App {
             log_height: 20,
             ctx: None,
             forms: BTreeMap::new(),
-            approval_open: None,
-            approval_scroll: 0,
-            drafts: BTreeMap::new(),
             submitting: None,
             data_dir: None,
             saved_drafts: BTreeMap::new(),
@@ -375,7 +349,7 @@ impl App {
         match self.tab {
             Tab::Tasks if self.detail.is_some() => Scope::TaskDetail,
             Tab::Tasks => Scope::TaskList,
-            Tab::Approvals if self.approval_open.is_some() => Scope::ApprovalDetail,
+            Tab::Approvals if self.approvals.open.is_some() => Scope::ApprovalDetail,
             Tab::Approvals => Scope::Approvals,
             Tab::Inventory => Scope::Inventory,
             Tab::Module(m) => match self.forms.get(&m).and_then(|f| f.focus) {
@@ -387,8 +361,7 @@ impl App {
 
     /// The open approval, while it still waits.
     pub fn open_approval(&self) -> Option<&Task> {
-        let id = self.approval_open?;
-        self.approvals.iter().find(|t| t.id == id)
+        self.approvals.opened()
     }
 
     /// Tasks shown in the Tasks tab after the filter (matches id, name, state, submitter, module).
@@ -398,12 +371,12 @@ impl App {
 
     /// Tasks waiting on me, after the filter.
     pub fn visible_approvals(&self) -> Vec<&Task> {
-        filter_tasks(&self.approvals, &self.approval_filter)
+        self.approvals.visible()
     }
 
     /// The number on the Approvals tab: tasks pending approval that I may approve.
     pub fn approval_badge(&self) -> usize {
-        self.approvals.len()
+        self.approvals.list.len()
     }
 
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
@@ -441,27 +414,13 @@ impl App {
             }
             Msg::Approvals(ts) => {
                 self.done_one();
-                let me = self.me.clone();
-                self.approvals = ts
-                    .into_iter()
-                    .filter(|t| {
-                        t.state == TaskState::PendingApproval && may_approve(me.as_ref(), t)
-                    })
-                    .collect();
-                let ids: BTreeSet<i64> = self.approvals.iter().map(|t| t.id).collect();
-                self.marked.retain(|i| ids.contains(i));
-                self.approval_sel = self
-                    .approval_sel
-                    .min(self.visible_approvals().len().saturating_sub(1));
-                if self.approval_open.is_some_and(|id| !ids.contains(&id)) {
-                    self.approval_open = None;
-                }
+                self.approvals.set(ts, self.me.as_ref());
                 vec![]
             }
             Msg::Inventory(inv, tpls) => {
                 self.done_one();
-                self.inventory = Some(*inv);
-                self.templates = tpls;
+                self.inv.inventory = Some(*inv);
+                self.inv.templates = tpls;
                 vec![]
             }
             Msg::Task(d) => {
@@ -571,7 +530,7 @@ impl App {
             Msg::Edited { id, source } => self.edited(id, source),
             Msg::TemplateImported { id, version } => {
                 self.done_one();
-                self.drafts.remove(&id);
+                self.inv.drafts.remove(&id);
                 self.status = Some((
                     format!(
                         "{} {id} {} v{version}",
@@ -612,7 +571,7 @@ impl App {
                 if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                     let cmd = match c {
                         Confirm::Approve(ids) => {
-                            self.marked.clear();
+                            self.approvals.marked.clear();
                             Cmd::Approve(ids)
                         }
                         Confirm::ApproveAt(id, at) => Cmd::ApproveAt(id, at),
@@ -629,7 +588,7 @@ impl App {
                 }
                 return vec![];
             }
-            Overlay::Prompt(kind, text) => return self.prompt_key(kind, text, k),
+            Overlay::Prompt(kind, text) => return self.prompt_key(kind, *text, k),
             Overlay::Submit(p) => return self.preview_key(*p, k),
             Overlay::Message(..) => {
                 self.overlay = Overlay::None;
@@ -653,7 +612,7 @@ impl App {
                 vec![]
             }
             Action::Palette => {
-                self.overlay = Overlay::Prompt(PromptKind::Palette, String::new());
+                self.overlay = Overlay::prompt(PromptKind::Palette, LineInput::default());
                 vec![]
             }
             Action::NextTab => self.switch(self.tab.next()),
@@ -679,9 +638,15 @@ impl App {
             a => match scope {
                 Scope::TaskList => self.task_list_action(a),
                 Scope::TaskDetail => self.detail_action(a),
-                Scope::Approvals => self.approvals_action(a),
-                Scope::ApprovalDetail => self.approval_detail_action(a),
-                Scope::Inventory => self.inventory_action(a),
+                Scope::Approvals => {
+                    let e = self.approvals.action(a);
+                    self.apply(e)
+                }
+                Scope::ApprovalDetail => {
+                    let e = self.approvals.detail_action(a);
+                    self.apply(e)
+                }
+                Scope::Inventory => self.inv.action(a),
                 Scope::Form => match (a, self.tab) {
                     (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
                     _ => vec![],
@@ -728,15 +693,15 @@ impl App {
                 return vec![Cmd::StopFollow];
             }
             Scope::ApprovalDetail => {
-                self.approval_open = None;
+                self.approvals.open = None;
                 return vec![];
             }
             Scope::TaskList if !self.task_filter.is_empty() => {
                 self.task_filter.clear();
                 return vec![];
             }
-            Scope::Approvals if !self.approval_filter.is_empty() => {
-                self.approval_filter.clear();
+            Scope::Approvals if !self.approvals.filter.is_empty() => {
+                self.approvals.filter.clear();
                 return vec![];
             }
             _ => {}
@@ -764,9 +729,15 @@ impl App {
                     cmds.extend(match scope {
                         Scope::TaskList => self.task_list_action(a),
                         Scope::TaskDetail => self.detail_action(a),
-                        Scope::Approvals => self.approvals_action(a),
-                        Scope::ApprovalDetail => self.approval_detail_action(a),
-                        Scope::Inventory => self.inventory_action(a),
+                        Scope::Approvals => {
+                            let e = self.approvals.action(a);
+                            self.apply(e)
+                        }
+                        Scope::ApprovalDetail => {
+                            let e = self.approvals.detail_action(a);
+                            self.apply(e)
+                        }
+                        Scope::Inventory => self.inv.action(a),
                         _ => vec![],
                     });
                 }
@@ -789,7 +760,7 @@ impl App {
                     match scope {
                         Scope::TaskList if i < self.visible_tasks().len() => self.task_sel = i,
                         Scope::Approvals if i < self.visible_approvals().len() => {
-                            self.approval_sel = i
+                            self.approvals.sel = i
                         }
                         _ => {}
                     }
@@ -825,7 +796,8 @@ impl App {
             };
             s.status = Some((msg, false));
         };
-        if let Overlay::Prompt(kind, mut line) = self.overlay.clone() {
+        if let Overlay::Prompt(kind, line) = self.overlay.clone() {
+            let mut line = *line;
             let lines = text.trim_end_matches('\n').lines().count();
             if lines > 1 {
                 self.status = Some((format!("{} ({lines})", t(lang, Key::PasteMultiLine)), true));
@@ -835,13 +807,13 @@ impl App {
                 self.status = Some((t(lang, Key::PasteTooLarge).to_string(), true));
                 return vec![];
             }
-            line.push_str(text.trim_end_matches('\n'));
+            line.insert(text.trim_end_matches('\n'));
             match kind {
-                PromptKind::TaskFilter => self.task_filter = line.clone(),
-                PromptKind::ApprovalFilter => self.approval_filter = line.clone(),
+                PromptKind::TaskFilter => self.task_filter = line.value().to_string(),
+                PromptKind::ApprovalFilter => self.approvals.filter = line.value().to_string(),
                 _ => {}
             }
-            self.overlay = Overlay::Prompt(kind, line);
+            self.overlay = Overlay::prompt(kind, line);
             return vec![];
         }
         if self.overlay != Overlay::None {
@@ -880,60 +852,65 @@ impl App {
         }
     }
 
-    pub fn inventory_rows(&self) -> usize {
-        match (self.inv_section, &self.inventory) {
-            (_, None) => 0,
-            (InvSection::Tags, Some(i)) => i.tags.len(),
-            (InvSection::Hosts, Some(i)) => i.hosts.len(),
-            (InvSection::Templates, _) => self.templates.len(),
-            (InvSection::Apps, Some(i)) => i.apps.len(),
+    /// Does what a tab component asked.
+    fn apply(&mut self, e: approvals::Effect) -> Vec<Cmd> {
+        match e {
+            approvals::Effect::None => vec![],
+            approvals::Effect::Overlay(o) => {
+                self.overlay = o;
+                vec![]
+            }
+            approvals::Effect::OpenTask(id) => self.open_task(id),
         }
     }
 
-    fn prompt_key(&mut self, kind: PromptKind, mut text: String, k: KeyEvent) -> Vec<Cmd> {
+    pub fn inventory_rows(&self) -> usize {
+        self.inv.rows()
+    }
+
+    fn prompt_key(&mut self, kind: PromptKind, mut input: LineInput, k: KeyEvent) -> Vec<Cmd> {
         match k.code {
             KeyCode::Esc => {
                 // Esc on a filter clears it; on other prompts it only closes them.
                 self.overlay = Overlay::None;
                 match kind {
                     PromptKind::TaskFilter => self.task_filter.clear(),
-                    PromptKind::ApprovalFilter => self.approval_filter.clear(),
+                    PromptKind::ApprovalFilter => self.approvals.filter.clear(),
                     _ => {}
                 }
                 return vec![];
             }
-            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-            KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return vec![],
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c) if !c.is_control() => text.push(c),
             KeyCode::Enter => {
                 self.overlay = Overlay::None;
-                return self.submit_prompt(kind, text);
+                return self.submit_prompt(kind, input);
             }
-            _ => {}
+            // The line editor's keys (←/→, Home/End, Ctrl-A/E/U/K/W…); any other key is ignored.
+            _ => {
+                if !input.key(k) {
+                    return vec![];
+                }
+            }
         }
         // Filters apply as you type.
         match kind {
             PromptKind::TaskFilter => {
-                self.task_filter = text.clone();
+                self.task_filter = input.value().to_string();
                 self.task_sel = 0;
             }
             PromptKind::ApprovalFilter => {
-                self.approval_filter = text.clone();
-                self.approval_sel = 0;
+                self.approvals.set_filter(input.value());
             }
             _ => {}
         }
-        self.overlay = Overlay::Prompt(kind, text);
+        self.overlay = Overlay::prompt(kind, input);
         vec![]
     }
 
-    fn submit_prompt(&mut self, kind: PromptKind, text: String) -> Vec<Cmd> {
+    fn submit_prompt(&mut self, kind: PromptKind, input: LineInput) -> Vec<Cmd> {
+        let text = input.value().to_string();
         match kind {
             PromptKind::TaskFilter => self.task_filter = text,
-            PromptKind::ApprovalFilter => self.approval_filter = text,
+            PromptKind::ApprovalFilter => self.approvals.filter = text,
             PromptKind::LogSearch => {
                 let height = self.log_height.max(1);
                 if let Some(d) = self.detail.as_mut() {
@@ -946,7 +923,7 @@ impl App {
                 if text.trim().is_empty() {
                     // The prompt stays open: a rejection needs a reason.
                     self.status = Some((t(self.lang, Key::ReasonRequired).to_string(), true));
-                    self.overlay = Overlay::Prompt(kind, text);
+                    self.overlay = Overlay::prompt(kind, input);
                     return vec![];
                 }
                 return self.load(vec![Cmd::Reject(id, text)]);
@@ -961,7 +938,7 @@ impl App {
             PromptKind::ExportPath(id) => {
                 let path = std::path::PathBuf::from(text.trim());
                 if text.trim().is_empty() {
-                    self.overlay = Overlay::Prompt(kind, text);
+                    self.overlay = Overlay::prompt(kind, input);
                     return vec![];
                 }
                 // A relative path is taken in the data directory, like the default.

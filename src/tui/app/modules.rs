@@ -1,12 +1,11 @@
-//! Keys of the module tabs (forms, the submit preview) and of the Inventory tab (template editing).
+//! Keys of the module tabs (forms, the submit preview) and the result of a template edit.
 
 use chrono::Utc;
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{App, Cmd, InvSection, Overlay, Preview};
+use super::{App, Cmd, Overlay, Preview};
 use crate::tui::forms::{Module, Outcome, errors_text};
 use crate::tui::i18n::{Key, t};
-use crate::tui::keys::Action;
 
 impl App {
     /// A key for a module tab's form; `None` when the console's keys apply instead.
@@ -77,7 +76,7 @@ impl App {
         match crate::templates::load_template_str(&source, &file) {
             Ok(_) => self.load(vec![Cmd::ImportTemplate { id, source }]),
             Err(e) => {
-                self.drafts.insert(id, source);
+                self.inv.drafts.insert(id, source);
                 self.overlay = Overlay::Message(
                     format!("{} — {file}", t(self.lang, Key::NothingImported)),
                     e.to_string().lines().map(str::to_string).collect(),
@@ -85,31 +84,5 @@ impl App {
                 vec![]
             }
         }
-    }
-
-    pub(super) fn inventory_action(&mut self, a: Action) -> Vec<Cmd> {
-        match a {
-            Action::NextSection => {
-                self.inv_section = self.inv_section.next();
-                self.inv_sel = 0;
-            }
-            Action::Down => self.inv_sel += 1,
-            Action::Up => self.inv_sel = self.inv_sel.saturating_sub(1),
-            Action::EditTemplate if self.inv_section == InvSection::Templates => {
-                if let Some(s) = self.templates.get(self.inv_sel) {
-                    let id = s.template.id;
-                    let source = self
-                        .drafts
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_else(|| s.source.clone());
-                    return vec![Cmd::EditTemplate { id, source }];
-                }
-            }
-            _ => {}
-        }
-        let n = self.inventory_rows();
-        self.inv_sel = self.inv_sel.min(n.saturating_sub(1));
-        vec![]
     }
 }

@@ -4,6 +4,7 @@ use crate::tui::keys::Action;
 
 use super::{App, Cmd, Confirm, Detail, Overlay, PromptKind, Tab, hosts_of};
 use crate::tui::i18n::{Key, t};
+use crate::tui::widgets::line::LineInput;
 use crate::tui::widgets::log_view::{LogView, PAGE};
 
 impl App {
@@ -15,7 +16,8 @@ impl App {
             Action::Top => self.task_sel = 0,
             Action::Bottom => self.task_sel = n.saturating_sub(1),
             Action::Filter => {
-                self.overlay = Overlay::Prompt(PromptKind::TaskFilter, self.task_filter.clone())
+                self.overlay =
+                    Overlay::prompt(PromptKind::TaskFilter, LineInput::new(&self.task_filter))
             }
             Action::Open => {
                 if let Some(id) = self.visible_tasks().get(self.task_sel).map(|t| t.id) {
@@ -63,7 +65,7 @@ impl App {
             }
             Action::Search => {
                 let q = d.log.search.clone().unwrap_or_default();
-                self.overlay = Overlay::Prompt(PromptKind::LogSearch, q);
+                self.overlay = Overlay::prompt(PromptKind::LogSearch, LineInput::new(&q));
                 return vec![];
             }
             Action::NextHit => d.log.jump(false, height),
@@ -74,7 +76,8 @@ impl App {
                     Some(d) => d.join("exports").join(name).display().to_string(),
                     None => name,
                 };
-                self.overlay = Overlay::Prompt(PromptKind::ExportPath(id), default);
+                self.overlay =
+                    Overlay::prompt(PromptKind::ExportPath(id), LineInput::new(&default));
                 return vec![];
             }
             Action::Cancel => self.overlay = Overlay::Confirm(Confirm::Cancel(id)),

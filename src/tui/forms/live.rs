@@ -57,7 +57,7 @@ impl CheckResult {
 /// Runs a check (blocking: the runtime calls it on a blocking thread; tests call it directly).
 pub fn run(job: &CheckJob) -> CheckResult {
     let mut r = match job.kind {
-        LiveKind::Json => json(&job.text),
+        LiveKind::Json => json(&job.text, job.lang),
         LiveKind::Sql | LiveKind::SqlWithOutput => sql(&job.text, job.lang),
     };
     if job.kind == LiveKind::SqlWithOutput {
@@ -102,14 +102,17 @@ pub fn sql(text: &str, lang: Lang) -> CheckResult {
 }
 
 /// The JSON as typed: a parse error's line and column marked and shown.
-pub fn json(text: &str) -> CheckResult {
+pub fn json(text: &str, lang: Lang) -> CheckResult {
     let mut r = CheckResult::default();
     if text.trim().is_empty() {
         return r;
     }
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v) if v.is_object() => r.note = Some("JSON ✓".into()),
-        Ok(_) => r.error = Some("expected a JSON object ({\"task_name\": …})".into()),
+        Ok(_) => {
+            let e = "expected a JSON object ({\"task_name\": …})";
+            r.error = Some(crate::tui::i18n_fields::field_message(lang, e));
+        }
         Err(e) => {
             r.mark = Some((e.line().saturating_sub(1), e.column().saturating_sub(1)));
             r.error = Some(format!("{}:{} {e}", e.line(), e.column()));
@@ -133,7 +136,9 @@ mod tests {
                 .is_some_and(|e| e != en.error.as_deref().unwrap_or(""))
         );
         assert_eq!(sql("select 1;", Lang::En).note.as_deref(), Some("1 ✓"));
-        assert!(json("{\"a\": }").error.is_some());
-        assert_eq!(json("{}").note.as_deref(), Some("JSON ✓"));
+        assert!(json("{\"a\": }", Lang::En).error.is_some());
+        assert_eq!(json("{}", Lang::En).note.as_deref(), Some("JSON ✓"));
+        let zh = json("[1]", Lang::Zh).error.unwrap_or_default();
+        assert!(zh.starts_with("应为 JSON 对象"), "{zh}");
     }
 }

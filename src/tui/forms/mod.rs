@@ -18,6 +18,7 @@ use super::i18n::{Key, Lang, t};
 use super::widgets::field::{Field, KvRow, PasteRefused, Value};
 use crate::model::{FieldError, Invalid, TaskSpec, Template};
 use crate::modules::{ArgRow, ModuleContext};
+use crate::tui::i18n_fields::field_message;
 use live::{CheckJob, CheckResult, LiveKind};
 
 /// The eight module tabs, in DESIGN.md's order.
@@ -242,6 +243,8 @@ pub struct FormState {
     needs_check: bool,
     /// The last live check's result, shown until a newer one arrives.
     last_check: Option<CheckResult>,
+    /// The console's language: field errors are shown in it.
+    lang: Lang,
 }
 
 impl FormState {
@@ -268,6 +271,7 @@ impl FormState {
             generation: 0,
             needs_check: true,
             last_check: None,
+            lang,
         };
         s.changed(ctx);
         s
@@ -351,18 +355,18 @@ impl FormState {
     /// Puts every error under the field it names (`args[2].key` → `args`), the rest above the form.
     fn show(&mut self, e: &Invalid) {
         for fe in &e.0 {
+            let message = field_message(self.lang, &fe.message);
             let base = fe
                 .field
                 .split(['.', '['])
                 .next()
                 .unwrap_or(fe.field.as_str());
             let detail = if fe.field == base {
-                fe.message.clone()
+                message.clone()
             } else {
                 format!(
-                    "{}: {}",
+                    "{}: {message}",
                     &fe.field[base.len()..].trim_start_matches('.'),
-                    fe.message
                 )
             };
             match self.fields.get_mut(base) {
@@ -374,7 +378,7 @@ impl FormState {
                     }
                     None => f.error = Some(detail),
                 },
-                None => self.general.push(format!("{}: {}", fe.field, fe.message)),
+                None => self.general.push(format!("{}: {message}", fe.field)),
             }
         }
     }
@@ -460,7 +464,7 @@ fn edits(k: &KeyEvent) -> bool {
 pub fn errors_text(lang: Lang, errs: &[FieldError]) -> String {
     let first = errs
         .first()
-        .map(|e| format!("{}: {}", e.field, e.message))
+        .map(|e| format!("{}: {}", e.field, field_message(lang, &e.message)))
         .unwrap_or_default();
     format!("{} {} — {first}", errs.len(), t(lang, Key::FieldErrors))
 }

@@ -25,7 +25,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let lines = lines(app, task);
     let h = area.height.saturating_sub(2) as usize;
     let scroll = app
-        .approval_scroll
+        .approvals
+        .scroll
         .min(lines.len().saturating_sub(h.min(lines.len()) / 2));
     f.render_widget(
         Paragraph::new(lines)

@@ -47,7 +47,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
                 hosts.join(",")
             };
             Row::new(vec![
-                Cell::from(if app.marked.contains(&task.id) {
+                Cell::from(if app.approvals.marked.contains(&task.id) {
                     "●"
                 } else {
                     " "
@@ -76,7 +76,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
     .header(header)
     .block(block)
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default().with_selected(Some(app.approval_sel));
+    let mut state = TableState::default().with_selected(Some(app.approvals.sel));
     f.render_stateful_widget(table, area, &mut state);
     Some(state.offset())
 }

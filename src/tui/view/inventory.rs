@@ -20,7 +20,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let title: Vec<String> = sections
         .iter()
         .map(|(s, k)| {
-            if *s == app.inv_section {
+            if *s == app.inv.section {
                 format!("[{}]", t(lang, *k))
             } else {
                 t(lang, *k).to_string()
@@ -30,12 +30,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" {} ", title.join(" · ")));
-    let Some(inv) = &app.inventory else {
+    let Some(inv) = &app.inv.inventory else {
         f.render_widget(Paragraph::new(t(lang, Key::Loading)).block(block), area);
         return;
     };
     let (header, rows, widths): (Vec<&str>, Vec<Vec<String>>, Vec<Constraint>) =
-        match app.inv_section {
+        match app.inv.section {
             InvSection::Tags => (
                 vec![t(lang, Key::Name), t(lang, Key::Hosts), t(lang, Key::Proxy)],
                 inv.tags
@@ -81,7 +81,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             ),
             InvSection::Templates => (
                 vec![t(lang, Key::Id), "v", t(lang, Key::Name)],
-                app.templates
+                app.inv
+                    .templates
                     .iter()
                     .map(|s| {
                         vec![
@@ -127,6 +128,6 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     )
     .block(block)
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default().with_selected(Some(app.inv_sel));
+    let mut state = TableState::default().with_selected(Some(app.inv.sel));
     f.render_stateful_widget(table, area, &mut state);
 }

@@ -18,6 +18,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::app::{App, Confirm, Overlay, PromptKind, Tab};
 use super::i18n::{Key, state_name, t};
 use super::keys;
+use super::widgets::line::LineInput;
 use crate::model::TaskState;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -45,7 +46,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
     match app.tab {
         Tab::Tasks if app.detail.is_some() => task_detail::render(app, f, body),
         Tab::Tasks => app.mouse.rows = tasks::render(app, f, body).and_then(list),
-        Tab::Approvals if app.approval_open.is_some() => approval_detail::render(app, f, body),
+        Tab::Approvals if app.approvals.open.is_some() => approval_detail::render(app, f, body),
         Tab::Approvals => app.mouse.rows = approvals::render(app, f, body).and_then(list),
         Tab::Inventory => inventory::render(app, f, body),
         Tab::Module(m) => form::render(app, f, body, m),
@@ -55,7 +56,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Overlay::None => {}
         Overlay::Help => help::render(app, f, body),
         Overlay::Confirm(c) => render_confirm(app, f, body, &c),
-        Overlay::Prompt(kind, text) => render_prompt(app, f, bottom, kind, &text),
+        Overlay::Prompt(kind, input) => render_prompt(app, f, bottom, kind, &input),
         Overlay::Submit(p) => submit_preview::render(app, f, body, &p),
         Overlay::Message(title, lines) => render_message(f, body, &title, &lines),
     }
@@ -231,7 +232,7 @@ fn ids_text(ids: &[i64]) -> String {
         .join(" ")
 }
 
-fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, text: &str) {
+fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, input: &LineInput) {
     let label = match kind {
         PromptKind::TaskFilter | PromptKind::ApprovalFilter => {
             format!("{}: ", t(app.lang, Key::Filter))
@@ -250,15 +251,20 @@ fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, text: &
         PromptKind::Palette => ":".to_string(),
         PromptKind::ExportPath(id) => format!("#{id} {}: ", t(app.lang, Key::ExportTo)),
     };
+    // The text scrolls so the cursor stays visible; the terminal draws the cursor.
+    let label_w = unicode_width::UnicodeWidthStr::width(label.as_str()) as u16;
+    let room = area.width.saturating_sub(label_w).max(2);
+    let (text, cur) = input.view(room as usize);
     f.render_widget(Clear, area);
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(label, Style::default().add_modifier(Modifier::BOLD)),
-            Span::raw(text.to_string()),
-            Span::styled("█", Style::default().add_modifier(Modifier::SLOW_BLINK)),
+            Span::raw(text),
         ])),
         area,
     );
+    let x = (area.x + label_w + cur as u16).min(area.right().saturating_sub(1));
+    f.set_cursor_position((x, area.y));
 }
 
 fn render_message(f: &mut Frame, area: Rect, title: &str, lines: &[String]) {
