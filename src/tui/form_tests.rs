@@ -523,3 +523,36 @@ fn field_errors_are_shown_in_chinese() {
     }
     assert!(shown >= 8, "only {shown} errors shown");
 }
+
+/// At 80×24 in `--lang zh`, the explanation under SQL audit's empty tag select wraps inside the
+/// form instead of being cut at the right edge: every word of it is on screen.
+#[test]
+fn the_empty_tag_hint_wraps_at_80_columns() {
+    use super::i18n::{Key, t};
+    let mut app = App::new(Lang::Zh, false);
+    app.init();
+    app.update(me("alice", Role::Operator));
+    let ctx = crate::modules::ModuleContext::new(
+        Inventory::default(),
+        testutil::templates(),
+        crate::config::Config::default(),
+        "alice",
+    );
+    let cmds = app.update(Msg::Context(Box::new(ctx)));
+    settle(&mut app, cmds);
+    app.update(key('5'));
+    assert_eq!(app.tab, Tab::Module(Module::SqlAudit));
+    app.update(code(KeyCode::Tab)); // the tag select, empty
+    let screen = draw(&mut app, 80, 24);
+    let flat: String = screen
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '│')
+        .collect();
+    for line in t(Lang::Zh, Key::EmptyTagSql).lines() {
+        let want: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(
+            flat.contains(&want),
+            "{line:?} is not whole on screen:\n{screen}"
+        );
+    }
+}

@@ -165,7 +165,7 @@ impl Field {
                     1 + self
                         .empty_hint
                         .as_deref()
-                        .map_or(0, |h| h.lines().count() as u16)
+                        .map_or(0, |h| wrap_cells(h, HINT_WIDTH).len() as u16)
                 }
                 Value::Select {
                     options, filter, ..
@@ -522,7 +522,7 @@ impl Field {
                 // Focused: the options as a list under the field, the one under the cursor marked;
                 // no options: why, and what to add.
                 if focused && options.is_empty() {
-                    for l in self.empty_hint.as_deref().unwrap_or("").lines() {
+                    for l in wrap_cells(self.empty_hint.as_deref().unwrap_or(""), HINT_WIDTH) {
                         lines.push(Line::styled(
                             format!("               {l}"),
                             Style::default().add_modifier(Modifier::DIM),
@@ -737,6 +737,40 @@ fn message_rows(s: &str) -> u16 {
         .clamp(1, 8) as u16
 }
 
+/// Cells an empty select's hint wraps at: it starts 15 cells in, and must fit in a bordered
+/// form at 80 columns.
+const HINT_WIDTH: usize = 60;
+
+/// `s` wrapped to lines of at most `width` terminal cells (CJK characters take two): each of its
+/// lines is broken at the last space that fits, or between characters when there is none.
+fn wrap_cells(s: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let mut out = Vec::new();
+    for line in s.lines() {
+        let mut cur = String::new();
+        let mut used = 0;
+        for c in line.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width && !cur.is_empty() {
+                match cur.rfind(' ').filter(|&i| i > 0) {
+                    Some(i) => {
+                        let rest = cur[i + 1..].to_string();
+                        cur.truncate(i);
+                        out.push(std::mem::take(&mut cur));
+                        cur = rest;
+                    }
+                    None => out.push(std::mem::take(&mut cur)),
+                }
+                used = UnicodeWidthStr::width(cur.as_str());
+            }
+            cur.push(c);
+            used += w;
+        }
+        out.push(cur);
+    }
+    out
+}
+
 /// `s` cut or padded to `width` terminal cells (CJK characters take two).
 fn pad(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;
@@ -760,6 +794,27 @@ mod tests {
 
     fn k(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn empty_hint_wraps_by_display_width() {
+        let zh = "没有合适的标签：SQL 审核需要一个带 `proxy` 主机和一个 role = \"write\" 的 MySQL 数据库的标签。";
+        let en =
+            "no tag qualifies: SQL audit needs a tag with a `proxy` host and one MySQL database";
+        for s in [zh, en] {
+            let lines = wrap_cells(s, 20);
+            assert!(lines.len() > 1, "{s} was not wrapped");
+            for l in &lines {
+                assert!(
+                    UnicodeWidthStr::width(l.as_str()) <= 20,
+                    "{l:?} is wider than 20"
+                );
+            }
+            let joined: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let orig: String = s.chars().filter(|c| *c != ' ').collect();
+            assert_eq!(joined, orig, "wrapping lost text");
+        }
+        assert_eq!(wrap_cells("a b\nc", 60), vec!["a b", "c"]);
     }
 
     #[test]
