@@ -95,3 +95,25 @@ fn the_check_catches_each_form_of_import() {
     );
     assert_eq!(forbidden("use crate::backend::Backend;"), None);
 }
+
+/// Library code reports through `tracing` (the binary routes it to stderr, the engine's log or the
+/// console's log file); `eprintln!` would draw over the console's screen. Only the CLI prints.
+#[test]
+fn library_code_never_prints_to_stderr() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let cli = src.join("cli");
+    let bad: Vec<String> = files
+        .iter()
+        .filter(|f| !f.starts_with(&cli) && !f.ends_with("main.rs"))
+        .filter(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .any(|l| l.split("//").next().unwrap_or("").contains("eprintln!("))
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(bad.is_empty(), "eprintln! in library code: {bad:?}");
+}

@@ -17,7 +17,7 @@ impl From<BackendError> for ApiError {
             }
             // Store details (paths, SQL) stay in the server's log.
             BackendError::Store(e) => {
-                eprintln!("opsdeck: store error: {e}");
+                tracing::error!("store error: {e}");
                 ApiError::internal("the server could not read or write its database; see its log")
             }
             BackendError::Other(m) => ApiError::internal(m),

@@ -92,7 +92,7 @@ impl From<EngineError> for ApiError {
             EngineError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             // Store details (paths, SQL) stay in the server's log.
             EngineError::Store(e) => {
-                eprintln!("opsdeck serve: store error: {e}");
+                tracing::error!("store error: {e}");
                 ApiError::internal("the server could not read or write its database; see its log")
             }
             EngineError::Other(m) => ApiError::internal(m),

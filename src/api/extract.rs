@@ -70,7 +70,7 @@ impl FromRequestParts<AppState> for Caller {
             .await
             .map_err(|e| ApiError::internal(format!("internal error: {e}")))?
             .map_err(|e| {
-                eprintln!("opsdeck serve: token lookup failed: {e}");
+                tracing::error!("token lookup failed: {e}");
                 ApiError::internal("the server could not read its users; see its log")
             })?;
         // The token itself is never logged or echoed.

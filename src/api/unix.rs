@@ -57,16 +57,16 @@ impl axum::serve::Listener for PeerListener {
             match self.inner.accept().await {
                 Ok((s, a)) => match s.peer_cred() {
                     Ok(c) if c.uid() == self.uid => return (s, a),
-                    Ok(c) => eprintln!(
-                        "opsdeck engine: refused a connection from uid {} (only uid {} may connect)",
+                    Ok(c) => tracing::warn!(
+                        "refused a connection from uid {} (only uid {} may connect)",
                         c.uid(),
                         self.uid
                     ),
-                    Err(e) => eprintln!("opsdeck engine: cannot read a peer's credentials: {e}"),
+                    Err(e) => tracing::warn!("cannot read a peer's credentials: {e}"),
                 },
                 Err(e) => {
                     // Out of file descriptors and the like: wait instead of spinning.
-                    eprintln!("opsdeck engine: accept failed: {e}");
+                    tracing::warn!("accept failed: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
             }

@@ -204,9 +204,7 @@ async fn listen(
             Ok(Event::TaskState { task_id, state }) => (task_id, state),
             Ok(_) => continue,
             Err(RecvError::Lagged(n)) => {
-                eprintln!(
-                    "opsdeck: webhooks fell {n} events behind; some notifications were skipped"
-                );
+                tracing::warn!("webhooks fell {n} events behind; some notifications were skipped");
                 continue;
             }
             Err(RecvError::Closed) => return,
@@ -227,7 +225,7 @@ async fn listen(
             Ok(Ok(Some(t))) => t,
             Ok(Ok(None)) => continue,
             Ok(Err(e)) => {
-                eprintln!("opsdeck: webhook for task {task_id}: cannot read the task: {e}");
+                tracing::warn!("webhook for task {task_id}: cannot read the task: {e}");
                 continue;
             }
             Err(_) => continue,
@@ -238,8 +236,8 @@ async fn listen(
             tracker.spawn(async move {
                 let (n, r) = deliver(&client, &hook, &body, &cancel).await;
                 if let Err(e) = r {
-                    eprintln!(
-                        "opsdeck: webhook {} ({}, task {}) failed after {n} attempt(s): {e}",
+                    tracing::warn!(
+                        "webhook {} ({}, task {}) failed after {n} attempt(s): {e}",
                         redacted(&hook.url),
                         event.as_str(),
                         task.id

@@ -127,8 +127,38 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Where the library's `tracing` events go: stderr for commands (for a detached engine that is
+/// `DATA_DIR/engine.log`); for the console a file, never over its screen.
+fn init_logging(console_log: Option<&std::path::Path>) {
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false);
+    let _ = match console_log {
+        Some(p) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+        {
+            Ok(f) => builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f))
+                .try_init(),
+            // No log file: the console stays silent rather than draw over itself.
+            Err(_) => builder.with_writer(std::io::sink).try_init(),
+        },
+        None => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .try_init(),
+    };
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Pure commands need no config, store or engine.
+    let is_console = cli.command.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if !is_console {
+        init_logging(None);
+    }
     let command = match cli.command {
         Some(Command::Sql(c)) => {
             return sql::run(c, sql_lang(cli.lang.as_deref(), cli.config.clone()));
@@ -142,6 +172,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let paths = Paths::resolve(cli.config, cli.data_dir)?;
     let ctx = Context::open(paths)?;
+    if is_console {
+        init_logging(Some(&ctx.paths.data_dir.join("console.log")));
+    }
     if ctx.first_run {
         eprintln!(
             "opsdeck: first run — created {} and seeded a demo inventory (host `localhost`, local connection)",

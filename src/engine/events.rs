@@ -75,7 +75,7 @@ impl LogHub {
             let _ = self.tx.send(Event::Line(line.clone()));
         }
         if self.writer.send(line).await.is_err() {
-            eprintln!("opsdeck: the log writer has stopped; a log line of task {task_id} was lost");
+            tracing::error!("the log writer has stopped; a log line of task {task_id} was lost");
         }
     }
 

@@ -138,7 +138,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                     }
                 }
                 Err(e) => {
-                    eprintln!("opsdeck: scheduler cannot read tasks: {e}");
+                    tracing::error!("scheduler cannot read tasks: {e}");
                     inner.rescan.store(true, Ordering::SeqCst);
                 }
             }
@@ -154,7 +154,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    eprintln!("opsdeck: scheduler cannot read task {id}: {e}");
+                    tracing::error!("scheduler cannot read task {id}: {e}");
                     inner.rescan.store(true, Ordering::SeqCst);
                 }
             }
@@ -206,7 +206,7 @@ fn start(inner: &Arc<Inner>, id: i64) {
     let i2 = inner.clone();
     inner.tracker.spawn(async move {
         if let Err(e) = runner::run_task(&i2, id, cancel, changed).await {
-            eprintln!("opsdeck: task {id}: {e}");
+            tracing::error!("task {id}: {e}");
         }
         i2.running
             .lock()

@@ -89,7 +89,7 @@ impl LogWriter {
                     }
                     if let Err(e) = write_batch(&mut conn, &batch) {
                         // The store is the log's only home; say so loudly rather than dropping silently.
-                        eprintln!("opsdeck: writing {} log lines failed: {e}", batch.len());
+                        tracing::error!("writing {} log lines failed: {e}", batch.len());
                     }
                     batch.clear();
                     for w in waiters.drain(..) {

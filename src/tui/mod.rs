@@ -178,8 +178,8 @@ fn save_drafts(app: &App) {
         let d = f.dirty.then(|| f.draft());
         // The terminal is the shell's again: say what could not be kept.
         if let Err(e) = forms::draft::save(dir, *m, d.as_ref()) {
-            eprintln!(
-                "opsdeck: the draft of {} was not saved ({}): {e}",
+            tracing::warn!(
+                "the draft of {} was not saved ({}): {e}",
                 m.word(),
                 forms::draft::path(dir, *m).display()
             );
