@@ -635,24 +635,29 @@ impl App {
             }
             Action::Quit => self.request_quit(),
             Action::Back => self.back(),
-            a => match scope {
-                Scope::TaskList => self.task_list_action(a),
-                Scope::TaskDetail => self.detail_action(a),
-                Scope::Approvals => {
-                    let e = self.approvals.action(a);
-                    self.apply(e)
-                }
-                Scope::ApprovalDetail => {
-                    let e = self.approvals.detail_action(a);
-                    self.apply(e)
-                }
-                Scope::Inventory => self.inv.action(a),
-                Scope::Form => match (a, self.tab) {
-                    (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
-                    _ => vec![],
-                },
-                Scope::Global | Scope::FormField => vec![],
+            a => self.scope_action(scope, a),
+        }
+    }
+
+    /// An action the current screen handles itself (keys and the mouse wheel both end here).
+    fn scope_action(&mut self, scope: Scope, a: Action) -> Vec<Cmd> {
+        match scope {
+            Scope::TaskList => self.task_list_action(a),
+            Scope::TaskDetail => self.detail_action(a),
+            Scope::Approvals => {
+                let e = self.approvals.action(a);
+                self.apply(e)
+            }
+            Scope::ApprovalDetail => {
+                let e = self.approvals.detail_action(a);
+                self.apply(e)
+            }
+            Scope::Inventory => self.inv.action(a),
+            Scope::Form => match (a, self.tab) {
+                (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
+                _ => vec![],
             },
+            Scope::Global | Scope::FormField => vec![],
         }
     }
 
@@ -726,20 +731,7 @@ impl App {
                 };
                 let mut cmds = Vec::new();
                 for _ in 0..3 {
-                    cmds.extend(match scope {
-                        Scope::TaskList => self.task_list_action(a),
-                        Scope::TaskDetail => self.detail_action(a),
-                        Scope::Approvals => {
-                            let e = self.approvals.action(a);
-                            self.apply(e)
-                        }
-                        Scope::ApprovalDetail => {
-                            let e = self.approvals.detail_action(a);
-                            self.apply(e)
-                        }
-                        Scope::Inventory => self.inv.action(a),
-                        _ => vec![],
-                    });
+                    cmds.extend(self.scope_action(scope, a));
                 }
                 cmds
             }
