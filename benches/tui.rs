@@ -256,7 +256,7 @@ async fn paste(backend: &LocalBackend) {
         }
         frame(&mut app, &mut term);
         after.push(start.elapsed());
-        let note = app.forms[&opsdeck::tui::forms::Module::SqlAudit]
+        let note = app.modules.forms[&opsdeck::tui::forms::Module::SqlAudit]
             .field("sql")
             .and_then(|f| f.note.clone().or(f.error.clone()));
         if shown.is_none() && note.is_some_and(|n| n.starts_with("2000 ✓")) {

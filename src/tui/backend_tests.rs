@@ -147,7 +147,7 @@ async fn started(b: &dyn Backend) -> App {
     let cmds = app.init();
     pump(&mut app, b, cmds).await;
     assert!(
-        app.ctx.is_some(),
+        app.modules.ctx.is_some(),
         "the module context loads from the backend"
     );
     app
@@ -248,7 +248,11 @@ async fn a_lost_server_keeps_the_form_and_the_submit_works_once_it_is_back() {
     );
     // The form is as it was: same tab, same values.
     assert_eq!(app.tab, Tab::Module(super::forms::Module::Custom));
-    let f = app.forms.get(&super::forms::Module::Custom).unwrap();
+    let f = app
+        .modules
+        .forms
+        .get(&super::forms::Module::Custom)
+        .unwrap();
     assert_eq!(f.field("args").unwrap().rows()[0].value, "uptime");
     assert!(w.tasks().is_empty());
     // The server comes back on the same address: the same form submits.

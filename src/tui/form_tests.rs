@@ -74,7 +74,8 @@ pub(super) fn fill_custom(app: &mut App, exec_time: &str) {
 }
 
 fn form(app: &App, m: Module) -> &super::forms::FormState {
-    app.forms
+    app.modules
+        .forms
         .get(&m)
         .expect("forms are built once the context loads")
 }
@@ -121,7 +122,7 @@ fn fill_a_custom_task_submit_it_and_find_it_in_tasks() {
     assert_eq!(app.tab, Tab::Tasks);
     app.update(Msg::Tasks(vec![t]));
     app.update(code(KeyCode::Esc));
-    assert!(app.detail.is_none());
+    assert!(app.tasks.detail.is_none());
     assert_eq!(
         app.visible_tasks().iter().map(|t| t.id).collect::<Vec<_>>(),
         vec![41]

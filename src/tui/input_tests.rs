@@ -17,7 +17,7 @@ fn paste(app: &mut App, s: &str) -> Vec<Cmd> {
 }
 
 fn text(app: &App, m: Module, field: &str) -> String {
-    app.forms[&m]
+    app.modules.forms[&m]
         .field(field)
         .map(|f| f.as_text())
         .unwrap_or_default()
@@ -44,14 +44,14 @@ fn esc_goes_back_one_level_and_never_quits() {
     assert_eq!(app.visible_tasks().len(), 1);
     app.update(code(KeyCode::Esc));
     assert!(!app.quit);
-    assert_eq!(app.task_filter, "");
+    assert_eq!(app.tasks.filter, "");
     assert_eq!(app.visible_tasks().len(), 3);
     // Esc in the filter prompt itself clears it too.
     app.update(key('/'));
     typed(&mut app, "fail");
     app.update(code(KeyCode::Esc));
     assert_eq!(
-        (app.task_filter.as_str(), &app.overlay),
+        (app.tasks.filter.as_str(), &app.overlay),
         ("", &Overlay::None)
     );
     for tab in ['2', '3'] {
@@ -81,7 +81,7 @@ fn prompts_use_the_line_editor() {
     app.update(code(KeyCode::Home));
     typed(&mut app, "f");
     assert_eq!(
-        app.task_filter, "failed",
+        app.tasks.filter, "failed",
         "Home then typing inserts at the start"
     );
     assert_eq!(app.visible_tasks().len(), 1);
@@ -89,18 +89,18 @@ fn prompts_use_the_line_editor() {
     typed(&mut app, " x");
     app.update(ctl('w'));
     app.update(code(KeyCode::Backspace));
-    assert_eq!(app.task_filter, "failed", "Ctrl-W deletes the last word");
+    assert_eq!(app.tasks.filter, "failed", "Ctrl-W deletes the last word");
     app.update(code(KeyCode::Left));
     app.update(code(KeyCode::Left));
     app.update(ctl('k'));
-    assert_eq!(app.task_filter, "fail", "Ctrl-K deletes to the end");
+    assert_eq!(app.tasks.filter, "fail", "Ctrl-K deletes to the end");
     app.update(ctl('a'));
     app.update(code(KeyCode::Delete));
-    assert_eq!(app.task_filter, "ail");
+    assert_eq!(app.tasks.filter, "ail");
     app.update(ctl('e'));
     typed(&mut app, "ed");
     app.update(ctl('u'));
-    assert_eq!(app.task_filter, "", "Ctrl-U clears before the cursor");
+    assert_eq!(app.tasks.filter, "", "Ctrl-U clears before the cursor");
     // The cursor is drawn where the next character goes: after `Filter: ab`, not at the end.
     typed(&mut app, "abc");
     app.update(code(KeyCode::Left));
@@ -117,11 +117,11 @@ fn esc_in_the_log_clears_the_search_then_closes_the_log() {
     app.update(key('/'));
     typed(&mut app, "x");
     app.update(code(KeyCode::Enter));
-    assert!(app.detail.as_ref().unwrap().log.search.is_some());
+    assert!(app.tasks.detail.as_ref().unwrap().log.search.is_some());
     assert!(app.update(code(KeyCode::Esc)).is_empty());
-    assert!(app.detail.as_ref().unwrap().log.search.is_none());
+    assert!(app.tasks.detail.as_ref().unwrap().log.search.is_none());
     assert_eq!(app.update(code(KeyCode::Esc)), vec![Cmd::StopFollow]);
-    assert!(app.detail.is_none() && !app.quit);
+    assert!(app.tasks.detail.is_none() && !app.quit);
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn q_with_unsubmitted_input_asks_first() {
     app.update(code(KeyCode::Enter));
     typed(&mut app, "web");
     app.update(code(KeyCode::Esc));
-    assert!(app.forms[&Module::Custom].dirty);
+    assert!(app.modules.forms[&Module::Custom].dirty);
     app.update(key('q'));
     assert!(!app.quit);
     assert_eq!(
@@ -174,7 +174,7 @@ fn after_a_submit_the_form_leaves_edit_mode() {
     fill_custom(&mut app, "+10m");
     app.update(ctrl('s'));
     assert!(matches!(app.overlay, Overlay::Submit(_)));
-    assert_eq!(app.forms[&Module::Custom].focus, None);
+    assert_eq!(app.modules.forms[&Module::Custom].focus, None);
     app.update(key('n'));
     // The next key is the console's, not typed into a field.
     app.update(key('1'));
@@ -204,12 +204,12 @@ fn an_exec_time_in_the_past_is_said_to_run_now() {
 fn a_multi_line_paste_into_a_one_line_field_is_refused_and_focus_stays() {
     let mut app = with_forms(Lang::En);
     fill_custom(&mut app, "+10m");
-    let before = app.forms[&Module::Custom].focus;
+    let before = app.modules.forms[&Module::Custom].focus;
     let cmds = paste(&mut app, "2020-01-01 00:00\necho pasted line 2\n");
     assert_eq!(checks(&cmds), 0);
     assert_eq!(text(&app, Module::Custom, "exec_time"), "+10m", "unchanged");
     assert_eq!(
-        app.forms[&Module::Custom].focus,
+        app.modules.forms[&Module::Custom].focus,
         before,
         "focus never moves"
     );
@@ -246,9 +246,13 @@ fn a_paste_into_the_sql_editor_is_one_edit_and_one_check() {
     let got = text(&app, Module::SqlAudit, "sql");
     assert_eq!(got.lines().count(), 2000);
     assert!(!got.contains('\r'));
-    assert_eq!(app.forms[&Module::SqlAudit].focus, Some(1), "focus stays");
+    assert_eq!(
+        app.modules.forms[&Module::SqlAudit].focus,
+        Some(1),
+        "focus stays"
+    );
     settle(&mut app, cmds);
-    let note = app.forms[&Module::SqlAudit]
+    let note = app.modules.forms[&Module::SqlAudit]
         .field("sql")
         .and_then(|f| f.note.clone())
         .unwrap_or_default();
@@ -278,10 +282,10 @@ fn a_stale_check_result_is_dropped() {
     let (old, new) = (job(&first), job(&second));
     assert!(old.generation < new.generation);
     app.update(Msg::Checked(Box::new(live::run(&old))));
-    let sql = app.forms[&Module::SqlAudit].field("sql").unwrap();
+    let sql = app.modules.forms[&Module::SqlAudit].field("sql").unwrap();
     assert!(sql.error.is_none(), "a stale result is not shown");
     app.update(Msg::Checked(Box::new(live::run(&new))));
-    let sql = app.forms[&Module::SqlAudit].field("sql").unwrap();
+    let sql = app.modules.forms[&Module::SqlAudit].field("sql").unwrap();
     assert!(sql.error.is_some());
     assert_eq!(new.text, "selec ");
 }
@@ -298,7 +302,7 @@ fn a_paste_with_no_field_focused_changes_nothing() {
     );
     app.update(key('9'));
     paste(&mut app, "uptime");
-    assert!(!app.forms[&Module::Custom].dirty);
+    assert!(!app.modules.forms[&Module::Custom].dirty);
 }
 
 #[test]
@@ -310,19 +314,29 @@ fn a_declared_arg_name_cannot_be_edited_but_a_free_row_can() {
         app.update(code(KeyCode::Left));
     }
     typed(&mut app, "X");
-    let rows = app.forms[&Module::Custom].field("args").unwrap().rows();
+    let rows = app.modules.forms[&Module::Custom]
+        .field("args")
+        .unwrap()
+        .rows();
     assert_eq!(rows[0].key, "COMMAND", "the declared name is kept");
     assert_eq!(rows[0].value, "Xuptime");
     app.update(ctrl('n'));
     typed(&mut app, "EXTRA");
     app.update(code(KeyCode::Right));
     typed(&mut app, "1");
-    let rows = app.forms[&Module::Custom].field("args").unwrap().rows();
+    let rows = app.modules.forms[&Module::Custom]
+        .field("args")
+        .unwrap()
+        .rows();
     assert_eq!(
         (rows[1].key.as_str(), rows[1].value.as_str()),
         ("EXTRA", "1")
     );
-    let Value::Kv { .. } = app.forms[&Module::Custom].field("args").unwrap().value else {
+    let Value::Kv { .. } = app.modules.forms[&Module::Custom]
+        .field("args")
+        .unwrap()
+        .value
+    else {
         panic!()
     };
 }
@@ -464,9 +478,9 @@ fn after_a_retry_the_open_log_follows_again_and_export_asks_where() {
 fn a_draft_from_an_earlier_console_is_restored_with_a_notice_and_cleared_with_ctrl_r() {
     let mut first = with_forms(Lang::En);
     fill_custom(&mut first, "+2h");
-    let draft = first.forms[&Module::Custom].draft();
+    let draft = first.modules.forms[&Module::Custom].draft();
     let mut app = App::new(Lang::En, false);
-    app.saved_drafts.insert(Module::Custom, draft);
+    app.modules.saved_drafts.insert(Module::Custom, draft);
     app.update(super::tests::me("alice", crate::model::Role::Operator));
     let cmds = app.update(Msg::Context(Box::new(crate::modules::testutil::ctx())));
     settle(&mut app, cmds);
@@ -481,7 +495,7 @@ fn a_draft_from_an_earlier_console_is_restored_with_a_notice_and_cleared_with_ct
     app.update(ctrl('r'));
     assert_eq!(text(&app, Module::Custom, "exec_time"), "now");
     assert!(
-        !app.forms[&Module::Custom].dirty,
+        !app.modules.forms[&Module::Custom].dirty,
         "a cleared form keeps no draft"
     );
 }
@@ -501,9 +515,9 @@ fn the_mouse_clicks_tabs_and_rows_and_the_wheel_moves() {
     let screen = draw(&mut app, 100, 20);
     // The third row of the list (below the border and the header) is task 1.
     app.update(ev(MouseEventKind::Down(MouseButton::Left), 10, 5));
-    assert_eq!(app.task_sel, 2, "{screen}");
+    assert_eq!(app.tasks.sel, 2, "{screen}");
     app.update(ev(MouseEventKind::ScrollUp, 10, 5));
-    assert_eq!(app.task_sel, 0);
+    assert_eq!(app.tasks.sel, 0);
     let x = screen.lines().next().unwrap().find("2 Approvals").unwrap() as u16;
     app.update(ev(MouseEventKind::Down(MouseButton::Left), x + 1, 0));
     assert_eq!(app.tab, Tab::Approvals);

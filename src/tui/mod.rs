@@ -97,7 +97,7 @@ pub async fn run_in(
     app.data_dir = data_dir;
     if let Some(d) = &app.data_dir {
         let (drafts, errors) = forms::draft::load_all(d);
-        app.saved_drafts = drafts;
+        app.modules.saved_drafts = drafts;
         if !errors.is_empty() {
             app.status = Some((errors.join("; "), true));
         }
@@ -174,7 +174,7 @@ pub async fn run_in(
 /// On the way out: a form with input not submitted keeps it as a draft; a clean one has none.
 fn save_drafts(app: &App) {
     let Some(dir) = &app.data_dir else { return };
-    for (m, f) in &app.forms {
+    for (m, f) in &app.modules.forms {
         let d = f.dirty.then(|| f.draft());
         // The terminal is the shell's again: say what could not be kept.
         if let Err(e) = forms::draft::save(dir, *m, d.as_ref()) {

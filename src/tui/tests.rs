@@ -292,21 +292,21 @@ fn log_pane_follow_scroll_and_search() {
             .map(|i| log_line(i, "web01", &format!("line {i}")))
             .collect(),
     });
-    let d = app.detail.as_ref().unwrap();
+    let d = app.tasks.detail.as_ref().unwrap();
     assert!(d.log.follow);
     app.update(key('k'));
     assert!(
-        !app.detail.as_ref().unwrap().log.follow,
+        !app.tasks.detail.as_ref().unwrap().log.follow,
         "scrolling up leaves follow mode"
     );
     app.update(key('f'));
-    assert!(app.detail.as_ref().unwrap().log.follow);
+    assert!(app.tasks.detail.as_ref().unwrap().log.follow);
     app.update(key('/'));
     for c in "line 5".chars() {
         app.update(key(c));
     }
     app.update(code(KeyCode::Enter));
-    let log = &app.detail.as_ref().unwrap().log;
+    let log = &app.tasks.detail.as_ref().unwrap().log;
     assert_eq!(log.search.as_deref(), Some("line 5"));
     assert!(log.hit.is_some());
     // A stale answer for another task is dropped.
@@ -314,9 +314,9 @@ fn log_pane_follow_scroll_and_search() {
         id: 99,
         lines: vec![log_line(500, "x", "stale")],
     });
-    assert_eq!(app.detail.as_ref().unwrap().log.last_seq, 100);
+    assert_eq!(app.tasks.detail.as_ref().unwrap().log.last_seq, 100);
     // Esc clears the search, then closes the detail and stops following.
     assert!(app.update(code(KeyCode::Esc)).is_empty());
     assert_eq!(app.update(code(KeyCode::Esc)), vec![Cmd::StopFollow]);
-    assert!(app.detail.is_none());
+    assert!(app.tasks.detail.is_none());
 }

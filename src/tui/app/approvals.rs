@@ -7,7 +7,7 @@ use crate::model::{Task, TaskState, User};
 use crate::tui::keys::Action;
 use crate::tui::widgets::line::LineInput;
 
-use super::{Confirm, Overlay, PromptKind, filter_tasks, may_approve};
+use super::{Confirm, Effect, Overlay, PromptKind, filter_tasks, may_approve};
 
 /// The Approvals tab's state.
 #[derive(Debug, Default)]
@@ -20,15 +20,6 @@ pub struct Approvals {
     /// The approval whose detail is open, and its scroll.
     pub open: Option<i64>,
     pub scroll: usize,
-}
-
-/// What an Approvals action asks of the console.
-#[derive(Debug, PartialEq)]
-pub enum Effect {
-    None,
-    Overlay(Overlay),
-    /// Open this task's detail and log on the Tasks tab.
-    OpenTask(i64),
 }
 
 impl Approvals {

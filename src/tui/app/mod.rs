@@ -1,276 +1,33 @@
 //! Console state and `update`: keys and backend results in, state changes and commands out. No I/O here.
 
-use std::collections::BTreeMap;
-
-use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 mod approvals;
 mod inventory;
+mod modules;
+mod prompt;
+mod submit;
+mod tasks;
+mod types;
 pub use approvals::Approvals;
 pub use inventory::{InvSection, InventoryTab};
-mod modules;
-mod tasks;
+pub use modules::ModuleTabs;
+pub use tasks::{Around, Detail, TasksTab};
+pub use types::*;
 
-use super::forms::draft::Draft;
-use super::forms::live::{CheckJob, CheckResult};
-use super::forms::{FormState, Module};
 use super::i18n::{Key, Lang, t};
 use super::keys::{Action, Scope};
 use super::widgets::line::LineInput;
-use super::widgets::log_view::LogView;
 use crate::backend::TaskDetail;
-use crate::model::StoredTemplate;
-use crate::model::{Inventory, LogLine, Task, TaskSpec, User};
-use crate::modules::{ModuleContext, PlannedStep};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Tasks,
-    Approvals,
-    Inventory,
-    Module(Module),
-}
-
-impl Tab {
-    pub const ALL: [Tab; 11] = [
-        Tab::Tasks,
-        Tab::Approvals,
-        Tab::Inventory,
-        Tab::Module(Module::AppPublish),
-        Tab::Module(Module::SqlAudit),
-        Tab::Module(Module::SqlOptimize),
-        Tab::Module(Module::Resource),
-        Tab::Module(Module::NodeAdd),
-        Tab::Module(Module::Custom),
-        Tab::Module(Module::CustomProxy),
-        Tab::Module(Module::CustomJson),
-    ];
-
-    /// The key of the tab: `1`-`9`, then `0`, then `-`.
-    pub fn number(self) -> Option<char> {
-        let i = Self::ALL.iter().position(|t| *t == self)?;
-        match i {
-            0..=8 => char::from_digit(i as u32 + 1, 10),
-            9 => Some('0'),
-            10 => Some('-'),
-            _ => None,
-        }
-    }
-
-    pub fn next(self) -> Tab {
-        let i = Self::ALL.iter().position(|t| *t == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
-    }
-
-    pub fn prev(self) -> Tab {
-        let i = Self::ALL.iter().position(|t| *t == self).unwrap_or(0);
-        Self::ALL[(i + Self::ALL.len() - 1) % Self::ALL.len()]
-    }
-
-    pub fn title(self, lang: Lang) -> &'static str {
-        match self {
-            Tab::Tasks => t(lang, Key::TabTasks),
-            Tab::Approvals => t(lang, Key::TabApprovals),
-            Tab::Inventory => t(lang, Key::TabInventory),
-            Tab::Module(m) => m.title(lang),
-        }
-    }
-}
-
-/// Side effects `update` asks the runtime to perform; results come back as [`Msg`]s.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cmd {
-    LoadMe,
-    LoadTasks,
-    LoadApprovals,
-    LoadInventory,
-    LoadTask(i64),
-    LoadLogs {
-        id: i64,
-        from: u64,
-        limit: usize,
-    },
-    Follow {
-        id: i64,
-        from: u64,
-    },
-    StopFollow,
-    Approve(Vec<i64>),
-    Reject(i64, String),
-    Cancel(i64),
-    Retry(i64),
-    Release(i64),
-    Skip(i64, i64),
-    Export {
-        id: i64,
-        path: String,
-    },
-    LoadContext,
-    Submit(Box<TaskSpec>),
-    ApproveAt(i64, DateTime<Utc>),
-    /// Suspends the console and opens the template's source in `$EDITOR` (the runner owns the terminal).
-    EditTemplate {
-        id: u32,
-        source: String,
-    },
-    ImportTemplate {
-        id: u32,
-        source: String,
-    },
-    /// Runs a form's live check off the UI thread, a moment after the last edit (a newer check of
-    /// the same form replaces one still waiting).
-    Check(Box<CheckJob>),
-}
-
-#[derive(Debug, Clone)]
-pub enum Msg {
-    Key(KeyEvent),
-    /// A bracketed paste: one edit of the focused field.
-    Paste(String),
-    Mouse(MouseEvent),
-    /// A live check's result.
-    Checked(Box<CheckResult>),
-    Tick,
-    Me(User),
-    Tasks(Vec<Task>),
-    Approvals(Vec<Task>),
-    Inventory(Box<Inventory>, Vec<StoredTemplate>),
-    Task(Box<TaskDetail>),
-    Logs {
-        id: i64,
-        lines: Vec<LogLine>,
-    },
-    Live(LogLine),
-    Done(Done),
-    Error(String),
-    Context(Box<ModuleContext>),
-    Submitted(Box<Task>),
-    /// The editor closed: the new source, or `None` when nothing changed.
-    Edited {
-        id: u32,
-        source: Option<String>,
-    },
-    TemplateImported {
-        id: u32,
-        version: u32,
-    },
-}
-
-/// What the engine did, said in the console's language.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Done {
-    Approved(Vec<i64>),
-    ApprovedAt(i64, DateTime<Utc>),
-    Rejected(i64),
-    Cancelled(i64),
-    Retried(i64),
-    Released(i64, usize),
-    Skipped(i64, i64),
-    /// The task and the absolute path its log went to.
-    Exported(i64, String),
-}
-
-impl Done {
-    pub fn text(&self, lang: Lang) -> String {
-        let ids = |ids: &[i64]| {
-            ids.iter()
-                .map(|i| format!("#{i}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        match self {
-            Done::Approved(v) => format!("{} {}", t(lang, Key::Approved), ids(v)),
-            Done::ApprovedAt(id, at) => format!(
-                "{} #{id} {} {}",
-                t(lang, Key::Approved),
-                t(lang, Key::At),
-                crate::model::fmt_local(*at)
-            ),
-            Done::Rejected(id) => format!("{} #{id}", t(lang, Key::Rejected)),
-            Done::Cancelled(id) => format!("{} #{id}", t(lang, Key::CancelledTask)),
-            Done::Retried(id) => format!("#{id} {}", t(lang, Key::ScheduledAgain)),
-            Done::Released(id, n) => format!("#{id} {}: {n}", t(lang, Key::ReleasedSteps)),
-            Done::Skipped(id, step) => {
-                format!("#{id} {} {step}", t(lang, Key::SkippedStep))
-            }
-            Done::Exported(id, path) => format!("#{id} {} {path}", t(lang, Key::Exported)),
-        }
-    }
-}
-
-/// A dangerous action waiting for `y`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Confirm {
-    Approve(Vec<i64>),
-    Cancel(i64),
-    Retry(i64),
-    Release(i64),
-    Skip(i64, i64),
-    ApproveAt(i64, DateTime<Utc>),
-    /// Quit although these module tabs hold unsubmitted input.
-    Quit(Vec<Module>),
-}
-
-/// What a text prompt is collecting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
-    TaskFilter,
-    ApprovalFilter,
-    LogSearch,
-    RejectReason(i64),
-    ApproveTime(i64),
-    Palette,
-    /// Where to export a task's log.
-    ExportPath(i64),
-}
-
-/// A valid spec waiting for `y`, with the exact commands per host.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Preview {
-    pub spec: TaskSpec,
-    pub plan: Vec<PlannedStep>,
-    pub scroll: usize,
-    /// The tab it came from.
-    pub module: Module,
-    /// The exec time is in the past: the task runs as soon as it is sent.
-    pub past: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Overlay {
-    None,
-    Help,
-    Confirm(Confirm),
-    /// A one-line prompt at the bottom, edited like a form's text field.
-    Prompt(PromptKind, Box<LineInput>),
-    Submit(Box<Preview>),
-    /// A titled list of lines (e.g. a template's `file:line` errors); any key closes it.
-    Message(String, Vec<String>),
-}
-
-impl Overlay {
-    /// A prompt holding `input`.
-    pub fn prompt(kind: PromptKind, input: LineInput) -> Overlay {
-        Overlay::Prompt(kind, Box::new(input))
-    }
-}
-
-pub struct Detail {
-    pub id: i64,
-    pub detail: Option<TaskDetail>,
-    pub log: LogView,
-}
+use crate::model::{Task, User};
 
 pub struct App {
     pub lang: Lang,
     pub color: bool,
     pub tab: Tab,
     pub me: Option<User>,
-    pub tasks: Vec<Task>,
-    pub task_sel: usize,
-    pub task_filter: String,
-    pub detail: Option<Detail>,
+    /// The Tasks tab (the list, its filter, an open task's detail and log).
+    pub tasks: TasksTab,
     /// The Approvals tab (its queue, marks, filter, open detail).
     pub approvals: Approvals,
     /// The Inventory tab (inventory, templates, section, selection, template drafts).
@@ -283,15 +40,10 @@ pub struct App {
     pub quit: bool,
     /// Rows the log pane showed last frame (for paging).
     pub log_height: usize,
-    /// What the module forms are checked against; `None` until loaded.
-    pub ctx: Option<ModuleContext>,
-    pub forms: BTreeMap<Module, FormState>,
-    /// The module tab whose task was just sent, until the engine answers.
-    pub submitting: Option<Module>,
+    /// The module tabs (their forms, the context they are checked against, saved drafts).
+    pub modules: ModuleTabs,
     /// The data directory: exports go there by default.
     pub data_dir: Option<std::path::PathBuf>,
-    /// Form drafts saved by an earlier console, put back when the forms are built.
-    pub saved_drafts: BTreeMap<Module, Draft>,
     /// Where the last frame drew what the mouse can click.
     pub mouse: MouseMap,
 }
@@ -312,10 +64,7 @@ impl App {
             color,
             tab: Tab::Tasks,
             me: None,
-            tasks: Vec::new(),
-            task_sel: 0,
-            task_filter: String::new(),
-            detail: None,
+            tasks: TasksTab::default(),
             approvals: Approvals::default(),
             inv: InventoryTab::default(),
             overlay: Overlay::None,
@@ -324,11 +73,8 @@ impl App {
             pending: 0,
             quit: false,
             log_height: 20,
-            ctx: None,
-            forms: BTreeMap::new(),
-            submitting: None,
+            modules: ModuleTabs::default(),
             data_dir: None,
-            saved_drafts: BTreeMap::new(),
             mouse: MouseMap::default(),
         }
     }
@@ -347,15 +93,13 @@ impl App {
 
     pub fn scope(&self) -> Scope {
         match self.tab {
-            Tab::Tasks if self.detail.is_some() => Scope::TaskDetail,
+            Tab::Tasks if self.tasks.detail.is_some() => Scope::TaskDetail,
             Tab::Tasks => Scope::TaskList,
             Tab::Approvals if self.approvals.open.is_some() => Scope::ApprovalDetail,
             Tab::Approvals => Scope::Approvals,
             Tab::Inventory => Scope::Inventory,
-            Tab::Module(m) => match self.forms.get(&m).and_then(|f| f.focus) {
-                Some(_) => Scope::FormField,
-                None => Scope::Form,
-            },
+            Tab::Module(m) if self.modules.editing(m) => Scope::FormField,
+            Tab::Module(_) => Scope::Form,
         }
     }
 
@@ -366,7 +110,7 @@ impl App {
 
     /// Tasks shown in the Tasks tab after the filter (matches id, name, state, submitter, module).
     pub fn visible_tasks(&self) -> Vec<&Task> {
-        filter_tasks(&self.tasks, &self.task_filter)
+        self.tasks.visible()
     }
 
     /// Tasks waiting on me, after the filter.
@@ -385,18 +129,14 @@ impl App {
             Msg::Paste(text) => self.paste(&text),
             Msg::Mouse(m) => self.mouse(m),
             Msg::Checked(r) => {
-                if let (Some(m), Some(ctx)) = (r.module, self.ctx.as_ref())
-                    && let Some(form) = self.forms.get_mut(&m)
-                {
-                    form.checked(*r, ctx);
-                }
+                self.modules.checked(*r);
                 vec![]
             }
             Msg::Tick => {
                 // Keep lists fresh without blocking anything; answers arrive as messages.
                 vec![Cmd::LoadTasks, Cmd::LoadApprovals]
                     .into_iter()
-                    .chain(self.detail.as_ref().map(|d| Cmd::LoadTask(d.id)))
+                    .chain(self.tasks.detail.as_ref().map(|d| Cmd::LoadTask(d.id)))
                     .collect()
             }
             Msg::Me(u) => {
@@ -406,10 +146,7 @@ impl App {
             }
             Msg::Tasks(ts) => {
                 self.done_one();
-                self.tasks = ts;
-                self.task_sel = self
-                    .task_sel
-                    .min(self.visible_tasks().len().saturating_sub(1));
+                self.tasks.set(ts);
                 vec![]
             }
             Msg::Approvals(ts) => {
@@ -425,48 +162,23 @@ impl App {
             }
             Msg::Task(d) => {
                 self.done_one();
-                if let Some(open) = self.detail.as_mut()
-                    && open.id == d.task.id
-                {
-                    open.detail = Some(*d);
-                }
+                self.tasks.loaded(*d);
                 vec![]
             }
             Msg::Logs { id, lines } => {
                 self.done_one();
-                if let Some(open) = self.detail.as_mut()
-                    && open.id == id
-                {
-                    open.log.add(lines);
-                }
+                self.tasks.lines(id, lines);
                 vec![]
             }
             Msg::Live(l) => {
-                if let Some(open) = self.detail.as_mut()
-                    && open.id == l.task_id
-                {
-                    open.log.add(vec![l]);
-                }
+                self.tasks.lines(l.task_id, vec![l]);
                 vec![]
             }
             Msg::Done(done) => {
                 self.done_one();
                 self.status = Some((done.text(self.lang), false));
                 let mut cmds = vec![Cmd::LoadTasks, Cmd::LoadApprovals];
-                if let Some(d) = self.detail.as_mut() {
-                    cmds.push(Cmd::LoadTask(d.id));
-                    // Retried, released or skipped: the open log follows the new lines live.
-                    if matches!(done, Done::Retried(id) | Done::Released(id, _) | Done::Skipped(id, _) if id == d.id)
-                    {
-                        d.log.follow = true;
-                        d.log.scroll = 0;
-                        cmds.push(Cmd::StopFollow);
-                        cmds.push(Cmd::Follow {
-                            id: d.id,
-                            from: d.log.last_seq + 1,
-                        });
-                    }
-                }
+                cmds.extend(self.tasks.after(&done));
                 cmds
             }
             Msg::Error(e) => {
@@ -476,40 +188,12 @@ impl App {
             }
             Msg::Context(ctx) => {
                 self.done_one();
-                let mut cmds = Vec::new();
-                let mut restored = Vec::new();
-                for m in Module::ALL {
-                    let form = self.forms.entry(m).or_insert_with(|| {
-                        let mut f = FormState::new(m, self.lang, &ctx);
-                        if let Some(d) = self.saved_drafts.remove(&m) {
-                            f.restore(&d, &ctx);
-                            restored.push(m.title(self.lang));
-                        }
-                        f
-                    });
-                    form.changed(&ctx);
-                    cmds.extend(form.take_check(self.lang).map(|j| Cmd::Check(Box::new(j))));
-                }
-                if !restored.is_empty() {
-                    self.status = Some((
-                        format!(
-                            "{}: {}",
-                            restored.join(", "),
-                            t(self.lang, Key::DraftRestored)
-                        ),
-                        false,
-                    ));
-                }
-                self.ctx = Some(*ctx);
-                cmds
+                let e = self.modules.context(*ctx, self.lang);
+                self.apply(e)
             }
             Msg::Submitted(task) => {
                 self.done_one();
-                if let Some(m) = self.submitting.take()
-                    && let Some(f) = self.forms.get_mut(&m)
-                {
-                    f.dirty = false;
-                }
+                self.modules.submitted();
                 self.status = Some((
                     format!(
                         "{} #{} {}",
@@ -520,8 +204,8 @@ impl App {
                     false,
                 ));
                 let id = task.id;
-                if !self.tasks.iter().any(|x| x.id == id) {
-                    self.tasks.insert(0, *task);
+                if !self.tasks.list.iter().any(|x| x.id == id) {
+                    self.tasks.list.insert(0, *task);
                 }
                 let mut cmds = self.load(vec![Cmd::LoadTasks, Cmd::LoadApprovals]);
                 cmds.extend(self.open_task(id));
@@ -598,9 +282,9 @@ impl App {
         }
         self.status = None;
         if let Tab::Module(m) = self.tab
-            && let Some(cmds) = self.form_key(m, k)
+            && let Some(e) = self.modules.key(m, k, self.lang)
         {
-            return cmds;
+            return self.apply(e);
         }
         let scope = self.scope();
         let Some(action) = super::keys::action(scope, &k) else {
@@ -628,7 +312,7 @@ impl App {
                     Cmd::LoadInventory,
                     Cmd::LoadContext,
                 ];
-                if let Some(d) = &self.detail {
+                if let Some(d) = &self.tasks.detail {
                     c.push(Cmd::LoadTask(d.id));
                 }
                 self.load(c)
@@ -642,8 +326,19 @@ impl App {
     /// An action the current screen handles itself (keys and the mouse wheel both end here).
     fn scope_action(&mut self, scope: Scope, a: Action) -> Vec<Cmd> {
         match scope {
-            Scope::TaskList => self.task_list_action(a),
-            Scope::TaskDetail => self.detail_action(a),
+            Scope::TaskList => {
+                let e = self.tasks.list_action(a);
+                self.apply(e)
+            }
+            Scope::TaskDetail => {
+                let around = Around {
+                    lang: self.lang,
+                    log_height: self.log_height,
+                    data_dir: self.data_dir.as_deref(),
+                };
+                let e = self.tasks.detail_action(a, &around);
+                self.apply(e)
+            }
             Scope::Approvals => {
                 let e = self.approvals.action(a);
                 self.apply(e)
@@ -654,7 +349,10 @@ impl App {
             }
             Scope::Inventory => self.inv.action(a),
             Scope::Form => match (a, self.tab) {
-                (Action::ClearDraft, Tab::Module(m)) => self.clear_form(m),
+                (Action::ClearDraft, Tab::Module(m)) => {
+                    let e = self.modules.clear(m, self.lang);
+                    self.apply(e)
+                }
                 _ => vec![],
             },
             Scope::Global | Scope::FormField => vec![],
@@ -668,12 +366,7 @@ impl App {
 
     /// `q`: quits, asking first when a module tab holds input not submitted yet.
     pub(super) fn request_quit(&mut self) -> Vec<Cmd> {
-        let dirty: Vec<Module> = self
-            .forms
-            .iter()
-            .filter(|(_, f)| f.dirty)
-            .map(|(m, _)| *m)
-            .collect();
+        let dirty = self.modules.dirty();
         if dirty.is_empty() {
             self.quit = true;
             return vec![Cmd::StopFollow];
@@ -685,24 +378,13 @@ impl App {
     /// Esc: clears a search or filter, or goes back one level; at the top it only says how to quit.
     fn back(&mut self) -> Vec<Cmd> {
         match self.scope() {
-            Scope::TaskDetail => {
-                if let Some(d) = self.detail.as_mut()
-                    && (d.log.search.is_some() || d.log.host_filter.is_some())
-                {
-                    d.log.search = None;
-                    d.log.hit = None;
-                    d.log.host_filter = None;
-                    return vec![];
-                }
-                self.detail = None;
-                return vec![Cmd::StopFollow];
-            }
+            Scope::TaskDetail => return self.tasks.back(),
             Scope::ApprovalDetail => {
                 self.approvals.open = None;
                 return vec![];
             }
-            Scope::TaskList if !self.task_filter.is_empty() => {
-                self.task_filter.clear();
+            Scope::TaskList if !self.tasks.filter.is_empty() => {
+                self.tasks.filter.clear();
                 return vec![];
             }
             Scope::Approvals if !self.approvals.filter.is_empty() => {
@@ -750,7 +432,7 @@ impl App {
                 {
                     let i = offset + (m.row - top) as usize;
                     match scope {
-                        Scope::TaskList if i < self.visible_tasks().len() => self.task_sel = i,
+                        Scope::TaskList if i < self.visible_tasks().len() => self.tasks.sel = i,
                         Scope::Approvals if i < self.visible_approvals().len() => {
                             self.approvals.sel = i
                         }
@@ -763,31 +445,11 @@ impl App {
         }
     }
 
-    /// Empties a module tab's form (and its saved draft).
-    pub(super) fn clear_form(&mut self, m: Module) -> Vec<Cmd> {
-        let Some(ctx) = self.ctx.as_ref() else {
-            return vec![];
-        };
-        let mut form = FormState::new(m, self.lang, ctx);
-        let check = form.take_check(self.lang);
-        self.forms.insert(m, form);
-        self.status = Some((t(self.lang, Key::FormCleared).to_string(), false));
-        check.map(|j| Cmd::Check(Box::new(j))).into_iter().collect()
-    }
-
     /// A bracketed paste: one edit of the prompt or the focused field; refused (with a message,
     /// nothing changed, focus kept) when it does not fit the field.
     fn paste(&mut self, raw: &str) -> Vec<Cmd> {
         let (text, dropped) = crate::text::clean_paste(raw);
         let lang = self.lang;
-        let note = |s: &mut Self, ok: String| {
-            let msg = if dropped > 0 {
-                format!("{ok} · {} ({dropped})", t(lang, Key::PasteDropped))
-            } else {
-                ok
-            };
-            s.status = Some((msg, false));
-        };
         if let Overlay::Prompt(kind, line) = self.overlay.clone() {
             let mut line = *line;
             let lines = text.trim_end_matches('\n').lines().count();
@@ -801,7 +463,7 @@ impl App {
             }
             line.insert(text.trim_end_matches('\n'));
             match kind {
-                PromptKind::TaskFilter => self.task_filter = line.value().to_string(),
+                PromptKind::TaskFilter => self.tasks.set_filter(line.value()),
                 PromptKind::ApprovalFilter => self.approvals.filter = line.value().to_string(),
                 _ => {}
             }
@@ -815,170 +477,38 @@ impl App {
             self.status = Some((t(lang, Key::PasteNoField).to_string(), true));
             return vec![];
         };
-        let (Some(ctx), Some(form)) = (self.ctx.as_ref(), self.forms.get_mut(&m)) else {
-            return vec![];
-        };
-        match form.paste(&text, ctx) {
-            Ok(true) => {
-                let check = form.take_check(lang);
-                let lines = text.trim_end_matches('\n').lines().count().max(1);
-                note(self, format!("{} ({lines})", t(lang, Key::Pasted)));
-                check.map(|j| Cmd::Check(Box::new(j))).into_iter().collect()
-            }
-            Ok(false) => {
-                self.status = Some((t(lang, Key::PasteNoField).to_string(), true));
-                vec![]
-            }
-            Err(e) => {
-                use crate::tui::widgets::field::PasteRefused;
-                let msg = match e {
-                    PasteRefused::MultiLine(n) => format!("{} ({n})", t(lang, Key::PasteMultiLine)),
-                    PasteRefused::TooLarge(size, max) => {
-                        format!("{} ({size} > {max} B)", t(lang, Key::PasteTooLarge))
-                    }
-                    PasteRefused::NotText => t(lang, Key::PasteNotText).to_string(),
-                };
-                self.status = Some((msg, true));
-                vec![]
-            }
-        }
+        let e = self.modules.paste(m, &text, dropped, lang);
+        self.apply(e)
     }
 
     /// Does what a tab component asked.
-    fn apply(&mut self, e: approvals::Effect) -> Vec<Cmd> {
+    fn apply(&mut self, e: Effect) -> Vec<Cmd> {
         match e {
-            approvals::Effect::None => vec![],
-            approvals::Effect::Overlay(o) => {
+            Effect::None => vec![],
+            Effect::Overlay(o) => {
                 self.overlay = o;
                 vec![]
             }
-            approvals::Effect::OpenTask(id) => self.open_task(id),
+            Effect::OpenTask(id) => self.open_task(id),
+            Effect::Status(text, problem) => {
+                self.status = Some((text, problem));
+                vec![]
+            }
+            Effect::Load(cmds) => self.load(cmds),
+            Effect::Cmds(cmds) => cmds,
+            Effect::All(effects) => effects.into_iter().flat_map(|e| self.apply(e)).collect(),
         }
+    }
+
+    /// Opens a task's detail and log on the Tasks tab.
+    pub fn open_task(&mut self, id: i64) -> Vec<Cmd> {
+        self.tab = Tab::Tasks;
+        let cmds = self.tasks.open(id);
+        self.load(cmds)
     }
 
     pub fn inventory_rows(&self) -> usize {
         self.inv.rows()
-    }
-
-    fn prompt_key(&mut self, kind: PromptKind, mut input: LineInput, k: KeyEvent) -> Vec<Cmd> {
-        match k.code {
-            KeyCode::Esc => {
-                // Esc on a filter clears it; on other prompts it only closes them.
-                self.overlay = Overlay::None;
-                match kind {
-                    PromptKind::TaskFilter => self.task_filter.clear(),
-                    PromptKind::ApprovalFilter => self.approvals.filter.clear(),
-                    _ => {}
-                }
-                return vec![];
-            }
-            KeyCode::Enter => {
-                self.overlay = Overlay::None;
-                return self.submit_prompt(kind, input);
-            }
-            // The line editor's keys (←/→, Home/End, Ctrl-A/E/U/K/W…); any other key is ignored.
-            _ => {
-                if !input.key(k) {
-                    return vec![];
-                }
-            }
-        }
-        // Filters apply as you type.
-        match kind {
-            PromptKind::TaskFilter => {
-                self.task_filter = input.value().to_string();
-                self.task_sel = 0;
-            }
-            PromptKind::ApprovalFilter => {
-                self.approvals.set_filter(input.value());
-            }
-            _ => {}
-        }
-        self.overlay = Overlay::prompt(kind, input);
-        vec![]
-    }
-
-    fn submit_prompt(&mut self, kind: PromptKind, input: LineInput) -> Vec<Cmd> {
-        let text = input.value().to_string();
-        match kind {
-            PromptKind::TaskFilter => self.task_filter = text,
-            PromptKind::ApprovalFilter => self.approvals.filter = text,
-            PromptKind::LogSearch => {
-                let height = self.log_height.max(1);
-                if let Some(d) = self.detail.as_mut() {
-                    d.log.search = (!text.is_empty()).then_some(text);
-                    d.log.hit = None;
-                    d.log.jump(false, height);
-                }
-            }
-            PromptKind::RejectReason(id) => {
-                if text.trim().is_empty() {
-                    // The prompt stays open: a rejection needs a reason.
-                    self.status = Some((t(self.lang, Key::ReasonRequired).to_string(), true));
-                    self.overlay = Overlay::prompt(kind, input);
-                    return vec![];
-                }
-                return self.load(vec![Cmd::Reject(id, text)]);
-            }
-            PromptKind::ApproveTime(id) => {
-                match crate::model::parse_exec_time(text.trim(), Utc::now()) {
-                    Ok(at) => self.overlay = Overlay::Confirm(Confirm::ApproveAt(id, at)),
-                    Err(e) => self.status = Some((e.to_string(), true)),
-                }
-            }
-            PromptKind::Palette => return self.palette(text.trim()),
-            PromptKind::ExportPath(id) => {
-                let path = std::path::PathBuf::from(text.trim());
-                if text.trim().is_empty() {
-                    self.overlay = Overlay::prompt(kind, input);
-                    return vec![];
-                }
-                // A relative path is taken in the data directory, like the default.
-                let path = match &self.data_dir {
-                    Some(d) if path.is_relative() => d.join(path),
-                    _ => path,
-                };
-                return self.load(vec![Cmd::Export {
-                    id,
-                    path: path.display().to_string(),
-                }]);
-            }
-        }
-        vec![]
-    }
-
-    /// `:tasks`, `:approvals`, `:inventory`, `:task 12` (or just `:12`), `:q`.
-    fn palette(&mut self, cmd: &str) -> Vec<Cmd> {
-        let mut words = cmd.split_whitespace();
-        let first = words.next().unwrap_or("");
-        let arg = words.next();
-        match (first, arg) {
-            ("tasks" | "t", None) => self.switch(Tab::Tasks),
-            ("approvals" | "a", None) => self.switch(Tab::Approvals),
-            ("inventory" | "i", None) => self.switch(Tab::Inventory),
-            (w, None) if Module::ALL.iter().any(|m| m.word() == w) => {
-                let m = Module::ALL
-                    .into_iter()
-                    .find(|m| m.word() == w)
-                    .unwrap_or(Module::Custom);
-                self.switch(Tab::Module(m))
-            }
-            ("task", Some(n)) | (n, None) if n.parse::<i64>().is_ok() => {
-                let id = n.parse::<i64>().unwrap_or_default();
-                self.open_task(id)
-            }
-            ("q" | "quit", None) => self.request_quit(),
-            _ => {
-                self.status = Some((
-                    format!(
-                        "{} `{cmd}`: tasks, approvals, inventory, app, sql-audit, sql-optimize, resource, node-add, custom, custom-proxy, json, task ID, quit",
-                        t(self.lang, Key::UnknownCommand)
-                    ),
-                    true,
-                ));
-                vec![]
-            }
-        }
     }
 }
 

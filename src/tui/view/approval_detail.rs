@@ -110,7 +110,7 @@ fn lines(app: &App, task: &Task) -> Vec<Line<'static>> {
     out.extend(findings_lines(app, s));
     out.push(Line::from(""));
     out.push(heading(t(lang, Key::Commands).to_string()));
-    match &app.ctx {
+    match &app.modules.ctx {
         None => out.push(Line::from(t(lang, Key::Loading))),
         Some(ctx) => match ctx.template(s.template_id) {
             None => out.push(Line::styled(

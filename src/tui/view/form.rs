@@ -16,7 +16,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, m: Module) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" {} ", m.title(lang)));
-    let Some(form) = app.forms.get(&m) else {
+    let Some(form) = app.modules.forms.get(&m) else {
         f.render_widget(Paragraph::new(t(lang, Key::Loading)).block(block), area);
         return;
     };

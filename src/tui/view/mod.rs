@@ -44,7 +44,7 @@ pub fn render(app: &mut App, f: &mut Frame) {
     let list = |offset: usize| Some((body.y + 2, body.height.saturating_sub(3), offset));
     app.mouse.rows = None;
     match app.tab {
-        Tab::Tasks if app.detail.is_some() => task_detail::render(app, f, body),
+        Tab::Tasks if app.tasks.detail.is_some() => task_detail::render(app, f, body),
         Tab::Tasks => app.mouse.rows = tasks::render(app, f, body).and_then(list),
         Tab::Approvals if app.approvals.open.is_some() => approval_detail::render(app, f, body),
         Tab::Approvals => app.mouse.rows = approvals::render(app, f, body).and_then(list),

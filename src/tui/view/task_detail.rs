@@ -14,7 +14,7 @@ use crate::tui::i18n::{Key, t};
 pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
     let lang = app.lang;
     let color = app.color;
-    let Some(open) = app.detail.as_ref() else {
+    let Some(open) = app.tasks.detail.as_ref() else {
         return;
     };
     let hosts = open.detail.as_ref().map(hosts_of).unwrap_or_default();
@@ -105,10 +105,10 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         );
     }
     app.log_height = log.height.saturating_sub(2) as usize;
-    if let Some(open) = app.detail.as_mut() {
+    if let Some(open) = app.tasks.detail.as_mut() {
         open.log.rows = app.log_height;
     }
-    if let Some(open) = app.detail.as_ref() {
+    if let Some(open) = app.tasks.detail.as_ref() {
         open.log
             .render(log, f.buffer_mut(), lang, t(lang, Key::Log), color);
     }

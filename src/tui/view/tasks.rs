@@ -14,19 +14,19 @@ use crate::tui::i18n::{Key, t};
 /// Draws the list; returns the index of its first visible row when it shows rows.
 pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
     let lang = app.lang;
-    let title = if app.task_filter.is_empty() {
+    let title = if app.tasks.filter.is_empty() {
         format!(" {} ", t(lang, Key::TabTasks))
     } else {
         format!(
             " {} [{}: {}] ",
             t(lang, Key::TabTasks),
             t(lang, Key::Filter),
-            app.task_filter
+            app.tasks.filter
         )
     };
     let block = Block::default().borders(Borders::ALL).title(title);
     let tasks = app.visible_tasks();
-    if tasks.is_empty() && app.task_filter.is_empty() && app.pending == 0 {
+    if tasks.is_empty() && app.tasks.filter.is_empty() && app.pending == 0 {
         // A fresh data dir: what to try first.
         let bold = Style::default().add_modifier(Modifier::BOLD);
         let lines = vec![
@@ -90,7 +90,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) -> Option<usize> {
     .header(header)
     .block(block)
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default().with_selected(Some(app.task_sel));
+    let mut state = TableState::default().with_selected(Some(app.tasks.sel));
     f.render_stateful_widget(table, area, &mut state);
     Some(state.offset())
 }
