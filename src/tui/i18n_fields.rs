@@ -120,6 +120,38 @@ const FIELD_ERRORS: &[(&str, &str)] = &[
         "无效的 Python 字面量 `{0}`：{1}",
     ),
     ("expected a JSON object ({})", "应为 JSON 对象（{0}）"),
+    // pyliteral.rs: the details inside "bad Python literal `…`: …".
+    ("{} at column {}", "{0}（第 {1} 列）"),
+    (
+        "the literal nests deeper than the limit of {} levels",
+        "字面量嵌套超过 {0} 层的上限",
+    ),
+    ("expected `,` or `{}`", "应为 `,` 或 `{0}`"),
+    ("unknown string prefix `{}`", "未知的字符串前缀 `{0}`"),
+    (
+        "`{}` is not a literal (only strings, numbers, True, False, None, and tuples, lists, dicts, sets of them)",
+        "`{0}` 不是字面量（只接受字符串、数字、True、False、None，以及由它们组成的 tuple、list、dict、set）",
+    ),
+    ("escape needs {} hex digits", "转义需要 {0} 位十六进制数字"),
+    ("`{}` is not a number", "`{0}` 不是数字"),
+    ("unexpected character", "意外的字符"),
+    ("unexpected end of the literal", "字面量意外结束"),
+    ("unexpected text after the literal", "字面量之后有多余内容"),
+    ("unterminated string", "字符串未结束"),
+    (
+        "newline in a string (use \\n or a '''long''' string)",
+        "字符串中有换行（请用 \\n 或 '''长字符串'''）",
+    ),
+    (
+        "bytes can only contain ASCII characters",
+        "bytes 只能包含 ASCII 字符",
+    ),
+    (
+        "named escapes (\\N{…}) are not accepted",
+        "不接受命名转义（\\N{…}）",
+    ),
+    ("escape is not a character", "该转义不是有效字符"),
+    ("complex numbers are not accepted", "不接受复数"),
     ("expected a dict, got `{}`", "应为 dict，实际为 `{0}`"),
     (
         "expected a string or number, got `{}`",
@@ -437,14 +469,6 @@ mod tests {
         "`{}`: use KEY=VALUE",
         // A submit notice, not a field error.
         "args.{}: template {} declares no arg `{}`; it is kept with the task (extra.codo.undeclared_args) but no step uses it",
-        // Parser details, shown inside "bad Python literal `…`: …".
-        "{} at column {}",
-        "the literal nests deeper than the limit of {} levels",
-        "expected `,` or `{}`",
-        "unknown string prefix `{}`",
-        "`{}` is not a literal (only strings, numbers, True, False, None, and tuples, lists, dicts, sets of them)",
-        "escape needs {} hex digits",
-        "`{}` is not a number",
     ];
 
     /// The English message templates these sources give a field error, each with its value places as `{}`.
@@ -528,6 +552,19 @@ mod tests {
             zh.starts_with("无法把 `someday` 读作时间：格式无法识别；"),
             "{zh}"
         );
+        // A parser's detail inside a field error is translated too.
+        let bad = crate::modules::pyliteral::parse("{'a': [1, 2}")
+            .err()
+            .map(|e| format!("bad Python literal `{{'a': [1, 2}}`: {e}"))
+            .unwrap_or_default();
+        assert_eq!(
+            field_message(Lang::Zh, &bad),
+            "无效的 Python 字面量 `{'a': [1, 2}`：应为 `,` 或 `]`（第 12 列）"
+        );
+        let open = crate::modules::pyliteral::parse("'abc")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(field_message(Lang::Zh, &open), "字符串未结束（第 1 列）");
         // No template: shown as it came.
         assert_eq!(field_message(Lang::Zh, "something new"), "something new");
     }

@@ -339,6 +339,27 @@ fn a_declared_arg_name_cannot_be_edited_but_a_free_row_can() {
     else {
         panic!()
     };
+
+    // A later console restores the draft with both rows: the declared one fixed again, the free one
+    // still free.
+    let draft = app.modules.forms[&Module::Custom].draft();
+    let mut next = App::new(Lang::En, false);
+    next.modules.saved_drafts.insert(Module::Custom, draft);
+    next.update(super::tests::me("alice", crate::model::Role::Operator));
+    let cmds = next.update(Msg::Context(Box::new(crate::modules::testutil::ctx())));
+    settle(&mut next, cmds);
+    let rows = next.modules.forms[&Module::Custom]
+        .field("args")
+        .unwrap()
+        .rows();
+    let seen: Vec<(&str, &str, bool)> = rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.value.as_str(), r.fixed))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("COMMAND", "Xuptime", true), ("EXTRA", "1", false)]
+    );
 }
 
 #[test]

@@ -167,7 +167,8 @@ impl Fields {
     }
 
     /// Rows of the template's declared args (defaults, required and secret marked), keeping values
-    /// typed so far; replaced only when the template changes.
+    /// typed so far, then the free rows typed so far (a restored draft's extra args among them);
+    /// rebuilt only when the template changes.
     fn prefill_args(&mut self, name: &str, tpl: Option<&Template>) {
         let id = tpl.map(|t| t.id);
         if self.memo == id {
@@ -192,9 +193,13 @@ impl Fields {
                         secret: a.secret,
                         fixed: true,
                     })
-                    .collect()
+                    .collect::<Vec<_>>()
             })
             .unwrap_or_default();
+        let free = old.into_iter().filter(|r| {
+            !r.fixed && !r.key.trim().is_empty() && !rows.iter().any(|d| d.key == r.key)
+        });
+        let rows = rows.iter().cloned().chain(free).collect();
         f.set_rows(rows);
     }
 }

@@ -79,7 +79,19 @@ impl LineInput {
                 ta.delete_char();
             }
             KeyCode::Char('b') if alt => ta.move_cursor(CursorMove::WordBack),
-            KeyCode::Char('f') if alt => ta.move_cursor(CursorMove::WordForward),
+            // As readline: to the end of the next word (the textarea's own moves stop at its start).
+            KeyCode::Char('f') if alt => {
+                let chars: Vec<char> = self.value().chars().collect();
+                let mut i = self.cursor().min(chars.len());
+                while i < chars.len() && !chars[i].is_alphanumeric() {
+                    i += 1;
+                }
+                while i < chars.len() && chars[i].is_alphanumeric() {
+                    i += 1;
+                }
+                let col = u16::try_from(i).unwrap_or(u16::MAX);
+                self.ta.move_cursor(CursorMove::Jump(0, col));
+            }
             KeyCode::Char('d') if alt => {
                 ta.delete_next_word();
             }
@@ -178,7 +190,19 @@ mod tests {
         assert_eq!(i.value(), "cho big ");
         i.key(k(KeyCode::Home));
         i.key(alt('f'));
+        assert_eq!(
+            i.cursor(),
+            3,
+            "Alt-F stops at the end of the word, as readline"
+        );
+        i.key(alt('f'));
+        assert_eq!(i.cursor(), 7);
+        i.key(alt('b'));
+        i.key(alt('b'));
+        i.key(alt('f'));
         i.key(ctrl('k'));
+        assert_eq!(i.value(), "cho");
+        typed(&mut i, " ");
         assert_eq!(i.value(), "cho ");
         i.key(k(KeyCode::Left));
         i.key(k(KeyCode::Left));
