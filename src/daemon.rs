@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use crate::api::client::RemoteBackend;
 use crate::backend::{BackendError, EngineStatus};
 
+/// Whether an engine started from this process logs JSON lines (`--log-format json`).
+pub static LOG_JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// How long a front end waits for an engine it started (or that another front end is starting).
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -57,7 +60,13 @@ impl Launcher {
         };
         let (out, err) = (open()?, open()?);
         let mut cmd = Command::new(&self.exe);
-        cmd.arg("--config")
+        cmd.arg("--log-format")
+            .arg(if LOG_JSON.load(std::sync::atomic::Ordering::Relaxed) {
+                "json"
+            } else {
+                "text"
+            })
+            .arg("--config")
             .arg(&self.config_file)
             .arg("--data-dir")
             .arg(&self.data_dir)

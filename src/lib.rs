@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod engine;
 pub mod exec;
 pub mod inventory;
+pub mod metrics;
 pub mod model;
 pub mod modules;
 pub mod sql;

@@ -218,29 +218,26 @@ async fn foreground(ctx: &Context) -> anyhow::Result<ExitCode> {
     let server = tokio::spawn(unix::serve(listener, state, info, async {
         let _ = stop_rx.await;
     }));
-    eprintln!(
-        "{} opsdeck engine {} running on {} (pid {}, socket {})",
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    tracing::info!(
+        version = unix::VERSION,
+        data_dir = %dir.display(),
+        pid = std::process::id(),
+        socket = %socket.display(),
+        "opsdeck engine {} running on {} (pid {}, socket {})",
         unix::VERSION,
         dir.display(),
         std::process::id(),
         socket.display()
     );
     let why = stop_signal(&dir).await;
-    eprintln!(
-        "{} opsdeck engine stopping: {why}",
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    );
+    tracing::info!(reason = why, "opsdeck engine stopping: {why}");
     let _ = stop_tx.send(());
     // Live log streams stay open until their task ends: give requests a moment, then close.
     let _ = tokio::time::timeout(Duration::from_secs(3), server).await;
     e.shutdown().await;
     notifier.stop().await;
     let _ = std::fs::remove_file(&socket);
-    eprintln!(
-        "{} opsdeck engine stopped",
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    );
+    tracing::info!("opsdeck engine stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -41,8 +41,18 @@ pub struct Cli {
     /// local data dir; the token comes from OPSDECK_TOKEN or the config's `token` [default: config `server`]
     #[arg(long, global = true, env = "OPSDECK_SERVER", value_name = "URL")]
     server: Option<String>,
+    /// Log format of `serve`, the engine and commands (stderr; the engine's engine.log, the
+    /// console's console.log): text, or json with one object per line for a log shipper
+    #[arg(long, global = true, env = "OPSDECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -129,26 +139,36 @@ pub fn main() -> ExitCode {
 
 /// Where the library's `tracing` events go: stderr for commands (for a detached engine that is
 /// `DATA_DIR/engine.log`); for the console a file, never over its screen.
-fn init_logging(console_log: Option<&std::path::Path>) {
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_target(false);
-    let _ = match console_log {
+fn init_logging(console_log: Option<&std::path::Path>, format: LogFormat) {
+    // An engine this process starts logs the same way.
+    opsdeck::daemon::LOG_JSON.store(
+        format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let writer: tracing_subscriber::fmt::writer::BoxMakeWriter = match console_log {
         Some(p) => match std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(p)
         {
-            Ok(f) => builder
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(f))
-                .try_init(),
+            Ok(f) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(f)),
             // No log file: the console stays silent rather than draw over itself.
-            Err(_) => builder.with_writer(std::io::sink).try_init(),
+            Err(_) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::sink),
         },
-        None => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .with_writer(std::io::stderr)
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+    };
+    let ansi = console_log.is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .with_writer(writer);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(ansi).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
             .try_init(),
     };
 }
@@ -157,7 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // Pure commands need no config, store or engine.
     let is_console = cli.command.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
     if !is_console {
-        init_logging(None);
+        init_logging(None, cli.log_format);
     }
     let command = match cli.command {
         Some(Command::Sql(c)) => {
@@ -173,7 +193,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::resolve(cli.config, cli.data_dir)?;
     let ctx = Context::open(paths)?;
     if is_console {
-        init_logging(Some(&ctx.paths.data_dir.join("console.log")));
+        init_logging(
+            Some(&ctx.paths.data_dir.join("console.log")),
+            cli.log_format,
+        );
     }
     if ctx.first_run {
         eprintln!(

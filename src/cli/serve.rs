@@ -30,8 +30,8 @@ pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let users = ctx.store.users()?;
     if users.is_empty() {
-        eprintln!(
-            "warning: no users yet, so no token can log in; add one with `opsdeck user add NAME --role admin`"
+        tracing::warn!(
+            "no users yet, so no token can log in; add one with `opsdeck user add NAME --role admin`"
         );
     }
     let engine = Engine::start(ctx.store.clone(), ctx.config.clone(), &ctx.paths.data_dir).await?;
@@ -40,7 +40,9 @@ pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("--listen {}: cannot bind: {e}", a.listen))?;
     let addr = listener.local_addr()?;
-    eprintln!(
+    tracing::info!(
+        %addr,
+        node = opsdeck::metrics::node(),
         "opsdeck serve: listening on http://{addr}/api/v1 (data {}, {} users, {} webhooks)",
         ctx.paths.data_dir.display(),
         users.len(),
@@ -71,7 +73,7 @@ pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
     ));
     let server = tokio::spawn(serve(listener, state, stop.clone().cancelled_owned()));
     shutdown_signal().await;
-    eprintln!("opsdeck serve: shutting down");
+    tracing::info!("opsdeck serve: shutting down");
     stop.cancel();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), local_server).await;
     let _ = std::fs::remove_file(&socket);
@@ -80,7 +82,7 @@ pub async fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => Err(std::io::Error::other(e.to_string())),
         Err(_) => {
-            eprintln!("opsdeck serve: closing the remaining connections (live log streams)");
+            tracing::info!("opsdeck serve: closing the remaining connections (live log streams)");
             Ok(())
         }
     };

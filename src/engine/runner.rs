@@ -423,7 +423,10 @@ async fn session_for(run: &TaskRun, host: &str, step: &Step) -> Result<Arc<HostS
     // Holding the lock while connecting would serialise connections across hosts; connect unlocked.
     drop(sessions);
     let s = tokio::select! {
-        s = HostSession::open(h, user.as_ref(), &run.inner.config) => s.map_err(|e| e.to_string())?,
+        s = HostSession::open(h, user.as_ref(), &run.inner.config) => s.map_err(|e| {
+            crate::metrics::ssh_connect_failed(e.kind());
+            e.to_string()
+        })?,
         _ = run.cancel.cancelled() => return Err("cancelled while connecting".into()),
     };
     let s = Arc::new(s);
@@ -588,6 +591,7 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
         )
     };
     let _ = store.set_step_state(sr_id, state, outcome.exit_code, &reason);
+    crate::metrics::step_finished(state, started.elapsed());
     if state == StepState::Done
         && let Some(name) = &step.capture
     {

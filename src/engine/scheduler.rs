@@ -165,6 +165,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 break;
             }
             queue.pop_first();
+            crate::metrics::scheduler_lateness(now - due);
             start(&inner, id);
         }
         let sleep = queue

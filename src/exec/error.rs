@@ -102,6 +102,23 @@ pub enum ExecError {
 }
 
 impl ExecError {
+    /// A short word for the kind of failure (the `reason` label of the SSH-failure metric).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExecError::Unreachable { .. } => "unreachable",
+            ExecError::HostKeyUnknown { .. } => "host_key_unknown",
+            ExecError::HostKeyMismatch { .. } => "host_key_mismatch",
+            ExecError::HostKeyRevoked { .. } => "host_key_revoked",
+            ExecError::KnownHosts { .. } => "known_hosts",
+            ExecError::Key { .. } => "key",
+            ExecError::AuthFailed { .. } => "auth",
+            ExecError::Timeout { .. } => "timeout",
+            ExecError::Channel { .. } => "channel",
+            ExecError::Protocol { .. } => "protocol",
+            ExecError::Io { .. } => "io",
+        }
+    }
+
     /// The host (inventory name) the error is about.
     pub fn host(&self) -> &str {
         match self {

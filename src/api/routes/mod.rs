@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod logs;
+pub mod metrics;
 pub mod submit;
 pub mod tasks;
 
