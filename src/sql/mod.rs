@@ -11,12 +11,14 @@ mod md5;
 pub mod messages;
 pub mod score;
 pub mod split;
+pub mod stream;
 mod strict;
 pub(crate) mod tokens;
 mod unverifiable;
 
 pub use check::{CheckReport, CheckedStatement, Diagnostic, Status, check, check_in};
-pub use fingerprint::{fingerprint, query_id};
+pub use fingerprint::{Fingerprinter, fingerprint, query_id};
 pub use format::{format, format_statement};
 pub use messages::{MessageId, messages};
 pub use split::{Position, SplitStatement, split};
+pub use stream::StatementReader;
