@@ -1,4 +1,4 @@
-//! `opsdeck sql check|fingerprint|format|score|advise`: the SQL toolkit on a file or stdin.
+//! `opsdeck sql check|fingerprint|digest|format|score|advise`: the SQL toolkit on a file or stdin.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -10,6 +10,9 @@ use opsdeck::sql;
 use opsdeck::sql::score::{ScoreOptions, star_string};
 
 use super::output;
+
+#[path = "sql_digest.rs"]
+mod digest_cmd;
 
 #[derive(Subcommand)]
 pub enum SqlCmd {
@@ -25,6 +28,21 @@ pub enum SqlCmd {
         file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Slow query log digest (like pt-query-digest): entries grouped by fingerprint, sorted by
+    /// total query time; count, total/avg/p95/max time, rows, first/last seen, an example.
+    /// Entries that cannot be used are skipped and counted
+    Digest {
+        /// MySQL/MariaDB slow query log, or `-` (the default) for stdin
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Only the N classes with the most total time
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Score each class's example and give index advice
+        #[arg(long)]
+        advise: bool,
     },
     /// Beautify: one clause per line, upper-case keywords, comments kept
     Format { file: Option<PathBuf> },
@@ -125,7 +143,7 @@ fn fingerprint_stream(file: &Option<PathBuf>, json: bool) -> anyhow::Result<Exit
 }
 
 /// Picks the English or Chinese form of a CLI line.
-fn tr<'a>(lang: Lang, en: &'a str, zh: &'a str) -> &'a str {
+pub(crate) fn tr<'a>(lang: Lang, en: &'a str, zh: &'a str) -> &'a str {
     match lang {
         Lang::En => en,
         Lang::Zh => zh,
@@ -183,6 +201,12 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
             })
         }
         SqlCmd::Fingerprint { file, json } => fingerprint_stream(&file, json),
+        SqlCmd::Digest {
+            file,
+            json,
+            top,
+            advise,
+        } => digest_cmd::run(&file, json, top, advise, lang),
         SqlCmd::Format { file } => {
             let (src, _) = read(&file)?;
             crate::out!("{}", sql::format(&src));

@@ -1,15 +1,17 @@
 //! MySQL toolkit for the SQL audit and optimize modules: statement splitting, syntax check with a
-//! MySQL strictness layer, fingerprints, beautify, SOAR score and index advice. Pure: no I/O, no async.
+//! MySQL strictness layer, fingerprints, slow log digest, beautify, SOAR score and index advice. Pure: no I/O, no async.
 
 pub mod advise;
 mod body;
 pub mod check;
+pub mod digest;
 pub mod fingerprint;
 pub mod format;
 pub mod limits;
 mod md5;
 pub mod messages;
 pub mod score;
+pub mod slowlog;
 pub mod split;
 pub mod stream;
 mod strict;
