@@ -135,3 +135,60 @@ fn query_id_matches_pt_query_digest() {
         "query id {want} not in pt-query-digest output:\n{text}"
     );
 }
+
+/// Queries where a byte-level reading (Perl's) differs from a character-level one, and other
+/// quirks, each checked against the real pt-fingerprint.
+const QUIRKS: &[&str] = &[
+    "SELECT Émile FROM t WHERE x = 'é'",
+    "SELECT ÄÖÜ, 'ß' FROM straße WHERE ñ IN (1, 2)",
+    "select 0xFF, x'41', index1 from t",
+    "call p(1)(2)",
+    "SELECT a FROM t   ORDER BY a  asc,b asc",
+    "select /**/ 1 /* x */ from t where a = 'it''s' -- 'q\nand b = \"x\\\"y\"",
+    "INSERT IGNORE INTO t (a) VALUES (1), (2), (3)",
+    "select a from t limit 1 offset 2",
+    "SELECT 1 UNION ALL SELECT 1 UNION SELECT 1",
+    "select * from t where a in (null, 1) and b not in ( 1 , 2 ) and c values(1),(2)",
+];
+
+/// The opsdeck binary on a file, as a DBA runs it, against `pt-fingerprint FILE`: the same
+/// fingerprints line for line (opsdeck prints the query id first).
+#[test]
+fn cli_on_a_file_prints_what_pt_fingerprint_prints() {
+    if !require_system("pt-fingerprint") {
+        return;
+    }
+    let mut qs = queries();
+    qs.extend(QUIRKS.iter().map(|q| q.to_string()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("queries.sql");
+    std::fs::write(&file, qs.iter().map(|q| format!("{q};\n")).collect::<String>())
+        .expect("write queries");
+    let pt = Command::new("pt-fingerprint")
+        .arg(&file)
+        .output()
+        .expect("pt-fingerprint");
+    let ours = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["sql", "fingerprint"])
+        .arg(&file)
+        .output()
+        .expect("opsdeck sql fingerprint");
+    assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
+    let theirs: Vec<String> = String::from_utf8_lossy(&pt.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let ours: Vec<String> = String::from_utf8_lossy(&ours.stdout)
+        .lines()
+        .map(|l| l.get(18..).unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(ours.len(), theirs.len(), "one line per query");
+    let differ: Vec<_> = ours
+        .iter()
+        .zip(&theirs)
+        .enumerate()
+        .filter(|(_, (o, t))| o != t)
+        .map(|(i, (o, t))| format!("#{i}: ours {o:?}, pt {t:?}"))
+        .collect();
+    assert!(differ.is_empty(), "{} differ:\n{}", differ.len(), differ.join("\n"));
+}

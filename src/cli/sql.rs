@@ -1,6 +1,6 @@
-//! `opsdeck sql check|fingerprint|format|score|advise`: the SQL toolkit on a file or stdin.
+//! `opsdeck sql check|fingerprint|digest|format|score|advise`: the SQL toolkit on a file or stdin.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,6 +10,9 @@ use opsdeck::sql;
 use opsdeck::sql::score::{ScoreOptions, star_string};
 
 use super::output;
+
+#[path = "sql_digest.rs"]
+mod digest_cmd;
 
 #[derive(Subcommand)]
 pub enum SqlCmd {
@@ -25,6 +28,21 @@ pub enum SqlCmd {
         file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+    },
+    /// Slow query log digest (like pt-query-digest): entries grouped by fingerprint, sorted by
+    /// total query time; count, total/avg/p95/max time, rows, first/last seen, an example.
+    /// Entries that cannot be used are skipped and counted
+    Digest {
+        /// MySQL/MariaDB slow query log, or `-` (the default) for stdin
+        file: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        /// Only the N classes with the most total time
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// Score each class's example and give index advice
+        #[arg(long)]
+        advise: bool,
     },
     /// Beautify: one clause per line, upper-case keywords, comments kept
     Format { file: Option<PathBuf> },
@@ -68,8 +86,64 @@ fn read(file: &Option<PathBuf>) -> anyhow::Result<(String, String)> {
     }
 }
 
+/// The file (or stdin for `-` or none) as a buffered stream, and its name for messages.
+pub(crate) fn open(file: &Option<PathBuf>) -> anyhow::Result<(Box<dyn BufRead>, String)> {
+    match file {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = std::fs::File::open(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            Ok((
+                Box::new(BufReader::with_capacity(256 << 10, f)),
+                p.display().to_string(),
+            ))
+        }
+        _ => Ok((
+            Box::new(BufReader::with_capacity(256 << 10, std::io::stdin())),
+            "<stdin>".into(),
+        )),
+    }
+}
+
+/// Ends the program quietly when stdout's reader went away (`… | head`), as `outln!` does.
+pub(crate) fn written(r: std::io::Result<()>) -> anyhow::Result<()> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(anyhow::anyhow!("cannot write to stdout: {e}")),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// `sql fingerprint`: statements streamed from the input, one output line (or JSON array
+/// element) each as they come, through a buffered stdout.
+fn fingerprint_stream(file: &Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+    let (input, name) = open(file)?;
+    let mut out = BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    let mut fp = sql::Fingerprinter::default();
+    let mut first = true;
+    if json {
+        written(out.write_all(b"["))?;
+    }
+    for st in sql::StatementReader::new(input) {
+        let st = st.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let f = fp.fingerprint(&st);
+        let id = sql::query_id(f);
+        if json {
+            let sep = if first { "\n  " } else { ",\n  " };
+            let obj = serde_json::json!({"query_id": id, "fingerprint": f});
+            written(write!(out, "{sep}{obj}"))?;
+        } else {
+            written(writeln!(out, "{id}  {f}"))?;
+        }
+        first = false;
+    }
+    if json {
+        written(out.write_all(if first { b"]\n" } else { b"\n]\n" }))?;
+    }
+    written(out.flush())?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Picks the English or Chinese form of a CLI line.
-fn tr<'a>(lang: Lang, en: &'a str, zh: &'a str) -> &'a str {
+pub(crate) fn tr<'a>(lang: Lang, en: &'a str, zh: &'a str) -> &'a str {
     match lang {
         Lang::En => en,
         Lang::Zh => zh,
@@ -126,28 +200,13 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        SqlCmd::Fingerprint { file, json } => {
-            let (src, _) = read(&file)?;
-            let rows: Vec<(String, String)> = sql::split(&src)
-                .iter()
-                .map(|s| {
-                    let f = sql::fingerprint(&s.text);
-                    (sql::query_id(&f), f)
-                })
-                .collect();
-            if json {
-                let v: Vec<_> = rows
-                    .iter()
-                    .map(|(id, f)| serde_json::json!({"query_id": id, "fingerprint": f}))
-                    .collect();
-                output::json(&v)?;
-            } else {
-                for (id, f) in rows {
-                    crate::outln!("{id}  {f}");
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        SqlCmd::Fingerprint { file, json } => fingerprint_stream(&file, json),
+        SqlCmd::Digest {
+            file,
+            json,
+            top,
+            advise,
+        } => digest_cmd::run(&file, json, top, advise, lang),
         SqlCmd::Format { file } => {
             let (src, _) = read(&file)?;
             crate::out!("{}", sql::format(&src));

@@ -71,6 +71,20 @@ pub fn check(sql: &str) -> CheckReport {
 
 /// Checks every statement of `sql`, with messages in `lang`.
 pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
+    check_parsed(sql, lang).0
+}
+
+/// What the check already computed for one statement, for the score to reuse: the split
+/// statement, its significant tokens and, when it parsed as one statement, the tree.
+pub(crate) struct Parsed {
+    pub split: SplitStatement,
+    pub toks: Vec<Tok>,
+    pub ast: Option<sqlparser::ast::Statement>,
+}
+
+/// [`check_in`], keeping each statement's tokens and tree (parsed once).
+pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) {
+    let mut parsed = Vec::new();
     let mut report = CheckReport::default();
     if let Some(message) = too_large(sql) {
         let position = Position { line: 1, column: 1 };
@@ -89,11 +103,17 @@ pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
             start: position,
             status: Status::Error,
         });
-        return report;
+        // The score still reports the first statement (as refused by the limit).
+        parsed.extend(split(sql).into_iter().take(1).map(|split| Parsed {
+            split,
+            toks: Vec::new(),
+            ast: None,
+        }));
+        return (report, parsed);
     }
     for (n, st) in split(sql).into_iter().enumerate() {
         let number = n + 1;
-        let (status, diags) = check_one(&st);
+        let (status, diags, toks, ast) = check_one(&st);
         for (rel, id, detail) in diags {
             let position = absolute(&st, rel);
             let d = Diagnostic {
@@ -112,23 +132,40 @@ pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
         report.statements.push(CheckedStatement {
             number,
             kind: kind(&st.text),
-            text: st.text,
-            range: st.range,
+            text: st.text.clone(),
+            range: st.range.clone(),
             start: st.start,
             status,
         });
+        let ast = ast.and_then(|mut v| (v.len() == 1).then(|| v.remove(0)));
+        parsed.push(Parsed {
+            split: st,
+            toks,
+            ast,
+        });
     }
-    report
+    (report, parsed)
 }
 
 type Found = ((usize, usize), MessageId, String);
+type Checked = (
+    Status,
+    Vec<Found>,
+    Vec<Tok>,
+    Option<Vec<sqlparser::ast::Statement>>,
+);
 
-fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
+fn check_one(st: &SplitStatement) -> Checked {
     let toks = match significant(&st.text) {
         Ok(t) => t,
         Err(e) => {
             let at = (e.location.line as usize, e.location.column as usize);
-            return (Status::Error, vec![(at, MessageId::Syntax, e.message)]);
+            return (
+                Status::Error,
+                vec![(at, MessageId::Syntax, e.message)],
+                Vec::new(),
+                None,
+            );
         }
     };
     let strict: Vec<Found> = violations(&toks)
@@ -142,7 +179,7 @@ fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
         })
         .collect();
     if !strict.is_empty() {
-        return (Status::Error, strict);
+        return (Status::Error, strict, toks, None);
     }
     if let Err(ParseFail::Limit {
         line,
@@ -153,10 +190,12 @@ fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
         return (
             Status::Error,
             vec![((line, column), MessageId::Limit, message)],
+            toks,
+            None,
         );
     }
     match parse_checked(&st.text) {
-        Ok(_) => (Status::Ok, Vec::new()),
+        Ok(ast) => (Status::Ok, Vec::new(), toks, Some(ast)),
         Err(ParseFail::Limit {
             line,
             column,
@@ -164,6 +203,8 @@ fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
         }) => (
             Status::Error,
             vec![((line, column), MessageId::Limit, message)],
+            toks,
+            None,
         ),
         Err(ParseFail::Parser(e)) => {
             let (msg, at) = split_location(&e);
@@ -172,16 +213,23 @@ fn check_one(st: &SplitStatement) -> (Status, Vec<Found>) {
                 if is_stored_program(&what)
                     && let Some(issue) = check_body(&st.text, &toks)
                 {
-                    return (Status::Error, vec![issue]);
+                    return (Status::Error, vec![issue], toks, None);
                 }
                 let pos = toks.first().map_or((1, 1), |t| (t.line, t.column));
                 return (
                     Status::Unverified,
                     vec![(pos, MessageId::Unverifiable, what)],
+                    toks,
+                    None,
                 );
             }
             let pos = at_valid.unwrap_or_else(|| end_of(&toks, &st.text));
-            (Status::Error, vec![(pos, MessageId::Syntax, msg)])
+            (
+                Status::Error,
+                vec![(pos, MessageId::Syntax, msg)],
+                toks,
+                None,
+            )
         }
     }
 }

@@ -163,8 +163,14 @@ fn delimiter_command(rest: &str) -> Option<(String, usize)> {
 /// Splits `input` into statements. Empty statements (a lone delimiter) are dropped and so are
 /// `DELIMITER` commands, which only change the delimiter of the statements after them.
 pub fn split(input: &str) -> Vec<SplitStatement> {
+    split_from(input, ";").into_iter().map(|(s, _)| s).collect()
+}
+
+/// [`split`] starting with `delimiter` in force; each statement comes with the byte offset just
+/// after its delimiter (or the end of the input), where the scan went on.
+pub(crate) fn split_from(input: &str, delimiter: &str) -> Vec<(SplitStatement, usize)> {
     let mut out = Vec::new();
-    let mut delimiter = String::from(";");
+    let mut delimiter = delimiter.to_string();
     let mut c = Cursor::new(input);
     loop {
         skip_blank(&mut c);
@@ -203,13 +209,16 @@ pub fn split(input: &str) -> Vec<SplitStatement> {
         }
         let text = input[begin..end].trim_end();
         if !text.is_empty() {
-            out.push(SplitStatement {
-                text: text.to_string(),
-                range: begin..begin + text.len(),
-                start,
-                delimiter: delimiter.clone(),
-                terminated,
-            });
+            out.push((
+                SplitStatement {
+                    text: text.to_string(),
+                    range: begin..begin + text.len(),
+                    start,
+                    delimiter: delimiter.clone(),
+                    terminated,
+                },
+                c.pos,
+            ));
         }
     }
     out

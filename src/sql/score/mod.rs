@@ -26,9 +26,8 @@ pub mod walk;
 
 use serde::{Deserialize, Serialize};
 
-use super::check::{Status, check_in};
-use super::split::{Position, split};
-use super::tokens::significant;
+use super::check::{Status, check_parsed};
+use super::split::Position;
 use crate::model::Lang;
 pub use rule::{Ctx, Hit, Rule, Text};
 
@@ -207,18 +206,17 @@ const SUPERSEDES: &[(&str, &str)] = &[
 
 /// Scores every statement of `sql`.
 pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
-    let checked = check_in(sql, lang);
-    let split = split(sql);
+    // Each statement is split, tokenised and parsed once, by the check; the rules reuse it.
+    let (checked, parsed) = check_parsed(sql, lang);
     let rules = rules();
-    let script: Vec<String> = split.iter().map(|s| s.text.clone()).collect();
+    let script: Vec<String> = parsed.iter().map(|p| p.split.text.clone()).collect();
     let mut statements = Vec::new();
-    for (index, (st, cs)) in split.iter().zip(&checked.statements).enumerate() {
+    for (index, (p, cs)) in parsed.iter().zip(&checked.statements).enumerate() {
+        let st = &p.split;
         let mut found: Vec<(&Rule, Hit)> = Vec::new();
-        let toks = significant(&st.text).unwrap_or_default();
+        let toks = &p.toks;
         let ast = if cs.status == Status::Ok {
-            super::limits::parse(&st.text)
-                .ok()
-                .and_then(|mut v| (v.len() == 1).then(|| v.remove(0)))
+            p.ast.as_ref()
         } else {
             None
         };
@@ -247,8 +245,8 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
         }
         let ctx = Ctx {
             text: &st.text,
-            toks: &toks,
-            ast: ast.as_ref(),
+            toks,
+            ast,
             terminated: st.terminated,
             delimiter: &st.delimiter,
             opts,

@@ -1,0 +1,425 @@
+//! The byte scanners of the fingerprint, one per rewrite of Percona's `fingerprint`, each named
+//! after the Perl statement it stands for and matching it exactly (leftmost, non-overlapping,
+//! with the same greedy/lazy choices), in linear time.
+
+/// Perl's `\s` on bytes: space, tab, newline, carriage return, form feed, vertical tab.
+pub(super) fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\t' | b'\r' | b'\x0c' | b'\x0b')
+}
+
+/// Perl's `\w` on bytes.
+pub(super) fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn starts_with_ci(b: &[u8], at: usize, word: &[u8]) -> bool {
+    b.len() >= at + word.len() && b[at..at + word.len()].eq_ignore_ascii_case(word)
+}
+
+/// `\b` before position `i` when `b[i]` is a word byte.
+fn word_start(b: &[u8], i: usize) -> bool {
+    i == 0 || !is_word(b[i - 1])
+}
+
+pub(super) fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    if from > b.len() {
+        return None;
+    }
+    b[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// `m#/\*\w+\.\w+:[0-9]/[0-9]\*/#`: the marker pt-table-checksum and friends put in their queries.
+pub(super) fn has_percona_marker(b: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = find(b, from, b"/*") {
+        from = i + 1;
+        let mut j = i + 2;
+        let words = |j: &mut usize| {
+            let s = *j;
+            while *j < b.len() && is_word(b[*j]) {
+                *j += 1;
+            }
+            *j > s
+        };
+        if !words(&mut j) || b.get(j) != Some(&b'.') {
+            continue;
+        }
+        j += 1;
+        if !words(&mut j) || b.get(j) != Some(&b':') {
+            continue;
+        }
+        let rest = &b[j + 1..];
+        if rest.len() >= 5
+            && rest[0].is_ascii_digit()
+            && rest[1] == b'/'
+            && rest[2].is_ascii_digit()
+            && &rest[3..5] == b"*/"
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// `m/\A\s*(call\s+\S+)\(/i`: the end of `$1` (the last `(` of the name's non-space run).
+pub(super) fn call_name_end(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < b.len() && is_space(b[i]) {
+        i += 1;
+    }
+    if !starts_with_ci(b, i, b"call") {
+        return None;
+    }
+    let mut j = i + 4;
+    let spaces = j;
+    while j < b.len() && is_space(b[j]) {
+        j += 1;
+    }
+    if j == spaces || j == b.len() {
+        return None;
+    }
+    let name = j;
+    while j < b.len() && !is_space(b[j]) {
+        j += 1;
+    }
+    b[name + 1..j]
+        .iter()
+        .rposition(|&c| c == b'(')
+        .map(|p| name + 1 + p)
+}
+
+/// `m/\A((?:INSERT|REPLACE)(?: IGNORE)?\s+INTO.+?VALUES\s*\(.*?\))\s*,\s*\(/is`: where a
+/// multi-row INSERT is cut, after its first row.
+pub(super) fn multi_insert_end(b: &[u8]) -> Option<usize> {
+    let mut i = if starts_with_ci(b, 0, b"insert") {
+        6
+    } else if starts_with_ci(b, 0, b"replace") {
+        7
+    } else {
+        return None;
+    };
+    if starts_with_ci(b, i, b" ignore") {
+        i += 7;
+    }
+    let ws = i;
+    while i < b.len() && is_space(b[i]) {
+        i += 1;
+    }
+    if i == ws || !starts_with_ci(b, i, b"into") {
+        return None;
+    }
+    // `.+?VALUES\s*\(`: the first VALUES at least one byte after INTO followed by a `(`. If no
+    // row end follows that one, none follows a later one either (the candidates only shrink).
+    let mut v = i + 5;
+    let open = loop {
+        let at = (v..b.len().saturating_sub(5)).find(|&p| starts_with_ci(b, p, b"values"))?;
+        let mut p = at + 6;
+        while p < b.len() && is_space(b[p]) {
+            p += 1;
+        }
+        if b.get(p) == Some(&b'(') {
+            break p;
+        }
+        v = at + 1;
+    };
+    // `.*?\)\s*,\s*\(`: the first `)` followed by a comma and the next row's `(`.
+    let mut c = open + 1;
+    loop {
+        let close = c + b[c..].iter().position(|&x| x == b')')?;
+        let mut p = close + 1;
+        while p < b.len() && is_space(b[p]) {
+            p += 1;
+        }
+        if b.get(p) == Some(&b',') {
+            p += 1;
+            while p < b.len() && is_space(b[p]) {
+                p += 1;
+            }
+            if b.get(p) == Some(&b'(') {
+                return Some(close + 1);
+            }
+        }
+        c = close + 1;
+    }
+}
+
+/// `s/\/\*[^!].*?\*\///sg`: block comments go, `/*! … */` stays.
+pub(super) fn strip_block_comments(b: &[u8], o: &mut Vec<u8>) {
+    let mut i = 0;
+    while let Some(s) = find(b, i, b"/*") {
+        if s + 2 < b.len() && b[s + 2] != b'!' {
+            match find(b, s + 3, b"*/") {
+                Some(e) => {
+                    o.extend_from_slice(&b[i..s]);
+                    i = e + 2;
+                    continue;
+                }
+                None => break,
+            }
+        }
+        o.extend_from_slice(&b[i..s + 1]);
+        i = s + 1;
+    }
+    o.extend_from_slice(&b[i..]);
+}
+
+/// `s/(?:--|#)[^'"\r\n]*([\r\n]|\Z)/$1/g`: a line comment goes up to its line end, unless a
+/// quote comes first.
+pub(super) fn strip_line_comments(b: &[u8], o: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < b.len() {
+        let body = match b[i] {
+            b'#' => i + 1,
+            b'-' if b.get(i + 1) == Some(&b'-') => i + 2,
+            c => {
+                o.push(c);
+                i += 1;
+                continue;
+            }
+        };
+        let mut j = body;
+        while j < b.len() && !matches!(b[j], b'\'' | b'"' | b'\r' | b'\n') {
+            j += 1;
+        }
+        if j == b.len() {
+            return;
+        }
+        if matches!(b[j], b'\r' | b'\n') {
+            o.push(b[j]);
+        } else {
+            // A quote: no match here nor at any start before it (each would stop at it too).
+            o.extend_from_slice(&b[i..=j]);
+        }
+        i = j + 1;
+    }
+}
+
+/// `m/\Ause \S+\Z/i`: `Some(true)` when it matches before a final newline.
+pub(super) fn use_statement(b: &[u8]) -> Option<bool> {
+    if !starts_with_ci(b, 0, b"use ") {
+        return None;
+    }
+    let (body, newline) = match b.strip_suffix(b"\n") {
+        Some(body) => (body, true),
+        None => (b, false),
+    };
+    let name = &body[4..];
+    (!name.is_empty() && !name.iter().any(|&c| is_space(c))).then_some(newline)
+}
+
+/// `s/\\["']//g`.
+pub(super) fn drop_escaped_quotes(b: &[u8], o: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'"' | b'\'')) {
+            i += 2;
+        } else {
+            o.push(b[i]);
+            i += 1;
+        }
+    }
+}
+
+/// `s/".*?"/?/sg` (or with `'`).
+pub(super) fn replace_quoted(b: &[u8], o: &mut Vec<u8>, q: u8) {
+    let mut i = 0;
+    while let Some(s) = b[i..].iter().position(|&c| c == q).map(|p| p + i) {
+        let Some(e) = b[s + 1..].iter().position(|&c| c == q).map(|p| p + s + 1) else {
+            break;
+        };
+        o.extend_from_slice(&b[i..s]);
+        o.push(b'?');
+        i = e + 1;
+    }
+    o.extend_from_slice(&b[i..]);
+}
+
+/// `s/[0-9+-][0-9a-f.xb+-]*/?/g`.
+pub(super) fn replace_numbers(b: &[u8], o: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'0'..=b'9' | b'+' | b'-') {
+            i += 1;
+            while i < b.len()
+                && matches!(b[i], b'0'..=b'9' | b'a'..=b'f' | b'.' | b'x' | b'+' | b'-')
+            {
+                i += 1;
+            }
+            o.push(b'?');
+        } else {
+            o.push(b[i]);
+            i += 1;
+        }
+    }
+}
+
+/// `s/[xb.+-]\?/?/g`.
+pub(super) fn drop_number_prefixes(b: &[u8], o: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'x' | b'b' | b'.' | b'+' | b'-') && b.get(i + 1) == Some(&b'?') {
+            o.push(b'?');
+            i += 2;
+        } else {
+            o.push(b[i]);
+            i += 1;
+        }
+    }
+}
+
+/// `s/\A\s+//; chomp; tr[ \n\t\r\f][ ]s; lc`.
+pub(super) fn trim_collapse_lower(b: &[u8], o: &mut Vec<u8>) {
+    let start = b.iter().position(|&c| !is_space(c)).unwrap_or(b.len());
+    let b = &b[start..];
+    let b = b.strip_suffix(b"\n").unwrap_or(b);
+    let mut in_space = false;
+    for &c in b {
+        if matches!(c, b' ' | b'\n' | b'\t' | b'\r' | b'\x0c') {
+            if !in_space {
+                o.push(b' ');
+            }
+            in_space = true;
+        } else {
+            o.push(c.to_ascii_lowercase());
+            in_space = false;
+        }
+    }
+}
+
+/// `s/\bnull\b/?/g`.
+pub(super) fn replace_nulls(b: &[u8], o: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'n'
+            && b[i..].starts_with(b"null")
+            && word_start(b, i)
+            && !b.get(i + 4).copied().is_some_and(is_word)
+        {
+            o.push(b'?');
+            i += 4;
+        } else {
+            o.push(b[i]);
+            i += 1;
+        }
+    }
+}
+
+/// `s/\b(in|values?)(?:[\s,]*\([\s?,]*\))+/$1(?+)/gx`.
+pub(super) fn collapse_lists(b: &[u8], o: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < b.len() {
+        let word: &[u8] = if !matches!(b[i], b'i' | b'v') || !word_start(b, i) {
+            b""
+        } else if b[i..].starts_with(b"in") {
+            b"in"
+        } else if b[i..].starts_with(b"values") {
+            b"values"
+        } else if b[i..].starts_with(b"value") {
+            b"value"
+        } else {
+            b""
+        };
+        if !word.is_empty()
+            && let Some(end) = lists_end(b, i + word.len())
+        {
+            o.extend_from_slice(word);
+            o.extend_from_slice(b"(?+)");
+            i = end;
+            continue;
+        }
+        o.push(b[i]);
+        i += 1;
+    }
+}
+
+/// `(?:[\s,]*\([\s?,]*\))+` at `p`: the end of the repetitions, if at least one.
+fn lists_end(b: &[u8], p: usize) -> Option<usize> {
+    let mut end = None;
+    let mut pos = p;
+    loop {
+        let mut q = pos;
+        while q < b.len() && (is_space(b[q]) || b[q] == b',') {
+            q += 1;
+        }
+        if b.get(q) != Some(&b'(') {
+            return end;
+        }
+        q += 1;
+        while q < b.len() && (is_space(b[q]) || matches!(b[q], b'?' | b',')) {
+            q += 1;
+        }
+        if b.get(q) != Some(&b')') {
+            return end;
+        }
+        pos = q + 1;
+        end = Some(pos);
+    }
+}
+
+/// `s/\blimit \?(?:, ?\?| offset \?)?/limit ?/` (the first one only).
+pub(super) fn collapse_limit(b: &mut Vec<u8>) {
+    let mut from = 0;
+    while let Some(i) = find(b, from, b"limit ?") {
+        from = i + 1;
+        if !word_start(b, i) {
+            continue;
+        }
+        let after = i + 7;
+        let rest = &b[after..];
+        let extra = if rest.starts_with(b", ?") {
+            3
+        } else if rest.starts_with(b",?") {
+            2
+        } else if rest.starts_with(b" offset ?") {
+            9
+        } else {
+            0
+        };
+        b.drain(after..after + extra);
+        return;
+    }
+}
+
+/// `if (m/\bORDER BY /gi) { 1 while s/\G(.+?)\s+ASC/$1/gi && pos }`: after the first ORDER BY,
+/// every `\s+asc` reached through consecutive lazy matches goes. Writes the result to `out`.
+pub(super) fn drop_asc_after_order_by(q: &str, out: &mut String) {
+    let b = q.as_bytes();
+    let mut from = 0;
+    let start = loop {
+        match find(b, from, b"order by ") {
+            Some(i) if word_start(b, i) => break i + 9,
+            Some(i) => from = i + 1,
+            None => {
+                out.push_str(q);
+                return;
+            }
+        }
+    };
+    out.push_str(&q[..start]);
+    let mut rest = start;
+    'matches: loop {
+        // `(.+?)\s+ASC` from `rest`: the first space run at least one byte in followed by "asc".
+        let mut k = rest + 1;
+        while k < b.len() {
+            if !is_space(b[k]) {
+                k += 1;
+                continue;
+            }
+            let mut e = k;
+            while e < b.len() && is_space(b[e]) {
+                e += 1;
+            }
+            if starts_with_ci(b, e, b"asc") {
+                out.push_str(&q[rest..k]);
+                rest = e + 3;
+                continue 'matches;
+            }
+            k = e;
+        }
+        break;
+    }
+    out.push_str(&q[rest..]);
+}
