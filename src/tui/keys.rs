@@ -17,6 +17,12 @@ pub enum Scope {
     Form,
     /// A field of a module tab has focus: keys type into it.
     FormField,
+    /// The SQL optimize tab, no field focused: the form's keys and opening a slow log.
+    OptimizeForm,
+    /// A slow log's query classes (SQL optimize tab).
+    Digest,
+    /// One query class of a slow log.
+    DigestClass,
 }
 
 /// What a key does. `update` matches actions, never key codes; the table below is the one place
@@ -60,6 +66,7 @@ pub enum Action {
     NextSection,
     EditTemplate,
     ClearDraft,
+    OpenSlowLog,
     /// Documentation only: the focused form or field handles these keys itself.
     FormKeys,
 }
@@ -567,6 +574,99 @@ pub const BINDINGS: &[Binding] = &[
         false,
     ),
     b(
+        "o",
+        &[ch('o')],
+        A::OpenSlowLog,
+        Key::OpenSlowLog,
+        S::OptimizeForm,
+        false,
+        true,
+    ),
+    b("j/k ↑/↓", DOWN, A::Down, Key::Move, S::Digest, false, true),
+    b("", UP, A::Up, Key::Move, S::Digest, false, false),
+    b(
+        "PgDn/PgUp",
+        &[k(C::PageDown)],
+        A::PageDown,
+        Key::Scroll,
+        S::Digest,
+        false,
+        false,
+    ),
+    b(
+        "",
+        &[k(C::PageUp)],
+        A::PageUp,
+        Key::Scroll,
+        S::Digest,
+        false,
+        false,
+    ),
+    b(
+        "g/G",
+        &[ch('g'), k(C::Home)],
+        A::Top,
+        Key::Move,
+        S::Digest,
+        false,
+        false,
+    ),
+    b(
+        "",
+        &[ch('G'), k(C::End)],
+        A::Bottom,
+        Key::Move,
+        S::Digest,
+        false,
+        false,
+    ),
+    b(
+        "Enter",
+        &[k(C::Enter)],
+        A::Open,
+        Key::Open,
+        S::Digest,
+        false,
+        true,
+    ),
+    b(
+        "o",
+        &[ch('o')],
+        A::OpenSlowLog,
+        Key::OpenSlowLog,
+        S::Digest,
+        false,
+        false,
+    ),
+    b(
+        "j/k ↑/↓",
+        DOWN,
+        A::Down,
+        Key::Scroll,
+        S::DigestClass,
+        false,
+        true,
+    ),
+    b("", UP, A::Up, Key::Scroll, S::DigestClass, false, false),
+    b(
+        "PgDn/PgUp",
+        &[k(C::PageDown)],
+        A::PageDown,
+        Key::Scroll,
+        S::DigestClass,
+        false,
+        false,
+    ),
+    b(
+        "",
+        &[k(C::PageUp)],
+        A::PageUp,
+        Key::Scroll,
+        S::DigestClass,
+        false,
+        false,
+    ),
+    b(
         "Tab/Shift-Tab",
         &[],
         A::FormKeys,
@@ -636,7 +736,11 @@ pub fn tab_index(e: &KeyEvent) -> Option<usize> {
 }
 
 fn for_scope_all(scope: Scope) -> impl Iterator<Item = &'static Binding> {
-    BINDINGS.iter().filter(move |b| b.scope == scope).chain(
+    // The SQL optimize tab is a form with one key more.
+    let own = move |b: &&Binding| {
+        b.scope == scope || (scope == Scope::OptimizeForm && b.scope == Scope::Form)
+    };
+    BINDINGS.iter().filter(own).chain(
         BINDINGS
             .iter()
             .filter(move |b| b.scope == Scope::Global && scope != Scope::FormField),
@@ -661,6 +765,9 @@ mod tests {
             S::ApprovalDetail,
             S::Inventory,
             S::Form,
+            S::OptimizeForm,
+            S::Digest,
+            S::DigestClass,
         ] {
             let all: Vec<&Binding> = for_scope_all(scope).collect();
             for (i, a) in all.iter().enumerate() {

@@ -6,6 +6,7 @@ pub mod forms;
 pub mod i18n;
 pub mod i18n_fields;
 pub mod keys;
+pub mod slowlog;
 pub mod view;
 pub mod widgets;
 
@@ -389,6 +390,17 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                 }
                 Msg::Done(Done::Exported(id, path))
             }
+            Cmd::Digest { path, lang } => {
+                let path = std::path::absolute(&path)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or(path);
+                let file = std::path::PathBuf::from(&path);
+                let report = tokio::task::spawn_blocking(move || slowlog::load(&file, lang))
+                    .await
+                    .map_err(|e| BackendError::Other(e.to_string()))?
+                    .map(std::sync::Arc::new);
+                Msg::Digested { path, report }
+            }
             Cmd::LoadContext => Msg::Context(Box::new(b.module_context().await?)),
             Cmd::Submit(spec) => Msg::Submitted(Box::new(b.submit(*spec).await?)),
             Cmd::ApproveAt(id, at) => {
@@ -412,6 +424,8 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
 }
 #[cfg(test)]
 mod backend_tests;
+#[cfg(test)]
+mod digest_tests;
 #[cfg(test)]
 mod form_tests;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 mod approvals;
+mod digest;
 mod inventory;
 mod modules;
 mod prompt;
@@ -10,11 +11,13 @@ mod submit;
 mod tasks;
 mod types;
 pub use approvals::Approvals;
+pub use digest::DigestView;
 pub use inventory::{InvSection, InventoryTab};
 pub use modules::ModuleTabs;
 pub use tasks::{Around, Detail, TasksTab};
 pub use types::*;
 
+use super::forms::Module;
 use super::i18n::{Key, Lang, t};
 use super::keys::{Action, Scope};
 use super::widgets::line::LineInput;
@@ -98,7 +101,14 @@ impl App {
             Tab::Approvals if self.approvals.open.is_some() => Scope::ApprovalDetail,
             Tab::Approvals => Scope::Approvals,
             Tab::Inventory => Scope::Inventory,
+            Tab::Module(Module::SqlOptimize) if self.modules.digest.is_some() => {
+                match self.modules.digest.as_ref().is_some_and(|d| d.open) {
+                    true => Scope::DigestClass,
+                    false => Scope::Digest,
+                }
+            }
             Tab::Module(m) if self.modules.editing(m) => Scope::FormField,
+            Tab::Module(Module::SqlOptimize) => Scope::OptimizeForm,
             Tab::Module(_) => Scope::Form,
         }
     }
@@ -212,6 +222,26 @@ impl App {
                 cmds
             }
             Msg::Edited { id, source } => self.edited(id, source),
+            Msg::Digested { path, report } => {
+                self.done_one();
+                match report {
+                    Ok(r) => {
+                        self.status = Some((
+                            format!(
+                                "{path}: {} {}, {} {}",
+                                r.events,
+                                t(self.lang, Key::Entries),
+                                r.classes_total,
+                                t(self.lang, Key::SlowLogClasses)
+                            ),
+                            false,
+                        ));
+                        self.modules.digest = Some(DigestView::new(path, r));
+                    }
+                    Err(e) => self.status = Some((e, true)),
+                }
+                vec![]
+            }
             Msg::TemplateImported { id, version } => {
                 self.done_one();
                 self.inv.drafts.remove(&id);
@@ -281,7 +311,9 @@ impl App {
             Overlay::None => {}
         }
         self.status = None;
+        let browsing = matches!(self.scope(), Scope::Digest | Scope::DigestClass);
         if let Tab::Module(m) = self.tab
+            && !browsing
             && let Some(e) = self.modules.key(m, k, self.lang)
         {
             return self.apply(e);
@@ -348,13 +380,24 @@ impl App {
                 self.apply(e)
             }
             Scope::Inventory => self.inv.action(a),
-            Scope::Form => match (a, self.tab) {
+            Scope::Form | Scope::OptimizeForm => match (a, self.tab) {
                 (Action::ClearDraft, Tab::Module(m)) => {
                     let e = self.modules.clear(m, self.lang);
                     self.apply(e)
                 }
+                (Action::OpenSlowLog, _) => self.ask_slow_log(),
                 _ => vec![],
             },
+            Scope::Digest | Scope::DigestClass => {
+                if a == Action::OpenSlowLog {
+                    return self.ask_slow_log();
+                }
+                let page = self.log_height.max(1);
+                if let Some(d) = self.modules.digest.as_mut() {
+                    d.action(a, page);
+                }
+                vec![]
+            }
             Scope::Global | Scope::FormField => vec![],
         }
     }
@@ -381,6 +424,13 @@ impl App {
             Scope::TaskDetail => return self.tasks.back(),
             Scope::ApprovalDetail => {
                 self.approvals.open = None;
+                return vec![];
+            }
+            Scope::DigestClass | Scope::Digest => {
+                let closed_class = self.modules.digest.as_mut().is_some_and(|d| d.back());
+                if !closed_class {
+                    self.modules.digest = None;
+                }
                 return vec![];
             }
             Scope::TaskList if !self.tasks.filter.is_empty() => {
@@ -479,6 +529,13 @@ impl App {
         };
         let e = self.modules.paste(m, &text, dropped, lang);
         self.apply(e)
+    }
+
+    /// `o` on the SQL optimize tab: asks which slow log to open.
+    fn ask_slow_log(&mut self) -> Vec<Cmd> {
+        let last = self.modules.digest_path.clone();
+        self.overlay = Overlay::prompt(PromptKind::SlowLogPath, LineInput::new(&last));
+        vec![]
     }
 
     /// Does what a tab component asked.

@@ -24,6 +24,10 @@ pub struct ModuleTabs {
     pub submitting: Option<Module>,
     /// Form drafts saved by an earlier console, put back when the forms are built.
     pub saved_drafts: BTreeMap<Module, Draft>,
+    /// The slow log open in the SQL optimize tab.
+    pub digest: Option<super::DigestView>,
+    /// The last slow log path typed (offered again).
+    pub digest_path: String,
 }
 
 fn check_cmd(form: &mut FormState, lang: Lang) -> Vec<Cmd> {

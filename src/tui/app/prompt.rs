@@ -88,6 +88,26 @@ impl App {
                     path: path.display().to_string(),
                 }]);
             }
+            PromptKind::SlowLogPath => {
+                let path = text.trim();
+                if path.is_empty() {
+                    self.overlay = Overlay::prompt(kind, input);
+                    return vec![];
+                }
+                // `~/…` as a shell would; a relative path is taken from where the console started.
+                let path = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+                    (Some(rest), Some(home)) => {
+                        std::path::Path::new(&home).join(rest).display().to_string()
+                    }
+                    _ => path.to_string(),
+                };
+                self.modules.digest_path = path.clone();
+                self.status = Some((t(self.lang, Key::ReadingSlowLog).to_string(), false));
+                return self.load(vec![Cmd::Digest {
+                    path,
+                    lang: self.lang,
+                }]);
+            }
         }
         vec![]
     }

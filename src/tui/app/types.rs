@@ -107,6 +107,12 @@ pub enum Cmd {
         id: u32,
         source: String,
     },
+    /// Reads a slow query log off the UI thread (SQL optimize tab).
+    Digest {
+        path: String,
+        /// Of the score findings and advice.
+        lang: Lang,
+    },
     /// Runs a form's live check off the UI thread, a moment after the last edit (a newer check of
     /// the same form replaces one still waiting).
     Check(Box<CheckJob>),
@@ -143,6 +149,11 @@ pub enum Msg {
     TemplateImported {
         id: u32,
         version: u32,
+    },
+    /// A slow log read: its path and digest, or why it could not be read.
+    Digested {
+        path: String,
+        report: Result<std::sync::Arc<crate::sql::digest::DigestReport>, String>,
     },
 }
 
@@ -229,6 +240,8 @@ pub enum PromptKind {
     Palette,
     /// Where to export a task's log.
     ExportPath(i64),
+    /// Which slow query log to open (SQL optimize tab).
+    SlowLogPath,
 }
 
 /// A valid spec waiting for `y`, with the exact commands per host.

@@ -2,6 +2,7 @@
 
 mod approval_detail;
 mod approvals;
+mod digest;
 mod form;
 mod help;
 mod inventory;
@@ -16,6 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{App, Confirm, Overlay, PromptKind, Tab};
+use super::forms::Module;
 use super::i18n::{Key, state_name, t};
 use super::keys;
 use super::widgets::line::LineInput;
@@ -49,6 +51,9 @@ pub fn render(app: &mut App, f: &mut Frame) {
         Tab::Approvals if app.approvals.open.is_some() => approval_detail::render(app, f, body),
         Tab::Approvals => app.mouse.rows = approvals::render(app, f, body).and_then(list),
         Tab::Inventory => inventory::render(app, f, body),
+        Tab::Module(Module::SqlOptimize) if app.modules.digest.is_some() => {
+            digest::render(app, f, body)
+        }
         Tab::Module(m) => form::render(app, f, body, m),
     }
     render_status(app, f, bottom);
@@ -250,6 +255,7 @@ fn render_prompt(app: &App, f: &mut Frame, area: Rect, kind: PromptKind, input: 
         ),
         PromptKind::Palette => ":".to_string(),
         PromptKind::ExportPath(id) => format!("#{id} {}: ", t(app.lang, Key::ExportTo)),
+        PromptKind::SlowLogPath => format!("{}: ", t(app.lang, Key::SlowLogFile)),
     };
     // The text scrolls so the cursor stays visible; the terminal draws the cursor.
     let label_w = unicode_width::UnicodeWidthStr::width(label.as_str()) as u16;
