@@ -725,3 +725,44 @@ trigger = "timed"
     }
     engine.shutdown().await;
 }
+
+const SHORT: &str = r#"
+id = 30
+name = "short"
+[[steps]]
+group = 1
+level = 1
+name = "only"
+command = "sleep 0.2; echo ran"
+"#;
+
+/// A step's state the store refuses for a moment is stored by a retry; one it keeps refusing is
+/// reported on the task (failed, with the store's words), never silently dropped.
+#[tokio::test]
+async fn a_failed_store_write_is_retried_then_reported_on_the_task() {
+    let w = World::new(&local_inventory(1), &[SHORT], Config::default()).await;
+    let db = rusqlite::Connection::open(w.dir.path().join("opsdeck.db")).unwrap();
+    let refuse = "CREATE TRIGGER refuse_done BEFORE UPDATE OF state ON step_runs \
+                  WHEN NEW.state = 'done' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;";
+    db.execute_batch(refuse).unwrap();
+    let b = w.as_user("alice");
+    let id = submit(&b, spec(30, &[(1, &["h1"])], &[])).await;
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    db.execute_batch("DROP TRIGGER refuse_done").unwrap();
+    assert_eq!(w.wait_state(id, None, T).await, TaskState::Succeeded);
+    let d = b.task(id).await.unwrap();
+    assert_eq!(d.steps[0].state, StepState::Done);
+
+    db.execute_batch(refuse).unwrap();
+    let id = submit(&b, spec(30, &[(1, &["h1"])], &[])).await;
+    assert_eq!(w.wait_state(id, None, T).await, TaskState::Failed);
+    let d = b.task(id).await.unwrap();
+    assert!(
+        d.task.reason.contains("store write(s) failed") && d.task.reason.contains("disk on fire"),
+        "{}",
+        d.task.reason
+    );
+    let log = w.log_text(id).await.join("\n");
+    assert!(log.contains("could not record step"), "{log}");
+    w.stop().await;
+}

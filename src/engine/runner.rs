@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use tokio::sync::{Mutex, Notify, Semaphore, mpsc};
@@ -53,6 +53,67 @@ struct TaskRun {
     sessions: Mutex<HashMap<SessionKey, Arc<HostSession>>>,
     cancel: CancellationToken,
     changed: Arc<Notify>,
+    /// Store writes that failed even after retries: reported on the task when it ends.
+    lost: std::sync::Mutex<Vec<String>>,
+}
+
+/// Waits between attempts of a failed store write (then it is reported, never dropped).
+const STORE_RETRIES: [Duration; 4] = [
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
+];
+
+impl TaskRun {
+    /// A store write of the run, retried; a write that still fails is logged on the task and
+    /// remembered, so the task's end says so.
+    async fn record<T>(
+        &self,
+        what: &str,
+        mut write: impl FnMut() -> Result<T, crate::store::StoreError>,
+    ) -> Option<T> {
+        let mut last = String::new();
+        for (attempt, wait) in std::iter::once(Duration::ZERO)
+            .chain(STORE_RETRIES)
+            .enumerate()
+        {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            match write() {
+                Ok(v) => {
+                    if attempt > 0 {
+                        tracing::warn!(
+                            task = self.task.id,
+                            "{what}: stored after {attempt} retries"
+                        );
+                    }
+                    return Some(v);
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        let msg = format!("could not record {what} in the store: {last}");
+        tracing::error!(task = self.task.id, "{msg}");
+        self.inner
+            .hub
+            .system(self.task.id, None, None, msg.clone())
+            .await;
+        self.lost
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(msg);
+        None
+    }
+
+    /// [`record`](Self::record) of a step's state.
+    async fn step_state(&self, sr_id: i64, state: StepState, exit: Option<i32>, reason: &str) {
+        let store = &self.inner.store;
+        let what = format!("step {sr_id} state `{}`", state.as_str());
+        self.record(&what, || store.set_step_state(sr_id, state, exit, reason))
+            .await;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +163,7 @@ pub(super) async fn run_task(
         sessions: Default::default(),
         cancel: cancel.clone(),
         changed: changed.clone(),
+        lost: Default::default(),
     });
 
     // A user's cancel arrives as a store change; turn it into the cancellation token.
@@ -221,7 +283,21 @@ pub(super) async fn run_task(
             )?;
         }
         s => {
-            store.transition_task(id, &[TaskState::Running], s, None)?;
+            // A step state or capture the store never took: the outcome cannot be trusted as a
+            // success, and the task says why.
+            let lost = run.lost.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let (s, why) = match lost.as_slice() {
+                [] => (s, None),
+                _ => (
+                    TaskState::Failed,
+                    Some(format!(
+                        "{} store write(s) failed after retries: {}",
+                        lost.len(),
+                        lost.join("; ")
+                    )),
+                ),
+            };
+            store.transition_task(id, &[TaskState::Running], s, why.as_deref())?;
         }
     }
     let state = store.task(id)?.map(|t| t.state).unwrap_or(final_state);
@@ -353,7 +429,7 @@ async fn wait_for_trigger(run: &TaskRun, step: &Step, sr_id: i64, host: &str) ->
         Trigger::Timed => StepState::Waiting,
         Trigger::Manual => StepState::Manual,
     };
-    let _ = inner.store.set_step_state(sr_id, waiting, None, "");
+    run.step_state(sr_id, waiting, None, "").await;
     let msg = match waiting {
         StepState::Waiting => format!(
             "[{host}] step '{}' waits for the exec time {}",
@@ -438,7 +514,7 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     let inner = &run.inner;
     let id = run.task.id;
     let store = &inner.store;
-    let _ = store.set_step_state(sr_id, StepState::Running, None, "");
+    run.step_state(sr_id, StepState::Running, None, "").await;
     let args = {
         let captures = run.captures.lock().await;
         run.values.for_host(&captures, &run.inv, host)
@@ -467,7 +543,7 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
             } else {
                 StepState::Failed
             };
-            let _ = store.set_step_state(sr_id, state, None, &reason);
+            run.step_state(sr_id, state, None, &reason).await;
             inner
                 .hub
                 .system(
@@ -527,7 +603,8 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
         Ok(Ok(o)) => o,
         Ok(Err(e)) => {
             let reason = e.to_string();
-            let _ = store.set_step_state(sr_id, StepState::Failed, None, &reason);
+            run.step_state(sr_id, StepState::Failed, None, &reason)
+                .await;
             inner
                 .hub
                 .system(
@@ -544,7 +621,8 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
         }
         Err(e) => {
             let reason = format!("the step runner stopped unexpectedly: {e}");
-            let _ = store.set_step_state(sr_id, StepState::Failed, None, &reason);
+            run.step_state(sr_id, StepState::Failed, None, &reason)
+                .await;
             inner
                 .hub
                 .system(id, Some(sr_id), Some(host), format!("[{host}] {reason}"))
@@ -590,13 +668,17 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
             format!("[{host}] step '{}' {r} after {took}", step.name),
         )
     };
-    let _ = store.set_step_state(sr_id, state, outcome.exit_code, &reason);
+    run.step_state(sr_id, state, outcome.exit_code, &reason)
+        .await;
     crate::metrics::step_finished(state, started.elapsed());
     if state == StepState::Done
         && let Some(name) = &step.capture
     {
         let value = captured.trim().to_string();
-        let _ = store.put_capture(id, name, &value);
+        run.record(&format!("capture `{name}`"), || {
+            store.put_capture(id, name, &value)
+        })
+        .await;
         if step.capture_secret {
             if let Ok(mut m) = run.masker.write() {
                 *m = m.with([value.clone()]);
