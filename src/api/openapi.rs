@@ -42,6 +42,15 @@ const fn op(
 pub const ROUTES: &[Op] = &[
     op(
         "get",
+        "/metrics",
+        "Prometheus metrics of this node: tasks by state, step durations, scheduler lateness, SSH connect failures (also served at /metrics beside /api/v1)",
+        Some("viewer"),
+        None,
+        &[],
+        "OpenMetrics text (application/openmetrics-text)",
+    ),
+    op(
+        "get",
         "/openapi.json",
         "This document",
         None,

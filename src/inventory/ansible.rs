@@ -631,6 +631,8 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
             proxy: None,
             databases: Vec::new(),
             users: Vec::new(),
+            windows: Vec::new(),
+            outside_window: Default::default(),
         });
         tag_lines.push(g.line);
     }

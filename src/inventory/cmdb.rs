@@ -118,6 +118,8 @@ pub fn map_records(answer: &Value, cfg: &CmdbConfig) -> Result<Inventory, Invali
                 proxy: None,
                 databases: Vec::new(),
                 users: Vec::new(),
+                windows: Vec::new(),
+                outside_window: Default::default(),
             })
             .collect(),
         ..Inventory::default()

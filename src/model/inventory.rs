@@ -142,9 +142,39 @@ pub struct Tag {
     /// Who may target this tag; empty means everyone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<String>,
+    /// Maintenance windows (`"Sat 01:00-05:00 Asia/Shanghai"`, see `model::window`): a task on
+    /// this tag's hosts starts only inside one. None: any time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<String>,
+    /// A task due outside its windows (a late approval, the engine down): `wait` for the next
+    /// window, or `fail`.
+    #[serde(default, skip_serializing_if = "OutsideWindow::is_wait")]
+    pub outside_window: OutsideWindow,
+}
+
+/// What a task due outside its tag's maintenance windows does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutsideWindow {
+    /// It waits for the next window.
+    #[default]
+    Wait,
+    /// It fails, saying when the next window opens.
+    Fail,
+}
+
+impl OutsideWindow {
+    fn is_wait(&self) -> bool {
+        *self == OutsideWindow::Wait
+    }
 }
 
 impl Tag {
+    /// The parsed maintenance windows (the inventory was validated, so each parses).
+    pub fn parsed_windows(&self) -> Vec<super::window::Window> {
+        self.windows.iter().filter_map(|w| w.parse().ok()).collect()
+    }
+
     pub fn allows(&self, user: &str) -> bool {
         self.users.is_empty() || self.users.iter().any(|u| u == user)
     }
@@ -330,6 +360,11 @@ impl Inventory {
             if !valid_name(&t.name) {
                 errs.push(format!("{f}.name"), format!("`{}` {NAME_RULE}", t.name));
             }
+            for (j, w) in t.windows.iter().enumerate() {
+                if let Err(e) = w.parse::<super::window::Window>() {
+                    errs.push(format!("{f}.windows[{j}]"), e);
+                }
+            }
             if !tags.insert(t.name.as_str()) {
                 errs.push(format!("{f}.name"), format!("duplicate tag `{}`", t.name));
             }
@@ -436,6 +471,8 @@ mod tests {
             proxy: proxy.map(str::to_string),
             databases: vec![],
             users: vec![],
+            windows: vec![],
+            outside_window: Default::default(),
         }
     }
 
@@ -464,6 +501,28 @@ mod tests {
         assert!(e.has_field("tags[0].hosts"), "{e}");
         assert!(e.has_field("tags[0].proxy"), "{e}");
         assert!(e.to_string().contains("proxy `nope` is not a known host"));
+    }
+
+    #[test]
+    fn a_bad_maintenance_window_is_named_with_what_is_accepted() {
+        let mut t = tag("web", &["a"], None);
+        t.windows = vec!["Sat 01:00-05:00 UTC".into(), "Sa 1-5".into()];
+        let inv = Inventory {
+            hosts: vec![host("a")],
+            tags: vec![t],
+            ..Default::default()
+        };
+        let e = inv.validate().unwrap_err();
+        assert!(e.has_field("tags[0].windows[1]"), "{e}");
+        assert!(!e.has_field("tags[0].windows[0]"), "{e}");
+        assert!(e.to_string().contains("DAYS HH:MM-HH:MM ZONE"), "{e}");
+        let t: Tag = toml::from_str(
+            "name = \"db\"\nwindows = [\"daily 03:00-04:00 UTC\"]\noutside_window = \"fail\"",
+        )
+        .unwrap();
+        assert_eq!(t.outside_window, OutsideWindow::Fail);
+        assert_eq!(t.parsed_windows().len(), 1);
+        assert!(toml::from_str::<Tag>("name = \"db\"\noutside_window = \"later\"").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod task;
 pub mod template;
 pub mod time;
 pub mod user;
+pub mod window;
 
 pub use catalog::{MASK, StoredTemplate, TaskFilter};
 pub use error::{FieldError, Invalid};

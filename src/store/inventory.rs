@@ -117,6 +117,8 @@ mod tests {
                 proxy: Some("jump".into()),
                 databases: vec![],
                 users: vec!["alice".into()],
+                windows: vec!["Sat 01:00-05:00 Asia/Shanghai".into()],
+                outside_window: crate::model::inventory::OutsideWindow::Fail,
             }],
             apps: vec![],
             users: vec![User {
@@ -147,6 +149,8 @@ mod tests {
             proxy: Some("nowhere".into()),
             databases: vec![],
             users: vec![],
+            windows: Vec::new(),
+            outside_window: Default::default(),
         });
         let errs = store.import_inventory(bad, false).unwrap().unwrap_err();
         assert!(errs.to_string().contains("nowhere"));
