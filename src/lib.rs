@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod model;
 pub mod modules;
 pub mod sql;
+pub mod sqlaudit;
 pub mod store;
 pub mod templates;
 pub mod text;

@@ -489,6 +489,13 @@ fn print_detail(d: &TaskDetail) {
     }
     crate::outln!("  progress   {done}/{total} hosts done");
     crate::outln!();
+    let sql = opsdeck::model::sql_audit::detail_lines(&t.spec, &d.sql_results);
+    for l in &sql {
+        crate::outln!("{l}");
+    }
+    if !sql.is_empty() {
+        crate::outln!();
+    }
     let rows: Vec<Vec<String>> = d
         .steps
         .iter()

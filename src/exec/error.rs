@@ -89,6 +89,10 @@ pub enum ExecError {
         reason: String,
     },
 
+    /// A native SQL audit could not reach or log in to its database (tunnel, driver, login).
+    #[error("{host}: {reason}")]
+    Sql { host: String, reason: String },
+
     #[error("{host}: SSH protocol error: {reason}")]
     Protocol { host: String, reason: String },
 
@@ -115,6 +119,7 @@ impl ExecError {
             | ExecError::Timeout { host, .. }
             | ExecError::Channel { host, .. }
             | ExecError::Protocol { host, .. }
+            | ExecError::Sql { host, .. }
             | ExecError::Io { host, .. } => host,
         }
     }

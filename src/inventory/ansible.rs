@@ -631,6 +631,8 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
             proxy: None,
             databases: Vec::new(),
             users: Vec::new(),
+            sql_via: Default::default(),
+            max_update_rows: None,
         });
         tag_lines.push(g.line);
     }

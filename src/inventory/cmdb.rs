@@ -118,6 +118,8 @@ pub fn map_records(answer: &Value, cfg: &CmdbConfig) -> Result<Inventory, Invali
                 proxy: None,
                 databases: Vec::new(),
                 users: Vec::new(),
+                sql_via: Default::default(),
+                max_update_rows: None,
             })
             .collect(),
         ..Inventory::default()

@@ -117,6 +117,8 @@ mod tests {
                 proxy: Some("jump".into()),
                 databases: vec![],
                 users: vec!["alice".into()],
+                sql_via: Default::default(),
+                max_update_rows: None,
             }],
             apps: vec![],
             users: vec![User {
@@ -147,6 +149,8 @@ mod tests {
             proxy: Some("nowhere".into()),
             databases: vec![],
             users: vec![],
+            sql_via: Default::default(),
+            max_update_rows: None,
         });
         let errs = store.import_inventory(bad, false).unwrap().unwrap_err();
         assert!(errs.to_string().contains("nowhere"));
