@@ -437,5 +437,127 @@ async fn a_connection_lost_mid_run_keeps_the_results_so_far_and_fails_the_task()
         "{r:?}"
     );
     assert_eq!(items(&s.db), "1\t12\tnew\n2\t20\tpaid\n3\t30\tnew\n");
+    // The rollback of what ran is still offered.
+    let d = alice.task(t.id).await.unwrap();
+    let plan = opsdeck::modules::sql_audit_rollback::plan_for(&d.task, &d.sql_results).unwrap();
+    assert_eq!(
+        plan.sql(),
+        "UPDATE `items` SET `qty` = '10' WHERE `id` = '1';\n"
+    );
+    s.w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_restores_exactly_the_changed_rows_and_keeps_rows_changed_since() {
+    if !have_system() {
+        return;
+    }
+    use opsdeck::modules::sql_audit_rollback::{plan_for, rollback_spec};
+    let s = setup(Sshd::start(1), 5000).await;
+    let (w, db) = (&s.w, &s.db);
+    db.sql(
+        "CREATE TABLE shop.nokey (a INT, b INT); INSERT INTO shop.nokey VALUES (1, 1), (2, 2);\
+         CREATE TABLE shop.seq (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(8));",
+    )
+    .unwrap();
+    let alice = w.as_user("alice");
+    let bob = w.as_user("bob");
+    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+
+    // UPDATE of 3 rows, DELETE, INSERT with explicit keys and with AUTO_INCREMENT keys.
+    let sql = "UPDATE items SET qty = qty * 2 WHERE id IN (1, 2, 3);\n\
+               DELETE FROM items WHERE id = 3;\n\
+               INSERT INTO items (id, qty, status) VALUES (4, 40, 'it''s');\n\
+               INSERT INTO seq (v) VALUES ('a'), ('b');";
+    let t = alice
+        .submit(form(sql).to_spec(&ctx).unwrap())
+        .await
+        .unwrap();
+    bob.approve(t.id, None).await.unwrap();
+    let state = w.wait_state(t.id, None, T).await;
+    assert_eq!(state, TaskState::Succeeded, "{:#?}", w.log_text(t.id).await);
+    assert_eq!(items(db), "1\t20\tnew\n2\t40\tpaid\n4\t40\tit's\n");
+    let d = alice.task(t.id).await.unwrap();
+    let r = results(&d);
+    assert_eq!(r[0].backup.as_ref().unwrap().rows.len(), 3, "{r:?}");
+    assert_eq!(r[3].backup.as_ref().unwrap().rows.len(), 2, "{r:?}");
+
+    // A later write to row 2, outside opsdeck.
+    db.sql("UPDATE shop.items SET status = 'held' WHERE id = 2")
+        .unwrap();
+
+    let plan = plan_for(&d.task, &d.sql_results).unwrap();
+    let rb = rollback_spec(&d.task, &plan, vec!["bob".into()], false, &ctx).unwrap();
+    assert_eq!(rb.extra["rollback"]["of"], t.id);
+    let rt = alice.submit(rb).await.unwrap();
+    assert_eq!(
+        rt.state,
+        TaskState::PendingApproval,
+        "a rollback needs approval"
+    );
+    assert_eq!(items(db), "1\t20\tnew\n2\t40\theld\n4\t40\tit's\n");
+    bob.approve(rt.id, None).await.unwrap();
+    let state = w.wait_state(rt.id, None, T).await;
+    let log = w.log_text(rt.id).await;
+    assert_eq!(state, TaskState::Succeeded, "{log:#?}");
+    assert_eq!(
+        items(db),
+        "1\t10\tnew\n2\t40\theld\n3\t30\tnew\n",
+        "rows 1 and 3 restored, row 4 gone, row 2 (changed since) kept"
+    );
+    assert_eq!(db.sql("SELECT COUNT(*) FROM shop.seq").unwrap(), "0\n");
+    let rr = results(&alice.task(rt.id).await.unwrap());
+    let skipped: Vec<&StatementResult> = rr
+        .iter()
+        .filter(|r| r.status == StatementStatus::Skipped)
+        .collect();
+    assert_eq!(skipped.len(), 1, "{rr:?}");
+    assert!(
+        skipped[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("`id` = '2' changed since the original run; kept"),
+        "{rr:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("skipped because their rows changed")),
+        "{log:#?}"
+    );
+
+    // A table without a key: said before approval, no backup, nothing to roll back.
+    let t = alice
+        .submit(
+            form("UPDATE nokey SET b = 9 WHERE a = 1;")
+                .to_spec(&ctx)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let warn = t.spec.extra["online"]["statements"][0]["warnings"].to_string();
+    assert!(
+        warn.contains("table `nokey` has no primary or unique key: no backup"),
+        "{warn}"
+    );
+    bob.approve(t.id, None).await.unwrap();
+    assert_eq!(w.wait_state(t.id, None, T).await, TaskState::Succeeded);
+    let d = alice.task(t.id).await.unwrap();
+    let e = plan_for(&d.task, &d.sql_results).unwrap_err();
+    assert!(
+        e.contains("nothing to roll back") && e.contains("no primary or unique key"),
+        "{e}"
+    );
+    // A task still waiting for approval has no rollback yet.
+    let pending = alice
+        .submit(
+            form("UPDATE items SET qty = 1 WHERE id = 1;")
+                .to_spec(&ctx)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let e = plan_for(&pending, &[]).unwrap_err();
+    assert!(e.contains("roll back once it has finished"), "{e}");
     s.w.stop().await;
 }

@@ -6,6 +6,7 @@ pub mod inventory;
 pub mod lang;
 pub mod plan;
 pub mod sql_audit;
+pub mod sql_backup;
 pub mod task;
 pub mod template;
 pub mod time;

@@ -17,6 +17,8 @@ pub enum StatementStatus {
     RolledBack,
     /// Never ran (an earlier statement failed, or the run was cancelled).
     NotRun,
+    /// A rollback statement left alone: its row changed since the original run (no `--force`).
+    Skipped,
 }
 
 impl StatementStatus {
@@ -26,6 +28,7 @@ impl StatementStatus {
             StatementStatus::Failed => "failed",
             StatementStatus::RolledBack => "rolled back",
             StatementStatus::NotRun => "not run",
+            StatementStatus::Skipped => "skipped",
         }
     }
 }
@@ -46,6 +49,12 @@ pub struct StatementResult {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Before-images (UPDATE, DELETE) or created keys (INSERT), read in the statement's transaction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<super::sql_backup::Backup>,
+    /// Why this statement has no automatic rollback, when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_rollback: Option<String>,
 }
 
 impl StatementResult {
@@ -65,6 +74,9 @@ impl StatementResult {
         }
         if !self.warnings.is_empty() {
             s.push_str(&format!(", {} warning(s)", self.warnings.len()));
+        }
+        if let Some(b) = &self.backup {
+            s.push_str(&format!(", {} row image(s) kept", b.rows.len()));
         }
         if let Some(e) = &self.error {
             s.push_str(&format!(": {e}"));

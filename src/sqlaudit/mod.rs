@@ -2,6 +2,7 @@
 //! to the proxy host, checks statements against the real server before approval and runs them
 //! with per-statement results kept as data.
 
+pub mod backup;
 pub mod kind;
 pub mod online;
 pub mod run;

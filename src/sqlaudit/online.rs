@@ -62,6 +62,9 @@ pub async fn check_statements(
                 prepare(db, &st.text, &mut c).await
             }
         };
+        if r.is_ok() {
+            rollback_notes(db, &st.text, &mut c).await;
+        }
         match r {
             Ok(()) => c.verdict = "ok".into(),
             Err(e) => {
@@ -79,6 +82,32 @@ pub async fn check_statements(
         out.push(c);
     }
     out
+}
+
+/// Says before approval what will have no backup or no automatic rollback.
+async fn rollback_notes(db: &mut DbConn, sql: &str, c: &mut StatementCheck) {
+    match classify(sql) {
+        StatementKind::Write => match super::backup::target(sql) {
+            Err(why) => c
+                .warnings
+                .push(format!("no backup and no automatic rollback: {why}")),
+            Ok(t) => match super::backup::key_columns(db, &t).await {
+                Ok(k) if k.is_empty() => c.warnings.push(format!(
+                    "table {} has no primary or unique key: no backup and no automatic rollback",
+                    t.quoted()
+                )),
+                Ok(_) => {}
+                Err(e) => c
+                    .notes
+                    .push(format!("cannot read the keys of {}: {e}", t.quoted())),
+            },
+        },
+        StatementKind::Ddl => c.notes.push("DDL has no automatic rollback".into()),
+        StatementKind::Read => {}
+        _ => c
+            .notes
+            .push("this kind of statement has no automatic rollback".into()),
+    }
 }
 
 /// EXPLAIN: syntax, tables and columns, and the row estimate of a write.

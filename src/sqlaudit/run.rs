@@ -8,9 +8,13 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
-use super::{DbConn, DbTarget, StatementResult, StatementStatus, in_transaction};
+use super::backup;
+use super::{
+    DbConn, DbTarget, StatementKind, StatementResult, StatementStatus, classify, in_transaction,
+};
 use crate::exec::{ExecError, HostSession, OutputChunk, OutputStream, RunOutcome};
 use crate::model::Task;
+use crate::model::sql_backup::{BACKUP_MAX_ROWS, Backup, BackupKind, Guard, quote_ident};
 use crate::sql::{SplitStatement, split};
 use crate::store::Store;
 
@@ -20,6 +24,10 @@ pub struct AuditRun {
     pub target: DbTarget,
     pub statements: Vec<SplitStatement>,
     pub transaction: bool,
+    /// A rollback task's per-statement guards (rows must still be as the original run left them).
+    pub guards: Vec<Option<Guard>>,
+    /// Run guarded statements even when their rows changed since.
+    pub force: bool,
 }
 
 enum Stop {
@@ -38,6 +46,18 @@ impl AuditRun {
             target: DbTarget::from_spec(&task.spec)?,
             statements: split(task.spec.args.get("SQL")?),
             transaction: in_transaction(&task.spec),
+            guards: task
+                .spec
+                .extra
+                .pointer("/rollback/guards")
+                .and_then(|g| serde_json::from_value(g.clone()).ok())
+                .unwrap_or_default(),
+            force: task
+                .spec
+                .extra
+                .pointer("/rollback/force")
+                .and_then(|f| f.as_bool())
+                .unwrap_or(false),
         })
     }
 
@@ -67,6 +87,8 @@ impl AuditRun {
                 duration_ms: None,
                 warnings: Vec::new(),
                 error: None,
+                backup: None,
+                no_rollback: None,
             })
             .collect();
         let save = |r: &[StatementResult]| {
@@ -122,7 +144,17 @@ impl AuditRun {
         let mut stop = None;
         for (i, st) in self.statements.iter().enumerate() {
             let started = Instant::now();
-            let ran = guarded(exec_one(&mut db, &st.text), &cancel, deadline).await;
+            let guard = self
+                .guards
+                .get(i)
+                .and_then(|g| g.as_ref())
+                .filter(|_| !self.force);
+            let ran = guarded(
+                run_one(&mut db, &st.text, self.transaction, guard),
+                &cancel,
+                deadline,
+            )
+            .await;
             let r = &mut results[i];
             r.duration_ms = Some(started.elapsed().as_millis() as u64);
             match ran {
@@ -134,12 +166,16 @@ impl AuditRun {
                     );
                     stop = Some(s);
                 }
-                Ok(Ok((affected, warnings))) => {
+                Ok(Ok(one)) if one.skipped.is_some() => {
+                    r.status = StatementStatus::Skipped;
+                    r.error = one.skipped;
+                }
+                Ok(Ok(one)) => {
                     r.status = StatementStatus::Done;
-                    r.affected_rows = Some(affected);
-                    if warnings > 0 {
-                        r.warnings = db.warnings().await;
-                    }
+                    r.affected_rows = Some(one.affected);
+                    r.warnings = one.warnings;
+                    r.backup = one.backup;
+                    r.no_rollback = one.no_rollback;
                 }
                 Ok(Err(e)) => {
                     r.status = StatementStatus::Failed;
@@ -148,7 +184,7 @@ impl AuditRun {
                 }
             }
             let line = r.summary(total);
-            let stream = if r.status == StatementStatus::Done {
+            let stream = if r.status == StatementStatus::Done && r.no_rollback.is_none() {
                 OutputStream::Stdout
             } else {
                 OutputStream::Stderr
@@ -157,7 +193,20 @@ impl AuditRun {
             for w in &r.warnings {
                 say(OutputStream::Stderr, format!("  {w}")).await;
             }
-            if let Some(e) = &r.error {
+            if let Some(why) = &r.no_rollback
+                && r.status == StatementStatus::Done
+            {
+                say(
+                    OutputStream::Stderr,
+                    format!("  no automatic rollback: {why}"),
+                )
+                .await;
+            }
+            if let Some(e) = r
+                .error
+                .as_ref()
+                .filter(|_| r.status == StatementStatus::Failed)
+            {
                 say(
                     OutputStream::Stderr,
                     format!(
@@ -206,7 +255,18 @@ impl AuditRun {
             .filter(|r| r.status == StatementStatus::NotRun)
             .map(|r| r.number.to_string())
             .collect();
+        let skipped: Vec<String> = results
+            .iter()
+            .filter(|r| r.status == StatementStatus::Skipped)
+            .map(|r| r.number.to_string())
+            .collect();
         let mut summary = format!("{done} of {total} statement(s) applied");
+        if !skipped.is_empty() {
+            summary.push_str(&format!(
+                "; skipped because their rows changed since the original run (kept; --force overwrites): {}",
+                skipped.join(", ")
+            ));
+        }
         if !not_run.is_empty() {
             summary.push_str(&format!("; not run: {}", not_run.join(", ")));
         }
@@ -222,13 +282,137 @@ impl AuditRun {
     }
 }
 
-/// Runs one statement; the affected rows and the warning count, or the server's error in words.
-async fn exec_one(db: &mut DbConn, sql: &str) -> Result<(u64, u16), String> {
-    let res = db.conn.query_iter(sql).await.map_err(describe)?;
-    let affected = res.affected_rows();
-    let warnings = res.warnings();
-    res.drop_result().await.map_err(describe)?;
-    Ok((affected, warnings))
+/// What one statement did.
+#[derive(Default)]
+struct One {
+    affected: u64,
+    warnings: Vec<String>,
+    backup: Option<Backup>,
+    no_rollback: Option<String>,
+    /// A guarded rollback statement whose row changed since: why it was left alone.
+    skipped: Option<String>,
+}
+
+/// Runs one statement with its backup: UPDATE/DELETE read their rows `FOR UPDATE` first and all
+/// three read the changed rows by key after, inside the audit's transaction or one of their own.
+async fn run_one(
+    db: &mut DbConn,
+    sql: &str,
+    in_tx: bool,
+    guard: Option<&Guard>,
+) -> Result<One, String> {
+    let mut one = One::default();
+    if let Some(g) = guard {
+        let cols: Vec<String> = g.columns.iter().map(|c| quote_ident(c)).collect();
+        let (_, rows) = backup::select(
+            db,
+            &format!(
+                "SELECT {} FROM {} WHERE {} FOR UPDATE",
+                cols.join(", "),
+                g.table,
+                g.key_sql
+            ),
+        )
+        .await?;
+        let now = rows.into_iter().next();
+        if now != g.expect {
+            one.skipped = Some(match now {
+                Some(_) if g.expect.is_none() => format!(
+                    "a row with {} exists again since the original run; kept",
+                    g.key_sql
+                ),
+                Some(_) => format!(
+                    "the row with {} changed since the original run; kept",
+                    g.key_sql
+                ),
+                None => format!("the row with {} is gone since the original run", g.key_sql),
+            });
+            return Ok(one);
+        }
+    }
+    let kind = classify(sql);
+    let target = match kind {
+        StatementKind::Write => match backup::target(sql) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                one.no_rollback = Some(why);
+                None
+            }
+        },
+        StatementKind::Read => None,
+        StatementKind::Ddl => {
+            one.no_rollback = Some("DDL has no automatic rollback".into());
+            None
+        }
+        _ => {
+            one.no_rollback = Some("this kind of statement has no automatic rollback".into());
+            None
+        }
+    };
+    let mut backed = None;
+    if let Some(t) = target {
+        let key = backup::key_columns(db, &t).await?;
+        if key.is_empty() {
+            one.no_rollback = Some(format!(
+                "table {} has no primary or unique key: no backup",
+                t.quoted()
+            ));
+        } else {
+            backed = Some((t, key));
+        }
+    }
+    let own_tx = backed.is_some() && !in_tx;
+    if own_tx {
+        db.conn
+            .query_drop("START TRANSACTION")
+            .await
+            .map_err(describe)?;
+    }
+    let ran = async {
+        let before = match &backed {
+            Some((t, _)) if t.kind != BackupKind::Insert => Some(backup::before(db, t).await?),
+            _ => None,
+        };
+        let res = db.conn.query_iter(sql).await.map_err(describe)?;
+        let affected = res.affected_rows();
+        let last_id = res.last_insert_id();
+        let warnings = res.warnings();
+        res.drop_result().await.map_err(describe)?;
+        let mut out = One {
+            affected,
+            no_rollback: one.no_rollback.clone(),
+            ..One::default()
+        };
+        if warnings > 0 {
+            out.warnings = db.warnings().await;
+        }
+        if let Some((t, key)) = &backed {
+            let too_many = before
+                .as_ref()
+                .is_some_and(|(_, r)| r.len() > BACKUP_MAX_ROWS)
+                || affected as usize > BACKUP_MAX_ROWS;
+            if too_many {
+                out.no_rollback = Some(format!(
+                    "{affected} rows exceed the backup cap of {BACKUP_MAX_ROWS}: no backup"
+                ));
+            } else {
+                match backup::after(db, t, key, before, last_id, affected).await {
+                    Ok(b) => out.backup = Some(b),
+                    Err(why) => out.no_rollback = Some(why),
+                }
+            }
+        }
+        Ok::<One, String>(out)
+    }
+    .await;
+    if own_tx {
+        let end = if ran.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = db.conn.query_drop(end).await.map_err(describe);
+        if ran.is_ok() {
+            ended?;
+        }
+    }
+    ran
 }
 
 /// A driver error as the `mysql` client would print it.
