@@ -526,6 +526,27 @@ async fn a_rollback_restores_exactly_the_changed_rows_and_keeps_rows_changed_sin
         "{log:#?}"
     );
 
+    // --force overwrites a row changed since (only the columns the audit changed are put back).
+    let t = alice
+        .submit(
+            form("UPDATE items SET qty = 5 WHERE id = 1;")
+                .to_spec(&ctx)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    bob.approve(t.id, None).await.unwrap();
+    assert_eq!(w.wait_state(t.id, None, T).await, TaskState::Succeeded);
+    db.sql("UPDATE shop.items SET status = 'x' WHERE id = 1")
+        .unwrap();
+    let d = alice.task(t.id).await.unwrap();
+    let plan = plan_for(&d.task, &d.sql_results).unwrap();
+    let rb = rollback_spec(&d.task, &plan, vec!["bob".into()], true, &ctx).unwrap();
+    let rt = alice.submit(rb).await.unwrap();
+    bob.approve(rt.id, None).await.unwrap();
+    assert_eq!(w.wait_state(rt.id, None, T).await, TaskState::Succeeded);
+    assert!(items(db).starts_with("1\t10\tx\n"), "{}", items(db));
+
     // A table without a key: said before approval, no backup, nothing to roll back.
     let t = alice
         .submit(
