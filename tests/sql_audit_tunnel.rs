@@ -547,6 +547,48 @@ async fn a_rollback_restores_exactly_the_changed_rows_and_keeps_rows_changed_sin
     assert_eq!(w.wait_state(rt.id, None, T).await, TaskState::Succeeded);
     assert!(items(db).starts_with("1\t10\tx\n"), "{}", items(db));
 
+    // CREATE TABLE and ADD COLUMN / ADD INDEX are undone by their inverses (outside a transaction).
+    let t = alice
+        .submit(
+            form(
+                "CREATE TABLE extra (id INT PRIMARY KEY);\n\
+                 ALTER TABLE items ADD COLUMN note VARCHAR(8) NULL, ADD INDEX idx_note (note);",
+            )
+            .to_spec(&ctx)
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let notes = t.spec.extra["online"]["statements"].to_string();
+    assert!(notes.contains("rollback: DROP TABLE extra"), "{notes}");
+    bob.approve(t.id, None).await.unwrap();
+    assert_eq!(w.wait_state(t.id, None, T).await, TaskState::Succeeded);
+    let columns = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 'items'";
+    assert_eq!(db.sql(columns).unwrap(), "4\n");
+    let d = alice.task(t.id).await.unwrap();
+    let plan = plan_for(&d.task, &d.sql_results).unwrap();
+    assert_eq!(
+        plan.sql(),
+        "ALTER TABLE items DROP INDEX idx_note, DROP COLUMN note;\nDROP TABLE extra;\n"
+    );
+    let rb = rollback_spec(&d.task, &plan, vec!["bob".into()], false, &ctx).unwrap();
+    assert_eq!(rb.extra["transaction"], false);
+    let rt = alice.submit(rb).await.unwrap();
+    bob.approve(rt.id, None).await.unwrap();
+    let state = w.wait_state(rt.id, None, T).await;
+    assert_eq!(
+        state,
+        TaskState::Succeeded,
+        "{:#?}",
+        w.log_text(rt.id).await
+    );
+    assert_eq!(db.sql(columns).unwrap(), "3\n");
+    assert_eq!(
+        db.sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 'extra'")
+            .unwrap(),
+        "0\n"
+    );
+
     // A table without a key: said before approval, no backup, nothing to roll back.
     let t = alice
         .submit(

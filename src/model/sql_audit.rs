@@ -52,6 +52,9 @@ pub struct StatementResult {
     /// Before-images (UPDATE, DELETE) or created keys (INSERT), read in the statement's transaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<super::sql_backup::Backup>,
+    /// The statement that undoes this DDL (DROP TABLE, DROP COLUMN, DROP INDEX).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inverse: Option<String>,
     /// Why this statement has no automatic rollback, when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_rollback: Option<String>,

@@ -61,6 +61,11 @@ pub struct RollbackPlan {
 }
 
 impl RollbackPlan {
+    /// True when the plan holds DDL (undone outside a transaction: MySQL commits DDL implicitly).
+    pub fn has_ddl(&self) -> bool {
+        self.statements.iter().any(|(_, g)| g.is_none())
+    }
+
     /// The rollback SQL, one statement a line.
     pub fn sql(&self) -> String {
         self.statements
@@ -120,6 +125,10 @@ pub fn rollback_plan(results: &[StatementResult]) -> RollbackPlan {
     let mut plan = RollbackPlan::default();
     for r in results.iter().rev() {
         if r.status != StatementStatus::Done {
+            continue;
+        }
+        if let Some(inv) = &r.inverse {
+            plan.statements.push((inv.clone(), None));
             continue;
         }
         let Some(b) = &r.backup else {
@@ -206,6 +215,7 @@ mod tests {
             warnings: vec![],
             error: None,
             backup,
+            inverse: None,
             no_rollback: no_rollback.map(String::from),
         }
     }

@@ -71,7 +71,8 @@ pub fn rollback_spec(
         tag,
         sql,
         approvers,
-        transaction: true,
+        // DDL commits implicitly: a plan with DDL runs statement by statement.
+        transaction: !plan.has_ddl(),
         details: format!(
             "rollback of task {} `{}`{}",
             task.id,

@@ -164,6 +164,65 @@ fn names(name: &ObjectName) -> Result<(Option<String>, String), String> {
     }
 }
 
+/// The statement that undoes a DDL: CREATE TABLE → DROP TABLE, ALTER TABLE … ADD COLUMN / ADD INDEX
+/// → DROP them, CREATE INDEX → DROP INDEX; anything else says why it has none.
+pub fn ddl_inverse(sql: &str) -> Result<String, String> {
+    use sqlparser::ast::{AlterTableOperation as Op, TableConstraint as C};
+    let none = || "this DDL has no automatic rollback".to_string();
+    let mut parsed = Parser::parse_sql(&MySqlDialect {}, sql).map_err(|_| none())?;
+    if parsed.len() != 1 {
+        return Err(none());
+    }
+    match parsed.remove(0) {
+        Statement::CreateTable(c) if c.if_not_exists || c.or_replace => {
+            Err("CREATE TABLE IF NOT EXISTS / OR REPLACE: the table may have existed before".into())
+        }
+        Statement::CreateTable(c) if !c.temporary => Ok(format!("DROP TABLE {}", c.name)),
+        Statement::CreateIndex(i) => match i.name {
+            Some(n) => Ok(format!("DROP INDEX {n} ON {}", i.table_name)),
+            None => Err("CREATE INDEX without a name".into()),
+        },
+        Statement::AlterTable(a) => {
+            let mut drops = Vec::new();
+            for op in a.operations.iter().rev() {
+                match op {
+                    Op::AddColumn {
+                        if_not_exists: false,
+                        column_def,
+                        ..
+                    } => drops.push(format!("DROP COLUMN {}", column_def.name)),
+                    Op::AddConstraint { constraint, .. } => {
+                        let name = match constraint {
+                            C::Index(i) => i.name.clone(),
+                            C::Unique(u) => u.index_name.clone().or_else(|| u.name.clone()),
+                            _ => None,
+                        };
+                        match name {
+                            Some(n) => drops.push(format!("DROP INDEX {n}")),
+                            None => {
+                                return Err(
+                                    "an ALTER that adds an unnamed or non-index constraint".into()
+                                );
+                            }
+                        }
+                    }
+                    _ => {
+                        return Err(
+                            "an ALTER other than ADD COLUMN / ADD INDEX has no automatic rollback"
+                                .into(),
+                        );
+                    }
+                }
+            }
+            if drops.is_empty() {
+                return Err(none());
+            }
+            Ok(format!("ALTER TABLE {} {}", a.name, drops.join(", ")))
+        }
+        _ => Err(none()),
+    }
+}
+
 /// The primary key's columns, else the first unique key's; empty when the table has neither.
 pub async fn key_columns(db: &mut DbConn, t: &Target) -> Result<Vec<String>, String> {
     let rows: Vec<(String, String)> = db

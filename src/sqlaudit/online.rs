@@ -102,7 +102,10 @@ async fn rollback_notes(db: &mut DbConn, sql: &str, c: &mut StatementCheck) {
                     .push(format!("cannot read the keys of {}: {e}", t.quoted())),
             },
         },
-        StatementKind::Ddl => c.notes.push("DDL has no automatic rollback".into()),
+        StatementKind::Ddl => match super::backup::ddl_inverse(sql) {
+            Ok(inv) => c.notes.push(format!("rollback: {inv}")),
+            Err(why) => c.notes.push(format!("no automatic rollback: {why}")),
+        },
         StatementKind::Read => {}
         _ => c
             .notes

@@ -88,6 +88,7 @@ impl AuditRun {
                 warnings: Vec::new(),
                 error: None,
                 backup: None,
+                inverse: None,
                 no_rollback: None,
             })
             .collect();
@@ -175,6 +176,7 @@ impl AuditRun {
                     r.affected_rows = Some(one.affected);
                     r.warnings = one.warnings;
                     r.backup = one.backup;
+                    r.inverse = one.inverse;
                     r.no_rollback = one.no_rollback;
                 }
                 Ok(Err(e)) => {
@@ -288,6 +290,7 @@ struct One {
     affected: u64,
     warnings: Vec<String>,
     backup: Option<Backup>,
+    inverse: Option<String>,
     no_rollback: Option<String>,
     /// A guarded rollback statement whose row changed since: why it was left alone.
     skipped: Option<String>,
@@ -341,7 +344,10 @@ async fn run_one(
         },
         StatementKind::Read => None,
         StatementKind::Ddl => {
-            one.no_rollback = Some("DDL has no automatic rollback".into());
+            match backup::ddl_inverse(sql) {
+                Ok(inv) => one.inverse = Some(inv),
+                Err(why) => one.no_rollback = Some(why),
+            }
             None
         }
         _ => {
@@ -381,6 +387,7 @@ async fn run_one(
         let mut out = One {
             affected,
             no_rollback: one.no_rollback.clone(),
+            inverse: one.inverse.clone(),
             ..One::default()
         };
         if warnings > 0 {
