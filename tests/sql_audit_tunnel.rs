@@ -330,6 +330,14 @@ async fn a_wrong_password_is_named_at_submit_and_at_approval() {
     let bob = s.w.as_user("bob");
     let ctx = ModuleContext::load(&alice, &s.w.config).await.unwrap();
     let good = form("UPDATE items SET qty = 0 WHERE id = 1;");
+    // A hand-made spec cannot point the tunnel anywhere the inventory does not name.
+    let mut forged = good.to_spec(&ctx).unwrap();
+    forged.args.insert("DB_PORT".into(), "22".into());
+    let e = alice.submit(forged).await.unwrap_err().to_string();
+    assert!(
+        e.contains("is not the write database `orders-rw` of tag `orders` in the inventory"),
+        "{e}"
+    );
     let t = alice.submit(good.to_spec(&ctx).unwrap()).await.unwrap();
 
     // The password changes on the server after submit: approval checks again and says why not.

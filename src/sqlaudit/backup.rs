@@ -201,7 +201,7 @@ pub fn ddl_inverse(sql: &str) -> Result<String, String> {
                             Some(n) => drops.push(format!("DROP INDEX {n}")),
                             None => {
                                 return Err(
-                                    "an ALTER that adds an unnamed or non-index constraint".into()
+                                    "an ALTER that adds an unnamed or non-index constraint".into(),
                                 );
                             }
                         }

@@ -26,6 +26,26 @@ pub async fn connect_for(
 ) -> Result<(DbConn, DbTarget), String> {
     let target = DbTarget::from_spec(spec)
         .ok_or_else(|| "the SQL audit names no database target (DB_* args)".to_string())?;
+    // Only what the inventory says may be reached before approval: a hand-made spec (API) cannot
+    // point the tunnel at another host or port.
+    let known = inv
+        .tags
+        .iter()
+        .find(|t| t.name == target.tag)
+        .and_then(|t| {
+            let db = t.write_databases().find(|d| d.name == target.database)?;
+            (t.proxy.as_deref() == Some(target.proxy.as_str())
+                && db.host == target.host
+                && db.port == target.port
+                && db.user == target.user)
+                .then_some(())
+        });
+    if known.is_none() {
+        return Err(format!(
+            "the audit's database ({}:{} via `{}`) is not the write database `{}` of tag `{}` in the inventory",
+            target.host, target.port, target.proxy, target.database, target.tag
+        ));
+    }
     let host = inv
         .host(&target.proxy)
         .ok_or_else(|| format!("the proxy `{}` is not in the inventory", target.proxy))?;
