@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod model;
 pub mod modules;
 pub mod sql;
+pub mod sqlaudit;
 pub mod store;
 pub mod templates;
 pub mod text;

@@ -577,3 +577,38 @@ fn task_list_and_show_json_mask_secret_args() {
     assert!(!show.contains("hunter2-xyz"), "{show}");
     assert!(show.contains("******"), "{show}");
 }
+
+#[test]
+fn task_rollback_refuses_what_is_not_a_finished_tunnel_sql_audit() {
+    let e = Env::new();
+    e.cmd()
+        .args([
+            "task",
+            "submit",
+            "--template",
+            "9504",
+            "--tag",
+            "demo",
+            "--arg",
+            "COMMAND=true",
+            "--wait",
+        ])
+        .assert()
+        .success();
+    e.cmd()
+        .args(["task", "rollback", "1", "--dry-run"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("task 1 is not an SQL audit"));
+    // Without --dry-run an approver is required.
+    e.cmd()
+        .args(["task", "rollback", "1"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--approver"));
+    e.cmd()
+        .args(["task", "rollback", "99", "--dry-run"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("task 99 not found"));
+}

@@ -235,6 +235,8 @@ connection = "local"
 name = "orders"
 hosts = ["localhost"]
 proxy = "localhost"
+# No database runs here: the client route keeps the checks offline (tests/sql_audit_tunnel.rs has the tunnel).
+sql_via = "client"
 [[tags.databases]]
 name = "orders-rw"
 host = "127.0.0.1"

@@ -54,13 +54,18 @@ fn install_recording_mysql(sshd: &Sshd, record: &Path) {
 /// Proxy host `proxy` (an sshd address), tag `orders` whose write database is the MariaDB (schema
 /// `shop`, password from a file), a read database that must not be used, and the users.
 fn inventory(sshd: &Sshd, db: &Mariadb, password_file: &Path) -> String {
+    inventory_via(sshd, db, password_file, "client")
+}
+
+/// The inventory with `sql_via` set on tag `orders`.
+fn inventory_via(sshd: &Sshd, db: &Mariadb, password_file: &Path, via: &str) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
         "[[exec_users]]\nalias = \"t\"\nuser = \"{}\"\nkey = \"{}\"\n\n\
          [[hosts]]\nname = \"proxy\"\naddress = \"{}\"\nport = {}\nexec_user = \"t\"\n\n\
          [[hosts]]\nname = \"app1\"\naddress = \"127.0.0.9\"\nexec_user = \"t\"\n\n\
-         [[tags]]\nname = \"orders\"\nhosts = [\"app1\"]\nproxy = \"proxy\"\n\
+         [[tags]]\nname = \"orders\"\nhosts = [\"app1\"]\nproxy = \"proxy\"\nsql_via = \"{}\"\n\
          [[tags.databases]]\nname = \"orders-rw\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
          schema = \"shop\"\npassword_file = \"{}\"\nrole = \"write\"\n\
          [[tags.databases]]\nname = \"orders-ro\"\nhost = \"127.0.0.1\"\nport = 1\nuser = \"nobody\"\nrole = \"read\"\n\n\
@@ -70,6 +75,7 @@ fn inventory(sshd: &Sshd, db: &Mariadb, password_file: &Path) -> String {
         sshd.client_key.display(),
         sshd.hosts[0].address,
         sshd.hosts[0].port,
+        via,
         db.host,
         db.port,
         db.user,

@@ -71,6 +71,28 @@ impl LocalBackend {
         }
     }
 
+    /// The real server's check of a tunnel SQL audit; its refusals are field errors on `sql`.
+    async fn online_check(
+        &self,
+        spec: &TaskSpec,
+        at: &str,
+    ) -> Result<crate::sqlaudit::OnlineReport, BackendError> {
+        let inv = self.blocking(|b| Ok(b.store.load_inventory()?)).await?;
+        let report = crate::sqlaudit::online::check_spec(spec, &inv, &self.config, at)
+            .await
+            .map_err(|e| {
+                BackendError::Invalid(crate::model::Invalid(vec![crate::model::FieldError::new(
+                    "sql",
+                    format!("cannot check the SQL against the server at {at}: {e}"),
+                )]))
+            })?;
+        let errs = report.errors();
+        if !errs.0.is_empty() {
+            return Err(BackendError::Invalid(errs));
+        }
+        Ok(report)
+    }
+
     /// Runs blocking store work off the async threads.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -89,7 +111,16 @@ impl Backend for LocalBackend {
         Ok(self.actor()?)
     }
 
-    async fn submit(&self, spec: TaskSpec) -> Result<Task, BackendError> {
+    async fn submit(&self, mut spec: TaskSpec) -> Result<Task, BackendError> {
+        if crate::sqlaudit::via_tunnel(&spec) {
+            let report = self.online_check(&spec, "submit").await?;
+            if let Some(extra) = spec.extra.as_object_mut() {
+                extra.insert(
+                    "online".into(),
+                    serde_json::to_value(&report).unwrap_or_default(),
+                );
+            }
+        }
         let t = self
             .blocking(move |b| actions::submit(&b.store, &b.config, &b.actor()?, spec))
             .await?;
@@ -114,7 +145,12 @@ impl Backend for LocalBackend {
                 .task(id)?
                 .ok_or(EngineError::NotFound(format!("task {id}")))?;
             let steps = b.store.step_runs(id)?;
-            Ok(TaskDetail { task, steps })
+            let sql_results = b.store.sql_results(id)?;
+            Ok(TaskDetail {
+                task,
+                steps,
+                sql_results,
+            })
         })
         .await
     }
@@ -124,6 +160,14 @@ impl Backend for LocalBackend {
         id: i64,
         new_exec_time: Option<DateTime<Utc>>,
     ) -> Result<Task, BackendError> {
+        // A tunnel SQL audit is checked by the server again: the schema may have moved since submit.
+        let task = self
+            .blocking(move |b| Ok(b.store.task(id)?))
+            .await?
+            .ok_or_else(|| BackendError::NotFound(format!("task {id}")))?;
+        if crate::sqlaudit::via_tunnel(&task.spec) && task.state == TaskState::PendingApproval {
+            self.online_check(&task.spec, "approval").await?;
+        }
         let t = self
             .blocking(move |b| {
                 actions::approve(&b.store, &b.config, &b.actor()?, id, new_exec_time)

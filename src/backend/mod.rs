@@ -49,6 +49,9 @@ pub enum BackendError {
 pub struct TaskDetail {
     pub task: Task,
     pub steps: Vec<StepRun>,
+    /// A native SQL audit's per-statement results (`crate::sqlaudit::StatementResult` as JSON).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sql_results: Vec<serde_json::Value>,
 }
 
 impl TaskDetail {

@@ -107,6 +107,9 @@ pub enum SubmitCmd {
         tag: String,
         #[command(flatten)]
         sql: SqlInput,
+        /// All DML in one transaction, all or nothing (no DDL; the tag needs sql_via = "tunnel")
+        #[arg(long)]
+        transaction: bool,
         #[command(flatten)]
         common: Common,
     },
@@ -322,6 +325,7 @@ fn build(cmd: &SubmitCmd, mctx: &ModuleContext) -> anyhow::Result<(TaskSpec, Vec
         SubmitCmd::SqlAudit {
             tag,
             sql,
+            transaction,
             common: c,
         } => one(SqlAuditForm {
             name: c.name.clone(),
@@ -330,6 +334,7 @@ fn build(cmd: &SubmitCmd, mctx: &ModuleContext) -> anyhow::Result<(TaskSpec, Vec
             approvers: c.approvers.clone(),
             exec_time: c.at.clone(),
             details: c.details.clone(),
+            transaction: *transaction,
         }
         .to_spec(mctx)),
         SubmitCmd::SqlOptimize {

@@ -70,6 +70,23 @@ pub enum TaskCmd {
     },
     /// Cancel a task; running steps are stopped and their remote processes killed
     Cancel { id: i64 },
+    /// Undo a finished SQL audit from its backups: prints the rollback SQL and submits it as a new
+    /// SQL audit (one transaction, needs approval); rows changed since the original run are reported
+    /// and left alone unless --force
+    Rollback {
+        id: i64,
+        /// Who may approve the rollback (an approver or admin other than you)
+        #[arg(long = "approver", required_unless_present = "dry_run")]
+        approvers: Vec<String>,
+        /// Only print the rollback SQL and what cannot be undone
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite rows changed since the original run too
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the failed hosts again from their failed level
     Retry {
         id: i64,
@@ -284,6 +301,13 @@ pub async fn run(ctx: &Context, cmd: TaskCmd) -> anyhow::Result<ExitCode> {
             crate::outln!("task {id} rejected");
             Ok(ExitCode::SUCCESS)
         }
+        TaskCmd::Rollback {
+            id,
+            approvers,
+            dry_run,
+            force,
+            json,
+        } => rollback(ctx, id, approvers, dry_run, force, json).await,
         TaskCmd::Cancel { id } => {
             backend(ctx).await?.cancel(id).await?;
             crate::outln!("task {id} cancelled");
@@ -453,6 +477,49 @@ pub fn format_line(l: &LogLine) -> String {
     format!("{t} {host:>12} {mark} {}", l.text)
 }
 
+async fn rollback(
+    ctx: &Context,
+    id: i64,
+    approvers: Vec<String>,
+    dry_run: bool,
+    force: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use opsdeck::modules::sql_audit_rollback::{plan_for, rollback_spec};
+    let b = backend(ctx).await?;
+    let d = b.task(id).await?;
+    let plan = plan_for(&d.task, &d.sql_results).map_err(|e| anyhow::anyhow!(e))?;
+    if dry_run {
+        if json {
+            output::json(&plan)?;
+        } else {
+            crate::outln!("{}", plan.sql().trim_end());
+            for n in &plan.notes {
+                crate::outln!("-- not undone: {n}");
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mctx = opsdeck::modules::ModuleContext::load(b.as_ref(), &ctx.config).await?;
+    let spec = rollback_spec(&d.task, &plan, approvers, force, &mctx)?;
+    let t = b.submit(spec).await?;
+    if json {
+        output::json(&t)?;
+    } else {
+        crate::outln!("{}", plan.sql().trim_end());
+        for n in &plan.notes {
+            crate::outln!("-- not undone: {n}");
+        }
+        crate::outln!(
+            "rollback of task {id} submitted as task {} ({}): {} statement(s), one transaction",
+            t.id,
+            t.state.as_str(),
+            plan.statements.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_detail(d: &TaskDetail) {
     let t: &Task = &d.task;
     let (done, total) = d.progress();
@@ -489,6 +556,13 @@ fn print_detail(d: &TaskDetail) {
     }
     crate::outln!("  progress   {done}/{total} hosts done");
     crate::outln!();
+    let sql = opsdeck::model::sql_audit::detail_lines(&t.spec, &d.sql_results);
+    for l in &sql {
+        crate::outln!("{l}");
+    }
+    if !sql.is_empty() {
+        crate::outln!();
+    }
     let rows: Vec<Vec<String>> = d
         .steps
         .iter()

@@ -521,16 +521,23 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     };
     let rendered = render_step(step, &args, &run.masker());
     let (command, stdin) = (rendered.command, rendered.stdin);
+    let audit = crate::sqlaudit::run::AuditRun::from_task(&run.task);
+    let shown = match &audit {
+        Some(a) => format!(
+            "native SQL audit of {} statement(s) through an SSH tunnel to {}:{}",
+            a.statements.len(),
+            a.target.host,
+            a.target.port
+        ),
+        None => format!("$ {}", rendered.shown),
+    };
     inner
         .hub
         .system(
             id,
             Some(sr_id),
             Some(host),
-            format!(
-                "[{host}] step '{}' started: $ {}",
-                step.name, rendered.shown
-            ),
+            format!("[{host}] step '{}' started: {shown}", step.name),
         )
         .await;
     let started = Instant::now();
@@ -561,13 +568,20 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
         .unwrap_or_else(|| inner.config.step_timeout());
     let (tx, mut rx) = mpsc::channel(1024);
     let cancel = run.cancel.child_token();
-    let exec = {
-        let (session, command, cancel) = (session.clone(), command.clone(), cancel.clone());
-        tokio::spawn(async move {
-            session
-                .run(&command, stdin, tx, cancel, Some(timeout))
-                .await
-        })
+    let exec = match audit {
+        // A tunnel SQL audit: opsdeck speaks MySQL itself through the proxy's connection.
+        Some(audit) => {
+            let (session, cancel, store) = (session.clone(), cancel.clone(), store.clone());
+            tokio::spawn(async move { audit.run(session, store, tx, cancel, Some(timeout)).await })
+        }
+        None => {
+            let (session, command, cancel) = (session.clone(), command.clone(), cancel.clone());
+            tokio::spawn(async move {
+                session
+                    .run(&command, stdin, tx, cancel, Some(timeout))
+                    .await
+            })
+        }
     };
     let mut captured = String::new();
     let mut capture_full = false;

@@ -89,6 +89,10 @@ pub enum ExecError {
         reason: String,
     },
 
+    /// A native SQL audit could not reach or log in to its database (tunnel, driver, login).
+    #[error("{host}: {reason}")]
+    Sql { host: String, reason: String },
+
     #[error("{host}: SSH protocol error: {reason}")]
     Protocol { host: String, reason: String },
 
@@ -116,6 +120,7 @@ impl ExecError {
             ExecError::Channel { .. } => "channel",
             ExecError::Protocol { .. } => "protocol",
             ExecError::Io { .. } => "io",
+            ExecError::Sql { .. } => "sql",
         }
     }
 
@@ -132,6 +137,7 @@ impl ExecError {
             | ExecError::Timeout { host, .. }
             | ExecError::Channel { host, .. }
             | ExecError::Protocol { host, .. }
+            | ExecError::Sql { host, .. }
             | ExecError::Io { host, .. } => host,
         }
     }

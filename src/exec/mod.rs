@@ -6,6 +6,7 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod ssh;
+pub mod tunnel;
 
 use std::time::Duration;
 

@@ -424,6 +424,18 @@ enum Stop {
 }
 
 impl SshSession {
+    /// Opens a `direct-tcpip` channel from this host to `host:port` (an SSH tunnel, as `ssh -L` does).
+    pub async fn direct_tcpip(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<russh::ChannelStream<client::Msg>, russh::Error> {
+        let ch = self
+            .handle
+            .channel_open_direct_tcpip(host, u32::from(port), "127.0.0.1", 0)
+            .await?;
+        Ok(ch.into_stream())
+    }
     /// The inventory name of the host this session is connected to.
     pub fn host_name(&self) -> &str {
         &self.host_name

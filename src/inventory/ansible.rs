@@ -633,6 +633,8 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
             users: Vec::new(),
             windows: Vec::new(),
             outside_window: Default::default(),
+            sql_via: Default::default(),
+            max_update_rows: None,
         });
         tag_lines.push(g.line);
     }

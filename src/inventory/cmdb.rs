@@ -120,6 +120,8 @@ pub fn map_records(answer: &Value, cfg: &CmdbConfig) -> Result<Inventory, Invali
                 users: Vec::new(),
                 windows: Vec::new(),
                 outside_window: Default::default(),
+                sql_via: Default::default(),
+                max_update_rows: None,
             })
             .collect(),
         ..Inventory::default()

@@ -150,6 +150,14 @@ pub struct Tag {
     /// window, or `fail`.
     #[serde(default, skip_serializing_if = "OutsideWindow::is_wait")]
     pub outside_window: OutsideWindow,
+    /// How SQL audits reach the tag's write database: an SSH tunnel through the proxy (default) or
+    /// the `mysql` client on the proxy.
+    #[serde(default, skip_serializing_if = "SqlVia::is_default")]
+    pub sql_via: SqlVia,
+    /// Above this many estimated rows an UPDATE/DELETE/INSERT…SELECT is flagged to the approver
+    /// (default [`DEFAULT_MAX_UPDATE_ROWS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_update_rows: Option<u64>,
 }
 
 /// What a task due outside its tag's maintenance windows does.
@@ -169,10 +177,42 @@ impl OutsideWindow {
     }
 }
 
+/// The row estimate above which a write statement is flagged, when the tag does not say.
+pub const DEFAULT_MAX_UPDATE_ROWS: u64 = 5000;
+
+/// How an SQL audit reaches the database behind a tag's proxy host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqlVia {
+    /// A `direct-tcpip` channel over the SSH connection to the proxy; opsdeck speaks MySQL itself.
+    #[default]
+    Tunnel,
+    /// Template 9001: the `mysql` client on the proxy host (for proxies that forbid forwarding).
+    Client,
+}
+
+impl SqlVia {
+    fn is_default(&self) -> bool {
+        *self == SqlVia::Tunnel
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqlVia::Tunnel => "tunnel",
+            SqlVia::Client => "client",
+        }
+    }
+}
+
 impl Tag {
     /// The parsed maintenance windows (the inventory was validated, so each parses).
     pub fn parsed_windows(&self) -> Vec<super::window::Window> {
         self.windows.iter().filter_map(|w| w.parse().ok()).collect()
+    }
+
+    /// The row estimate above which a write statement is flagged.
+    pub fn max_update_rows(&self) -> u64 {
+        self.max_update_rows.unwrap_or(DEFAULT_MAX_UPDATE_ROWS)
     }
 
     pub fn allows(&self, user: &str) -> bool {
@@ -473,6 +513,8 @@ mod tests {
             users: vec![],
             windows: vec![],
             outside_window: Default::default(),
+            sql_via: Default::default(),
+            max_update_rows: None,
         }
     }
 

@@ -5,6 +5,8 @@ pub mod error;
 pub mod inventory;
 pub mod lang;
 pub mod plan;
+pub mod sql_audit;
+pub mod sql_backup;
 pub mod task;
 pub mod template;
 pub mod time;
@@ -13,7 +15,10 @@ pub mod window;
 
 pub use catalog::{MASK, StoredTemplate, TaskFilter};
 pub use error::{FieldError, Invalid};
-pub use inventory::{App, Connection, Database, DbRole, DbType, ExecUser, Host, Inventory, Tag};
+pub use inventory::{
+    App, Connection, DEFAULT_MAX_UPDATE_ROWS, Database, DbRole, DbType, ExecUser, Host, Inventory,
+    SqlVia, Tag,
+};
 pub use lang::Lang;
 pub use task::{
     AuditEntry, Decision, HostGroups, LogLine, ModuleKind, StepRun, StepState, Stream, Task,

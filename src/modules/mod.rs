@@ -14,6 +14,7 @@ pub mod plan;
 pub mod pyliteral;
 pub mod resource;
 pub mod sql_audit;
+pub mod sql_audit_rollback;
 pub mod sql_optimize;
 
 use std::collections::BTreeMap;

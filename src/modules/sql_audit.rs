@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::{
     Choices, Form, ModuleContext, allowed_tag, check_approvers, exec_time, finish, name_or,
 };
-use crate::model::{Database, DbType, Invalid, Lang, ModuleKind, Tag, TaskSpec};
+use crate::model::{Database, DbType, Invalid, Lang, ModuleKind, SqlVia, Tag, TaskSpec};
 use crate::sql::score::{ScoreOptions, ScoreReport, score};
 use crate::sql::{CheckReport, check, split};
+use crate::sqlaudit::{StatementKind, classify};
 
 /// The built-in template that executes approved SQL on the proxy host.
 pub const SQL_AUDIT_TEMPLATE: u32 = 9001;
@@ -26,6 +27,8 @@ pub struct SqlAuditForm {
     /// When to run once approved (any form `parse_exec_time` accepts); empty = as soon as approved.
     pub exec_time: String,
     pub details: String,
+    /// All DML in one transaction, all or nothing (needs `sql_via = "tunnel"`; no DDL allowed).
+    pub transaction: bool,
 }
 
 /// What the local review of the SQL found: the syntax check and the SOAR-style score.
@@ -155,6 +158,38 @@ pub fn statement_lines(sql: &str) -> String {
     out.join(" ")
 }
 
+/// `transaction = true`: the tunnel only, and no statement MySQL would commit implicitly or that
+/// ends the transaction opsdeck opens.
+fn transaction_rules(sql: &str, via: SqlVia, tag: Option<&Tag>, errs: &mut Invalid) {
+    if via == SqlVia::Client {
+        errs.push(
+            "transaction",
+            format!(
+                "tag `{}` runs SQL through the mysql client (sql_via = \"client\"), which cannot hold the audit in one transaction; use a tag with sql_via = \"tunnel\"",
+                tag.map(|t| t.name.as_str()).unwrap_or_default()
+            ),
+        );
+    }
+    for (i, st) in split(sql).iter().enumerate() {
+        let (n, line) = (i + 1, st.start.line);
+        match classify(&st.text) {
+            StatementKind::Ddl => errs.push(
+                "sql",
+                format!(
+                    "statement {n} at line {line} is DDL, which MySQL commits implicitly: it cannot be undone with the transaction; submit it in an audit without `transaction`"
+                ),
+            ),
+            StatementKind::Transaction => errs.push(
+                "sql",
+                format!(
+                    "statement {n} at line {line} controls the transaction, which opsdeck opens and ends itself with `transaction`"
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
+
 fn lang(ctx: &ModuleContext) -> Lang {
     Lang::resolve(None, ctx.config.lang.as_deref())
 }
@@ -192,14 +227,22 @@ impl Form for SqlAuditForm {
         if split(&self.sql).is_empty() {
             errs.push("sql", "enter the SQL to execute");
         }
-        for d in &review.check.errors {
-            errs.push(
-                "sql",
-                format!(
-                    "statement {} at line {}:{}: {}",
-                    d.statement, d.position.line, d.position.column, d.message
-                ),
-            );
+        let via = tag.map(|t| t.sql_via).unwrap_or_default();
+        // Through the tunnel the real server decides at submit: the offline parser's complaints
+        // travel with the task and become notes when the server accepts the statement.
+        if via == SqlVia::Client {
+            for d in &review.check.errors {
+                errs.push(
+                    "sql",
+                    format!(
+                        "statement {} at line {}:{}: {}",
+                        d.statement, d.position.line, d.position.column, d.message
+                    ),
+                );
+            }
+        }
+        if self.transaction {
+            transaction_rules(&self.sql, via, tag, &mut errs);
         }
         if self.approvers.is_empty() {
             errs.push(
@@ -244,7 +287,11 @@ impl Form for SqlAuditForm {
                 "database": db.name,
                 "statements": review.check.statements.len(),
                 "check_warnings": review.check.warnings,
+                "offline_errors": review.check.errors,
                 "score": review.score,
+                "sql_via": tag.sql_via.as_str(),
+                "transaction": self.transaction,
+                "max_update_rows": tag.max_update_rows(),
             }),
         };
         finish(spec, ctx, &ctx.inventory, errs)
@@ -301,6 +348,7 @@ role = "read"
 name = "twowrite"
 hosts = ["h2"]
 proxy = "p1"
+sql_via = "client"
 [[tags.databases]]
 name = "w1"
 host = "10.9.0.5"
@@ -308,6 +356,17 @@ user = "app"
 [[tags.databases]]
 name = "w2"
 host = "10.9.0.6"
+user = "app"
+
+[[tags]]
+name = "legacy"
+hosts = ["h2"]
+proxy = "p1"
+sql_via = "client"
+max_update_rows = 10
+[[tags.databases]]
+name = "legacy-rw"
+host = "10.9.0.8"
 user = "app"
 
 [[tags]]
@@ -393,9 +452,10 @@ password_env = "OPSDECK_TEST_SURELY_UNSET_PW"
     }
 
     #[test]
-    fn a_syntax_error_blocks_with_its_statement_and_position() {
+    fn through_the_client_a_syntax_error_blocks_with_its_statement_and_position() {
         let c = ctx();
         let f = SqlAuditForm {
+            tag: "legacy".into(),
             sql: "UPDATE t SET a = 1 WHERE id = 1;\nSELECT TOP 5 * FROM t;".into(),
             ..good()
         };
@@ -491,6 +551,68 @@ password_env = "OPSDECK_TEST_SURELY_UNSET_PW"
     }
 
     #[test]
+    fn through_the_tunnel_offline_errors_travel_for_the_server_to_decide() {
+        let c = ctx();
+        let f = SqlAuditForm {
+            sql: "START TRANSACTION /*!40108 WITH CONSISTENT SNAPSHOT */;\nSELECT TOP 5 * FROM t;"
+                .into(),
+            ..good()
+        };
+        let s = f.to_spec(&c).unwrap();
+        let offline = s.extra["offline_errors"].as_array().unwrap();
+        assert!(offline.iter().any(|e| e["statement"] == 2), "{offline:?}");
+        assert_eq!(s.extra["sql_via"], "tunnel");
+        assert_eq!(s.extra["transaction"], false);
+        assert_eq!(s.extra["max_update_rows"], 5000);
+        let legacy = SqlAuditForm {
+            tag: "legacy".into(),
+            ..good()
+        }
+        .to_spec(&c)
+        .unwrap();
+        assert_eq!(legacy.extra["sql_via"], "client");
+        assert_eq!(legacy.extra["max_update_rows"], 10);
+    }
+
+    #[test]
+    fn a_transaction_refuses_ddl_transaction_control_and_the_client_route() {
+        let c = ctx();
+        let tx = |tag: &str, sql: &str| SqlAuditForm {
+            tag: tag.into(),
+            sql: sql.into(),
+            transaction: true,
+            ..good()
+        };
+        let s = tx(
+            "orders",
+            "UPDATE t SET a = 1 WHERE id = 1;\nDELETE FROM t WHERE id = 2;",
+        )
+        .to_spec(&c)
+        .unwrap();
+        assert_eq!(s.extra["transaction"], true);
+        let msg = tx(
+            "orders",
+            "UPDATE t SET a = 1 WHERE id = 1;\nALTER TABLE t ADD c INT;\nCOMMIT;",
+        )
+        .validate(&c)
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("statement 2 at line 2 is DDL, which MySQL commits implicitly"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("statement 3 at line 3 controls the transaction"),
+            "{msg}"
+        );
+        let e = tx("legacy", "UPDATE t SET a = 1 WHERE id = 1;")
+            .validate(&c)
+            .unwrap_err();
+        assert!(e.has_field("transaction"), "{e}");
+        assert!(e.to_string().contains("sql_via = \"tunnel\""), "{e}");
+    }
+
+    #[test]
     fn every_error_is_reported_at_once() {
         let c = ctx();
         let e = SqlAuditForm {
@@ -511,7 +633,7 @@ password_env = "OPSDECK_TEST_SURELY_UNSET_PW"
     fn choices_offer_only_usable_tags_and_approvers() {
         let c = ctx();
         let ch = good().choices(&c);
-        assert_eq!(ch.tags, vec!["orders".to_string(), "envpw".to_string()]);
+        assert_eq!(ch.tags, ["orders", "legacy", "envpw"]);
         assert_eq!(ch.approvers, vec!["bob".to_string(), "root".to_string()]);
     }
 

@@ -119,6 +119,8 @@ mod tests {
                 users: vec!["alice".into()],
                 windows: vec!["Sat 01:00-05:00 Asia/Shanghai".into()],
                 outside_window: crate::model::inventory::OutsideWindow::Fail,
+                sql_via: Default::default(),
+                max_update_rows: None,
             }],
             apps: vec![],
             users: vec![User {
@@ -151,6 +153,8 @@ mod tests {
             users: vec![],
             windows: Vec::new(),
             outside_window: Default::default(),
+            sql_via: Default::default(),
+            max_update_rows: None,
         });
         let errs = store.import_inventory(bad, false).unwrap().unwrap_err();
         assert!(errs.to_string().contains("nowhere"));

@@ -93,6 +93,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (task_id, name)
     );
     "#,
+    // 2: per-statement results of native SQL audits.
+    r#"
+    CREATE TABLE sql_results (
+        task_id INTEGER NOT NULL REFERENCES tasks (id),
+        statement INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (task_id, statement)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

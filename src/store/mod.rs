@@ -4,6 +4,7 @@ mod audit;
 mod inventory;
 mod logs;
 mod migrations;
+mod sql_results;
 mod stats;
 mod tasks;
 mod templates;

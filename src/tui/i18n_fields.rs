@@ -241,6 +241,18 @@ const FIELD_ERRORS: &[(&str, &str)] = &[
         "statement {} at line {}:{}: {}",
         "第 {0} 条语句，第 {1} 行 {2} 列：{3}",
     ),
+    (
+        "tag `{}` runs SQL through the mysql client (sql_via = \"client\"), which cannot hold the audit in one transaction; use a tag with sql_via = \"tunnel\"",
+        "标签 `{0}` 通过代理上的 mysql 客户端执行 SQL（sql_via = \"client\"），无法把整个审核放在一个事务中；请使用 sql_via = \"tunnel\" 的标签",
+    ),
+    (
+        "statement {} at line {} is DDL, which MySQL commits implicitly: it cannot be undone with the transaction; submit it in an audit without `transaction`",
+        "第 {1} 行的第 {0} 条语句是 DDL，MySQL 会隐式提交，无法随事务回滚；请在不带 `transaction` 的审核中提交",
+    ),
+    (
+        "statement {} at line {} controls the transaction, which opsdeck opens and ends itself with `transaction`",
+        "第 {1} 行的第 {0} 条语句控制事务；使用 `transaction` 时由 opsdeck 自己开启和结束事务",
+    ),
     ("line {}:{}: {}", "第 {0} 行 {1} 列：{2}"),
     (
         "tag `{}` has no MySQL write database (add one with `role = \"write\"` under the tag's databases)",

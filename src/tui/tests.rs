@@ -72,6 +72,7 @@ fn detail() -> TaskDetail {
             step(1, "web01", StepState::Done),
             step(2, "web02", StepState::Manual),
         ],
+        sql_results: Vec::new(),
     }
 }
 

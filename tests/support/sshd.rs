@@ -60,6 +60,11 @@ impl Sshd {
 
     /// Starts sshd on the given loopback addresses (e.g. `127.0.0.1` for CODO's sample host).
     pub fn start_on(addresses: Vec<String>) -> Sshd {
+        Sshd::start_configured(addresses, "")
+    }
+
+    /// Starts sshd on `addresses` with `extra` appended to its config (e.g. `AllowTcpForwarding no`).
+    pub fn start_configured(addresses: Vec<String>, extra: &str) -> Sshd {
         assert!(
             !addresses.is_empty() && addresses.iter().all(|a| a.starts_with("127.")),
             "loopback addresses only"
@@ -81,7 +86,15 @@ impl Sshd {
         let mut last_err = String::new();
         for attempt in 0..8 {
             let port = free_port();
-            match spawn_all(d, &addresses, port, &host_key, &authorized_keys, attempt) {
+            match spawn_all(
+                d,
+                &addresses,
+                port,
+                &host_key,
+                &authorized_keys,
+                attempt,
+                extra,
+            ) {
                 Ok(children) => {
                     let hosts: Vec<SshHost> = addresses
                         .iter()
@@ -218,6 +231,7 @@ fn spawn_all(
     host_key: &Path,
     authorized_keys: &Path,
     attempt: usize,
+    extra: &str,
 ) -> Result<Vec<Child>, String> {
     let mut children: Vec<Child> = Vec::new();
     let result = (|| {
@@ -246,6 +260,7 @@ fn spawn_all(
                 host_key = host_key.display(),
                 authorized_keys = authorized_keys.display(),
             );
+            text.push_str(extra);
             fs::write(&config, text).map_err(|e| format!("write config: {e}"))?;
             let log = fs::File::create(dir.join(format!("sshd.{i}.log")))
                 .map_err(|e| format!("create log: {e}"))?;

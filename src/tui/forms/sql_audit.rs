@@ -36,6 +36,16 @@ impl Adapter for SqlAudit {
             Field::time("exec_time", t(lang, Key::ExecTime)),
             Field::text("name", t(lang, Key::Name), ""),
             Field::text("details", t(lang, Key::FieldDetails), ""),
+            // All DML in one transaction, all or nothing (no DDL; needs sql_via = "tunnel").
+            {
+                let mut tx = Field::select(
+                    "transaction",
+                    t(lang, Key::FieldTransaction),
+                    vec!["no".into(), "yes".into()],
+                );
+                tx.choose("no");
+                tx
+            },
         ]
     }
 
@@ -63,6 +73,7 @@ impl Adapter for SqlAudit {
             approvers: f.chosen("approvers"),
             exec_time: f.text("exec_time"),
             details: f.text("details"),
+            transaction: f.text("transaction") == "yes",
         }
         .to_spec(ctx)
     }

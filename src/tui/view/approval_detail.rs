@@ -179,6 +179,12 @@ pub fn findings_lines(app: &App, s: &TaskSpec) -> Vec<Line<'static>> {
             )));
         }
     }
+    // A tunnel SQL audit carries the real server's verdict per statement.
+    if s.extra.get("online").is_some() {
+        let server = crate::model::sql_audit::detail_lines(s, &[]);
+        out.push(Line::from(""));
+        out.extend(server.into_iter().map(Line::from));
+    }
     // The SQL audit form stores its `sql::score` report: score, stars, then each finding.
     if let Some(score) = s.extra.get("score") {
         out.push(heading(t(lang, Key::Score).to_string()));

@@ -18,7 +18,19 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
         return;
     };
     let hosts = open.detail.as_ref().map(hosts_of).unwrap_or_default();
-    let matrix_height = (hosts.len() as u16 + 3).min(area.height / 3).max(4);
+    // An SQL audit lists the server's check and each statement's result under the matrix.
+    let sql = open
+        .detail
+        .as_ref()
+        .map(|d| crate::model::sql_audit::detail_lines(&d.task.spec, &d.sql_results))
+        .unwrap_or_default();
+    let matrix_height = if sql.is_empty() {
+        (hosts.len() as u16 + 3).min(area.height / 3).max(4)
+    } else {
+        ((hosts.len() + sql.len()) as u16 + 3)
+            .min(area.height / 2)
+            .max(4)
+    };
     let [head, matrix, log] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Length(matrix_height),
@@ -99,6 +111,7 @@ pub fn render(app: &mut App, f: &mut Frame, area: Rect) {
             }
             lines.push(Line::from(spans));
         }
+        lines.extend(sql.iter().map(|l| Line::from(l.clone())));
         f.render_widget(
             Paragraph::new(lines).block(Block::default().borders(Borders::ALL)),
             matrix,
