@@ -93,6 +93,18 @@ pub fn submit(
     }
     let inv = store.load_inventory()?;
     spec.validate(&stored.template, &inv, config.concurrency)?;
+    // Maintenance windows: a task may not be set to start outside them.
+    if let Some(o) = crate::model::window::check(&inv, &spec.all_hosts(), spec.exec_time) {
+        return Err(EngineError::Invalid(crate::model::Invalid(vec![
+            crate::model::FieldError::new(
+                "exec_time",
+                format!(
+                    "{} is {o}",
+                    crate::model::fmt_local(spec.exec_time.max(chrono::Utc::now()))
+                ),
+            ),
+        ])));
+    }
     for a in &spec.approvers {
         if store.user(a)?.is_none() && !store.users()?.is_empty() {
             return Err(EngineError::Invalid(crate::model::Invalid(vec![

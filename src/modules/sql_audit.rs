@@ -230,8 +230,13 @@ impl Form for SqlAuditForm {
         let via = tag.map(|t| t.sql_via).unwrap_or_default();
         // Through the tunnel the real server decides at submit: the offline parser's complaints
         // travel with the task and become notes when the server accepts the statement.
-        if via == SqlVia::Client {
-            for d in &review.check.errors {
+        // Input over the parser's limits (size, nesting) is refused whichever way: it never
+        // reaches a server.
+        let blocking = |d: &&crate::sql::Diagnostic| {
+            via == SqlVia::Client || d.id == crate::sql::MessageId::Limit
+        };
+        {
+            for d in review.check.errors.iter().filter(blocking) {
                 errs.push(
                     "sql",
                     format!(

@@ -120,6 +120,15 @@ const FIELD_ERRORS: &[(&str, &str)] = &[
         "无效的 Python 字面量 `{0}`：{1}",
     ),
     ("expected a JSON object ({})", "应为 JSON 对象（{0}）"),
+    // model/window.rs, engine/actions.rs: maintenance windows.
+    (
+        "{} is outside the maintenance windows of tag `{}` ({}); the next window opens {}",
+        "{0} 不在标签 `{1}` 的维护窗口内（{2}）；下一个窗口开始于 {3}",
+    ),
+    (
+        "{} is outside the maintenance windows of tag `{}` ({}); no window opens within 8 weeks",
+        "{0} 不在标签 `{1}` 的维护窗口内（{2}）；8 周内没有窗口",
+    ),
     // pyliteral.rs: the details inside "bad Python literal `…`: …".
     ("{} at column {}", "{0}（第 {1} 列）"),
     (
