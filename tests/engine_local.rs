@@ -766,3 +766,81 @@ async fn a_failed_store_write_is_retried_then_reported_on_the_task() {
     assert!(log.contains("could not record step"), "{log}");
     w.stop().await;
 }
+
+/// A window that holds `t` (a minute either side, UTC), and one that is closed at `t`.
+fn windows_around(t: chrono::DateTime<Utc>) -> (String, String) {
+    use chrono::{Datelike, Timelike};
+    let a = t - chrono::Duration::minutes(1);
+    let b = t + chrono::Duration::minutes(2);
+    let open = format!(
+        "daily {:02}:{:02}-{:02}:{:02} UTC",
+        a.hour(),
+        a.minute(),
+        b.hour(),
+        b.minute()
+    );
+    let later = (t + chrono::Duration::days(3)).weekday();
+    (open, format!("{later} 02:00-03:00 UTC"))
+}
+
+fn inventory_with_window(window: &str, policy: &str) -> opsdeck::model::Inventory {
+    toml::from_str(&format!(
+        "{}[[tags]]\nname = \"maint\"\nhosts = [\"h1\"]\nwindows = [\"{window}\"]\noutside_window = \"{policy}\"\n",
+        local_inventory(1)
+    ))
+    .unwrap()
+}
+
+/// An approval that comes after the window closed: the task waits (still scheduled, saying
+/// until when) or fails when the tag says so — it never starts outside its window.
+#[tokio::test]
+async fn a_task_approved_after_its_window_closed_waits_or_fails_never_runs_outside() {
+    let (open, closed) = windows_around(Utc::now());
+    for policy in ["wait", "fail"] {
+        let w = World::new(&local_inventory(1), &[SHORT], Config::default()).await;
+        w.add_user("alice", Role::Operator);
+        w.add_user("bob", Role::Approver);
+        w.store
+            .import_inventory(inventory_with_window(&open, policy), false)
+            .unwrap()
+            .unwrap();
+        let mut s = spec(30, &[(1, &["h1"])], &[]);
+        s.needs_approval = true;
+        s.approvers = vec!["bob".into()];
+        let id = submit(&w.as_user("alice"), s).await;
+        // The window closes before bob approves.
+        w.store
+            .import_inventory(inventory_with_window(&closed, policy), false)
+            .unwrap()
+            .unwrap();
+        w.as_user("bob").approve(id, None).await.unwrap();
+        if policy == "wait" {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let t = w.store.task(id).unwrap().unwrap();
+            assert_eq!(t.state, TaskState::Scheduled, "it waits");
+            let log = w.log_text(id).await.join("\n");
+            assert!(
+                log.contains("waits: now is outside the maintenance windows of tag `maint`"),
+                "{log}"
+            );
+            assert!(!log.contains("ran"), "nothing ran: {log}");
+            // A cancel still reaches it while it waits.
+            w.as_user("bob").cancel(id).await.unwrap();
+            assert_eq!(
+                w.wait_state(id, Some(TaskState::Cancelled), T).await,
+                TaskState::Cancelled
+            );
+        } else {
+            assert_eq!(w.wait_state(id, None, T).await, TaskState::Failed);
+            let t = w.store.task(id).unwrap().unwrap();
+            assert!(
+                t.reason.contains("not started") && t.reason.contains(&closed),
+                "{}",
+                t.reason
+            );
+            let log = w.log_text(id).await.join("\n");
+            assert!(!log.contains("ran"), "{log}");
+        }
+        w.stop().await;
+    }
+}

@@ -116,6 +116,56 @@ impl TaskRun {
     }
 }
 
+/// A task due outside the maintenance windows of its hosts' tags (a late approval, the engine
+/// down) never starts outside them: it waits, still scheduled, for the next common opening, or
+/// fails when a tag says `outside_window = "fail"`. Returns whether it may start now.
+async fn wait_for_window(
+    inner: &Arc<Inner>,
+    task: &Task,
+    cancel: &CancellationToken,
+    changed: &Notify,
+) -> Result<bool, EngineError> {
+    use crate::model::inventory::OutsideWindow;
+    let store = &inner.store;
+    let hosts = task.spec.all_hosts();
+    let mut told = false;
+    loop {
+        let inv = store.load_inventory()?;
+        let Some(o) = crate::model::window::check(&inv, &hosts, Utc::now()) else {
+            return Ok(true);
+        };
+        let id = task.id;
+        let Some(next) = o.next.filter(|_| o.policy == OutsideWindow::Wait) else {
+            let why = format!("not started: now is {o}");
+            if store.transition_task(id, &[TaskState::Scheduled], TaskState::Failed, Some(&why))? {
+                inner
+                    .hub
+                    .system(id, None, None, format!("task {id} {why}"))
+                    .await;
+                inner.hub.state_changed(id, TaskState::Failed);
+                inner.hub.flush().await;
+            }
+            return Ok(false);
+        };
+        if !told {
+            let line = format!("task {id} waits: now is {o}");
+            inner.hub.system(id, None, None, line).await;
+            inner.hub.flush().await;
+            told = true;
+        }
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            // A cancel or an inventory change: look again.
+            _ = changed.notified() => {}
+            _ = cancel.cancelled() => return Ok(false),
+        }
+        if store.task(id)?.map(|t| t.state) != Some(TaskState::Scheduled) {
+            return Ok(false);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HostResult {
     Ok,
@@ -133,6 +183,11 @@ pub(super) async fn run_task(
     let Some(task) = store.task(id)? else {
         return Ok(());
     };
+    if task.state == TaskState::Scheduled
+        && !wait_for_window(inner, &task, &cancel, &changed).await?
+    {
+        return Ok(());
+    }
     if !store.transition_task(id, &[TaskState::Scheduled], TaskState::Running, Some(""))? {
         return Ok(());
     }
