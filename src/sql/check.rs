@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::ops::Range;
 
 use super::body::check_body;
+use super::handchecked::accepted;
 use super::limits::{ParseFail, check_depth, parse_checked, too_large};
 use super::messages::{MessageId, render_in};
 use super::split::{Position, SplitStatement, split};
@@ -206,6 +207,9 @@ fn check_one(st: &SplitStatement) -> Checked {
             toks,
             None,
         ),
+        Err(ParseFail::Parser(_)) if accepted(&toks).is_some() => {
+            (Status::Ok, Vec::new(), toks, None)
+        }
         Err(ParseFail::Parser(e)) => {
             let (msg, at) = split_location(&e);
             let at_valid = at.filter(|&(l, _)| l > 0);
