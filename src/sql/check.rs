@@ -72,7 +72,7 @@ pub fn check(sql: &str) -> CheckReport {
 
 /// Checks every statement of `sql`, with messages in `lang`.
 pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
-    check_parsed(sql, lang).0
+    check_statements(sql, lang, false).0
 }
 
 /// What the check already computed for one statement, for the score to reuse: the split
@@ -85,6 +85,12 @@ pub(crate) struct Parsed {
 
 /// [`check_in`], keeping each statement's tokens and tree (parsed once).
 pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) {
+    check_statements(sql, lang, true)
+}
+
+/// The check; with `keep`, also each statement's tokens and tree (else dropped at once, so a
+/// large script does not hold every tree).
+fn check_statements(sql: &str, lang: Lang, keep: bool) -> (CheckReport, Vec<Parsed>) {
     let mut parsed = Vec::new();
     let mut report = CheckReport::default();
     let mut lines = Lines::new(sql);
@@ -139,6 +145,9 @@ pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) 
             start: st.start,
             status,
         });
+        if !keep {
+            continue;
+        }
         let ast = ast.and_then(|mut v| (v.len() == 1).then(|| v.remove(0)));
         parsed.push(Parsed {
             split: st,
