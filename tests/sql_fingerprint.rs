@@ -162,8 +162,11 @@ fn cli_on_a_file_prints_what_pt_fingerprint_prints() {
     qs.extend(QUIRKS.iter().map(|q| q.to_string()));
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("queries.sql");
-    std::fs::write(&file, qs.iter().map(|q| format!("{q};\n")).collect::<String>())
-        .expect("write queries");
+    std::fs::write(
+        &file,
+        qs.iter().map(|q| format!("{q};\n")).collect::<String>(),
+    )
+    .expect("write queries");
     let pt = Command::new("pt-fingerprint")
         .arg(&file)
         .output()
@@ -173,7 +176,11 @@ fn cli_on_a_file_prints_what_pt_fingerprint_prints() {
         .arg(&file)
         .output()
         .expect("opsdeck sql fingerprint");
-    assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
     let theirs: Vec<String> = String::from_utf8_lossy(&pt.stdout)
         .lines()
         .map(str::to_string)
@@ -190,5 +197,10 @@ fn cli_on_a_file_prints_what_pt_fingerprint_prints() {
         .filter(|(_, (o, t))| o != t)
         .map(|(i, (o, t))| format!("#{i}: ours {o:?}, pt {t:?}"))
         .collect();
-    assert!(differ.is_empty(), "{} differ:\n{}", differ.len(), differ.join("\n"));
+    assert!(
+        differ.is_empty(),
+        "{} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
 }
