@@ -92,12 +92,12 @@ pub(crate) fn open(file: &Option<PathBuf>) -> anyhow::Result<(Box<dyn BufRead>, 
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::open(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
             Ok((
-                Box::new(BufReader::with_capacity(256 << 10, f)),
+                Box::new(BufReader::with_capacity(64 << 10, f)),
                 p.display().to_string(),
             ))
         }
         _ => Ok((
-            Box::new(BufReader::with_capacity(256 << 10, std::io::stdin())),
+            Box::new(BufReader::with_capacity(64 << 10, std::io::stdin())),
             "<stdin>".into(),
         )),
     }

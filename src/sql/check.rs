@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::ops::Range;
 
 use super::body::check_body;
+use super::handchecked::accepted;
 use super::limits::{ParseFail, check_depth, parse_checked, too_large};
 use super::messages::{MessageId, render_in};
 use super::split::{Position, SplitStatement, split};
@@ -71,7 +72,7 @@ pub fn check(sql: &str) -> CheckReport {
 
 /// Checks every statement of `sql`, with messages in `lang`.
 pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
-    check_parsed(sql, lang).0
+    check_statements(sql, lang, false).0
 }
 
 /// What the check already computed for one statement, for the score to reuse: the split
@@ -84,8 +85,15 @@ pub(crate) struct Parsed {
 
 /// [`check_in`], keeping each statement's tokens and tree (parsed once).
 pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) {
+    check_statements(sql, lang, true)
+}
+
+/// The check; with `keep`, also each statement's tokens and tree (else dropped at once, so a
+/// large script does not hold every tree).
+fn check_statements(sql: &str, lang: Lang, keep: bool) -> (CheckReport, Vec<Parsed>) {
     let mut parsed = Vec::new();
     let mut report = CheckReport::default();
+    let mut lines = Lines::new(sql);
     if let Some(message) = too_large(sql) {
         let position = Position { line: 1, column: 1 };
         report.errors.push(Diagnostic {
@@ -93,7 +101,7 @@ pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) 
             position,
             id: MessageId::Limit,
             message: render_in(MessageId::Limit, &message, lang),
-            snippet: snippet(sql, position),
+            snippet: lines.snippet(position),
         });
         report.statements.push(CheckedStatement {
             number: 1,
@@ -121,7 +129,7 @@ pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) 
                 position,
                 id,
                 message: render_in(id, &detail, lang),
-                snippet: snippet(sql, position),
+                snippet: lines.snippet(position),
             };
             if status == Status::Error {
                 report.errors.push(d);
@@ -131,12 +139,15 @@ pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) 
         }
         report.statements.push(CheckedStatement {
             number,
-            kind: kind(&st.text),
+            kind: kind_of(&toks),
             text: st.text.clone(),
             range: st.range.clone(),
             start: st.start,
             status,
         });
+        if !keep {
+            continue;
+        }
         let ast = ast.and_then(|mut v| (v.len() == 1).then(|| v.remove(0)));
         parsed.push(Parsed {
             split: st,
@@ -206,6 +217,9 @@ fn check_one(st: &SplitStatement) -> Checked {
             toks,
             None,
         ),
+        Err(ParseFail::Parser(_)) if accepted(&toks).is_some() => {
+            (Status::Ok, Vec::new(), toks, None)
+        }
         Err(ParseFail::Parser(e)) => {
             let (msg, at) = split_location(&e);
             let at_valid = at.filter(|&(l, _)| l > 0);
@@ -288,10 +302,27 @@ fn absolute(st: &SplitStatement, (line, col): (usize, usize)) -> Position {
 }
 
 /// The input line at `pos` and a caret under its column (tabs kept so the caret lines up).
-fn snippet(input: &str, pos: Position) -> String {
+/// The input's lines, split once on first use (a diagnostic per statement must not rescan the
+/// input from its start each time).
+struct Lines<'a> {
+    input: &'a str,
+    lines: Option<Vec<&'a str>>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(input: &'a str) -> Self {
+        Lines { input, lines: None }
+    }
+    fn snippet(&mut self, pos: Position) -> String {
+        let input = self.input;
+        let lines = self.lines.get_or_insert_with(|| input.lines().collect());
+        snippet(lines.get(pos.line - 1).copied().unwrap_or_default(), pos)
+    }
+}
+
+fn snippet(line: &str, pos: Position) -> String {
     /// Characters kept either side of the column on a long line.
     const WINDOW: usize = 60;
-    let line = input.lines().nth(pos.line - 1).unwrap_or_default();
     let col = pos.column.saturating_sub(1);
     let skip = col.saturating_sub(WINDOW);
     let shown: String = line.chars().skip(skip).take(2 * WINDOW).collect();
@@ -313,9 +344,13 @@ fn snippet(input: &str, pos: Position) -> String {
 
 /// The statement's leading keywords: `SELECT`, `INSERT`, `CREATE TABLE`, `ALTER TABLE`, ….
 pub fn kind(text: &str) -> String {
-    let Ok(toks) = significant(text) else {
-        return String::new();
-    };
+    significant(text)
+        .map(|toks| kind_of(&toks))
+        .unwrap_or_default()
+}
+
+/// [`kind`] from the statement's tokens.
+fn kind_of(toks: &[Tok]) -> String {
     let words: Vec<String> = toks.iter().take(12).filter_map(word).collect();
     let Some(first) = words.first() else {
         return String::new();

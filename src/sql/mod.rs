@@ -7,6 +7,7 @@ pub mod check;
 pub mod digest;
 pub mod fingerprint;
 pub mod format;
+mod handchecked;
 pub mod limits;
 mod md5;
 pub mod messages;

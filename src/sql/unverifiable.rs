@@ -51,6 +51,14 @@ const MARKERS: &[&[&str]] = &[
     &["MEMBER", "OF"],
     &["NATURAL", "LEFT|RIGHT|INNER|JOIN"],
     &["DIV|MOD|XOR"],
+    // INTERVAL units sqlparser does not know: the compound ones and ODBC's SQL_TSI_*.
+    &["SECOND_MICROSECOND|MINUTE_MICROSECOND|HOUR_MICROSECOND|DAY_MICROSECOND|MINUTE_SECOND"],
+    &["HOUR_SECOND|HOUR_MINUTE|DAY_SECOND|DAY_MINUTE|DAY_HOUR|YEAR_MONTH"],
+    &["SQL_TSI_MICROSECOND|SQL_TSI_SECOND|SQL_TSI_MINUTE|SQL_TSI_HOUR|SQL_TSI_DAY|SQL_TSI_WEEK"],
+    &["SQL_TSI_MONTH|SQL_TSI_QUARTER|SQL_TSI_YEAR"],
+    // Index type clauses in a key definition, `CREATE TABLE … IGNORE|REPLACE SELECT`.
+    &["TYPE", "BTREE|HASH|RTREE"],
+    &["IGNORE|REPLACE", "SELECT|AS"],
 ];
 
 /// ALTER TABLE operations and options sqlparser does not know.
@@ -72,6 +80,17 @@ pub fn unverifiable(toks: &[Tok], err_at: Option<(usize, usize)>) -> Option<Stri
     {
         return Some(toks[i].token.to_string());
     }
+    // `DELETE t1.*, t2.* FROM …`: the multi-table form names its tables as `t.*`.
+    if let Some(e) = err_tok
+        && is_word(toks, 0, "DELETE")
+        && toks[e].token == Token::Mul
+        && e > 0
+        && toks[e - 1].token == Token::Period
+        && (toks.get(e + 1).is_some_and(|t| t.token == Token::Comma)
+            || is_word(toks, e + 1, "FROM"))
+    {
+        return Some("multi-table DELETE".to_string());
+    }
     if let Some(e) = err_tok
         && is_word(toks, 0, "UPDATE")
         && toks[e].token == Token::Comma
@@ -89,7 +108,11 @@ pub fn unverifiable(toks: &[Tok], err_at: Option<(usize, usize)>) -> Option<Stri
     };
     for seq in MARKERS {
         for i in 0..toks.len() {
-            let in_window_spec = i > 0 && toks[i - 1].token == Token::LParen;
+            // `OVER (PARTITION …`, `AS (PARTITION …` and `(PARTITION BY …` are windows;
+            // `ADD PARTITION (PARTITION p …` is a partition definition.
+            let in_window_spec = i > 0
+                && toks[i - 1].token == Token::LParen
+                && (is_word(toks, i + 1, "BY") || (i > 1 && is_seq(toks, i - 2, &["OVER|AS"])));
             if is_seq(toks, i, seq) && near_error(i, seq.len()) && !in_window_spec {
                 let words: Vec<String> =
                     (i..i + seq.len()).filter_map(|k| word(&toks[k])).collect();

@@ -57,20 +57,40 @@ impl Fingerprinter {
         }
         let q = &q[..multi_insert_end(q).unwrap_or(q.len())];
         self.a.clear();
-        strip_block_comments(q, &mut self.a);
-        self.step(strip_line_comments);
+        // A pass whose trigger byte is absent would copy its input unchanged: skip it (the
+        // `contains` checks are memchr scans).
+        if q.contains(&b'*') {
+            strip_block_comments(q, &mut self.a);
+        } else {
+            self.a.extend_from_slice(q);
+        }
+        if self.a.contains(&b'#') || self.a.contains(&b'-') {
+            self.step(strip_line_comments);
+        }
         if let Some(newline) = use_statement(&self.a) {
             self.out.push_str(if newline { "use ?\n" } else { "use ?" });
             return &self.out;
         }
-        self.step(drop_escaped_quotes);
-        self.step(|i, o| replace_quoted(i, o, b'"'));
-        self.step(|i, o| replace_quoted(i, o, b'\''));
+        if self.a.contains(&b'\\') {
+            self.step(drop_escaped_quotes);
+        }
+        if self.a.contains(&b'"') {
+            self.step(|i, o| replace_quoted(i, o, b'"'));
+        }
+        if self.a.contains(&b'\'') {
+            self.step(|i, o| replace_quoted(i, o, b'\''));
+        }
         self.step(replace_numbers);
-        self.step(drop_number_prefixes);
+        if self.a.contains(&b'?') {
+            self.step(drop_number_prefixes);
+        }
         self.step(trim_collapse_lower);
-        self.step(replace_nulls);
-        self.step(collapse_lists);
+        if find(&self.a, 0, b"null").is_some() {
+            self.step(replace_nulls);
+        }
+        if self.a.contains(&b'(') {
+            self.step(collapse_lists);
+        }
         if find(&self.a, 0, b"union").is_some() {
             let collapsed = union::collapse_unions(&String::from_utf8_lossy(&self.a));
             self.a.clear();

@@ -22,13 +22,16 @@ fn word_start(b: &[u8], i: usize) -> bool {
 }
 
 pub(super) fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    if from > b.len() {
-        return None;
+    let first = *needle.first()?;
+    let mut i = from;
+    while i + needle.len() <= b.len() {
+        let j = i + b[i..].iter().position(|&c| c == first)?;
+        if b[j..].starts_with(needle) {
+            return Some(j);
+        }
+        i = j + 1;
     }
-    b[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    None
 }
 
 /// `m#/\*\w+\.\w+:[0-9]/[0-9]\*/#`: the marker pt-table-checksum and friends put in their queries.

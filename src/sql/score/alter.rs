@@ -61,6 +61,11 @@ pub(super) const RULES: &[Rule] = &[
 
 /// The index of the first token after `ALTER [ONLINE|IGNORE] TABLE name`, and the table name,
 /// when the statement is an ALTER TABLE.
+/// The table an `ALTER TABLE` statement alters (for [`Ctx::altered`]).
+pub(crate) fn altered_table(t: &[Tok]) -> Option<String> {
+    alter_table(t).map(|(_, name)| name)
+}
+
 fn alter_table(t: &[Tok]) -> Option<(usize, String)> {
     if !is_word(t, 0, "ALTER") {
         return None;
@@ -123,12 +128,11 @@ fn repeated_alter(c: &Ctx) -> Vec<Hit> {
     let Some((_, name)) = alter_table(c.toks) else {
         return Vec::new();
     };
-    let earlier = c.script.iter().take(c.index).any(|text| {
-        crate::sql::tokens::significant(text)
-            .ok()
-            .and_then(|t| alter_table(&t))
-            .is_some_and(|(_, n)| n == name)
-    });
+    let earlier = c
+        .altered
+        .iter()
+        .take(c.index)
+        .any(|n| n.as_deref() == Some(name.as_str()));
     if earlier {
         c.toks
             .first()

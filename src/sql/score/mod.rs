@@ -209,7 +209,10 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
     // Each statement is split, tokenised and parsed once, by the check; the rules reuse it.
     let (checked, parsed) = check_parsed(sql, lang);
     let rules = rules();
-    let script: Vec<String> = parsed.iter().map(|p| p.split.text.clone()).collect();
+    let altered: Vec<Option<String>> = parsed
+        .iter()
+        .map(|p| alter::altered_table(&p.toks))
+        .collect();
     let mut statements = Vec::new();
     for (index, (p, cs)) in parsed.iter().zip(&checked.statements).enumerate() {
         let st = &p.split;
@@ -250,7 +253,7 @@ pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
             terminated: st.terminated,
             delimiter: &st.delimiter,
             opts,
-            script: &script,
+            altered: &altered,
             index,
         };
         // A statement refused by a limit (too large, too deep) gets no rule: they would walk it.

@@ -89,9 +89,10 @@ pub struct Ctx<'a> {
     /// The delimiter in force (`;` unless a `DELIMITER` command changed it).
     pub delimiter: &'a str,
     pub opts: &'a ScoreOptions,
-    /// The texts of every statement of the input (for rules about the script as a whole).
-    pub script: &'a [String],
-    /// This statement's index in `script`.
+    /// For every statement of the input, the table it alters (`ALTER TABLE`), if any: for
+    /// rules about the script as a whole, computed once per script.
+    pub altered: &'a [Option<String>],
+    /// This statement's index in `altered`.
     pub index: usize,
 }
 

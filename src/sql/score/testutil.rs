@@ -24,7 +24,10 @@ pub fn hits_at(id: &str, sql: &str, index: usize, opts: &ScoreOptions) -> Vec<Hi
         .check
         .unwrap_or_else(|| panic!("{id} has no offline check"));
     let all = split(sql);
-    let script: Vec<String> = all.iter().map(|s| s.text.clone()).collect();
+    let altered: Vec<Option<String>> = all
+        .iter()
+        .map(|s| super::alter::altered_table(&significant(&s.text).unwrap_or_default()))
+        .collect();
     let st = all.into_iter().nth(index).expect("a statement");
     let toks = significant(&st.text).expect("tokens");
     let ast = Parser::parse_sql(&MySqlDialect {}, &st.text)
@@ -37,7 +40,7 @@ pub fn hits_at(id: &str, sql: &str, index: usize, opts: &ScoreOptions) -> Vec<Hi
         terminated: st.terminated,
         delimiter: &st.delimiter,
         opts,
-        script: &script,
+        altered: &altered,
         index,
     };
     check(&ctx)
