@@ -76,7 +76,7 @@ impl Engine {
         data_dir: &Path,
     ) -> Result<Engine, EngineError> {
         let lock = EngineLock::acquire(data_dir)?;
-        let writer = LogWriter::spawn(store.path())?;
+        let writer = LogWriter::spawn(&store)?;
         let hub = LogHub::new(store.clone(), writer.sender());
         let inner = Arc::new(Inner {
             global: Arc::new(Semaphore::new(config.global_concurrency)),

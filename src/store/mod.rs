@@ -1,9 +1,12 @@
-//! SQLite persistence: migrations and repositories for inventory, users, templates, tasks, step runs, logs and audit.
+//! Persistence on SQLite (the default, one file) or PostgreSQL (`--database-url`): migrations and
+//! repositories for inventory, users, templates, tasks, step runs, logs and audit, written once.
 
 mod audit;
 mod inventory;
 mod logs;
 mod migrations;
+mod pg;
+pub(crate) mod sql;
 mod tasks;
 mod templates;
 mod users;
@@ -16,8 +19,11 @@ use rusqlite::Connection;
 
 pub use logs::{LogSender, LogWriter};
 pub use migrations::SCHEMA_VERSION;
+pub use pg::redact_url;
 pub use tasks::{ScheduledRef, TaskFilter, planned_steps};
 pub use templates::StoredTemplate;
+
+use sql::Q;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,8 +42,27 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error("invalid --database-url `{url}`: {message}")]
+    BadUrl { url: String, message: String },
+    #[error(
+        "cannot connect to PostgreSQL at {url}: {message}; check --database-url (OPSDECK_DATABASE_URL, \
+         config `database_url`) and that the server is running and reachable"
+    )]
+    Connect { url: String, message: String },
+    #[error(
+        "the PostgreSQL user `{user}` may not create opsdeck's tables in database `{database}` ({message}); \
+         grant it the right (e.g. `GRANT CREATE ON SCHEMA public TO \"{user}\"`, or make it the database owner), \
+         or run opsdeck once as a user that has it; nothing was changed"
+    )]
+    SchemaRights {
+        user: String,
+        database: String,
+        message: String,
+    },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database error: {}", pg::error_text(.0))]
+    Pg(#[from] tokio_postgres::Error),
     #[error("corrupt row in {table}: {message}")]
     Corrupt {
         table: &'static str,
@@ -54,13 +79,20 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// A handle to the opsdeck database; cheap to clone, safe to share between threads.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
+    backend: Arc<Backend>,
+}
+
+enum Backend {
+    Lite {
+        conn: Mutex<Connection>,
+        path: PathBuf,
+    },
+    Pg(pg::PgDb),
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, in WAL mode, and applies pending migrations.
-    /// A database from a newer opsdeck is refused and not modified.
+    /// Opens (creating if needed) the SQLite database at `path`, in WAL mode, and applies pending
+    /// migrations. A database from a newer opsdeck is refused and not modified.
     pub fn open(path: &Path) -> Result<Store> {
         let wrap = |source| StoreError::Open {
             path: path.display().to_string(),
@@ -72,19 +104,110 @@ impl Store {
         configure(&conn).map_err(wrap)?;
         migrations::migrate(&conn, path)?;
         Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
-            path: path.to_path_buf(),
+            backend: Arc::new(Backend::Lite {
+                conn: Mutex::new(conn),
+                path: path.to_path_buf(),
+            }),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:pass@host:port/db`) and applies
+    /// pending migrations. An unreachable server, a wrong URL, a user without the right to create
+    /// the schema and a schema from a newer opsdeck are each refused with an error saying so.
+    pub fn connect(url: &str) -> Result<Store> {
+        let db = pg::PgDb::connect(url)?;
+        db.migrate()?;
+        Ok(Store {
+            backend: Arc::new(Backend::Pg(db)),
+        })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves the connection usable; SQLite rolls back open transactions.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// `--database-url` when given (PostgreSQL), the SQLite file at `path` otherwise.
+    pub fn open_either(url: Option<&str>, path: &Path) -> Result<Store> {
+        match url {
+            Some(u) => Store::connect(u),
+            None => Store::open(path),
+        }
     }
+
+    /// A second handle with a connection of its own to the same (already migrated) database.
+    pub(crate) fn reopen(&self) -> Result<Store> {
+        let backend = match &*self.backend {
+            Backend::Lite { path, .. } => Backend::Lite {
+                conn: Mutex::new(open_connection(path)?),
+                path: path.clone(),
+            },
+            Backend::Pg(db) => Backend::Pg(db.reopen()?),
+        };
+        Ok(Store {
+            backend: Arc::new(backend),
+        })
+    }
+
+    /// The SQLite file, `None` on PostgreSQL.
+    pub fn path(&self) -> Option<&Path> {
+        match &*self.backend {
+            Backend::Lite { path, .. } => Some(path),
+            Backend::Pg(_) => None,
+        }
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(&*self.backend, Backend::Pg(_))
+    }
+
+    /// Where the data lives, for messages: the SQLite path or the URL without its password.
+    pub fn describe(&self) -> String {
+        match &*self.backend {
+            Backend::Lite { path, .. } => path.display().to_string(),
+            Backend::Pg(db) => db.shown().to_string(),
+        }
+    }
+
+    #[cfg(test)]
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        match &*self.backend {
+            Backend::Lite { conn, .. } => lock(conn),
+            Backend::Pg(_) => panic!("conn() is SQLite-only"),
+        }
+    }
+
+    /// Runs `f` on the connection (autocommit).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(Q<'_>) -> Result<T>) -> Result<T> {
+        match &*self.backend {
+            Backend::Lite { conn, .. } => f(Q::Lite(&lock(conn))),
+            Backend::Pg(db) => {
+                let client = db.client()?;
+                f(Q::Pg(&client))
+            }
+        }
+    }
+
+    /// Runs `f` in one write transaction, committed when it returns `Ok` and rolled back otherwise.
+    pub(crate) fn tx<T>(&self, f: impl FnOnce(Q<'_>) -> Result<T>) -> Result<T> {
+        match &*self.backend {
+            Backend::Lite { conn, .. } => {
+                let mut c = lock(conn);
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(Q::Lite(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Backend::Pg(db) => {
+                let mut client = db.client()?;
+                let tx = sql::block_on(client.transaction())?;
+                let out = f(Q::Pg(tx.client()))?;
+                sql::block_on(tx.commit())?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock leaves the connection usable; SQLite rolls back open transactions.
+    conn.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A further connection to an already opened (and migrated) database, e.g. for the log writer.
