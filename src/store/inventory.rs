@@ -38,16 +38,16 @@ impl Store {
             q.exec("DELETE FROM inventory_items", &[])?;
             let mut items: Vec<Vec<Val>> = Vec::new();
             for (i, u) in inv.exec_users.iter().enumerate() {
-                items.push(vals!["exec_user", &u.alias, i as i64, to_json(u)]);
+                items.push(vals!["exec_user", &u.alias, i as i64, to_json(u)].to_vec());
             }
             for (i, h) in inv.hosts.iter().enumerate() {
-                items.push(vals!["host", &h.name, i as i64, to_json(h)]);
+                items.push(vals!["host", &h.name, i as i64, to_json(h)].to_vec());
             }
             for (i, t) in inv.tags.iter().enumerate() {
-                items.push(vals!["tag", &t.name, i as i64, to_json(t)]);
+                items.push(vals!["tag", &t.name, i as i64, to_json(t)].to_vec());
             }
             for (i, a) in inv.apps.iter().enumerate() {
-                items.push(vals!["app", &a.name, i as i64, to_json(a)]);
+                items.push(vals!["app", &a.name, i as i64, to_json(a)].to_vec());
             }
             q.exec_many(
                 "INSERT INTO inventory_items (kind, name, position, body) VALUES (?1, ?2, ?3, ?4)",
@@ -56,7 +56,7 @@ impl Store {
             let users: Vec<Vec<Val>> = inv
                 .users
                 .iter()
-                .map(|u| vals![&u.name, &u.display_name, u.role.as_str()])
+                .map(|u| vals![&u.name, &u.display_name, u.role.as_str()].to_vec())
                 .collect();
             q.exec_many(
                 "INSERT INTO users (name, display_name, role) VALUES (?1, ?2, ?3)

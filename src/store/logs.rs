@@ -142,6 +142,7 @@ impl Store {
                     l.stream.as_str(),
                     &l.text
                 ]
+                .to_vec()
             })
             .collect();
         self.tx(|q| {

@@ -87,7 +87,7 @@ enum Backend {
         conn: Mutex<Connection>,
         path: PathBuf,
     },
-    Pg(pg::PgDb),
+    Pg(Box<pg::PgDb>),
 }
 
 impl Store {
@@ -118,7 +118,7 @@ impl Store {
         let db = pg::PgDb::connect(url)?;
         db.migrate()?;
         Ok(Store {
-            backend: Arc::new(Backend::Pg(db)),
+            backend: Arc::new(Backend::Pg(Box::new(db))),
         })
     }
 
@@ -137,7 +137,7 @@ impl Store {
                 conn: Mutex::new(open_connection(path)?),
                 path: path.clone(),
             },
-            Backend::Pg(db) => Backend::Pg(db.reopen()?),
+            Backend::Pg(db) => Backend::Pg(Box::new(db.reopen()?)),
         };
         Ok(Store {
             backend: Arc::new(backend),

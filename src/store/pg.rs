@@ -13,7 +13,7 @@ use super::sql::block_on;
 use super::{Result, StoreError};
 
 /// Serializes migrations between nodes starting at once (an arbitrary constant: "opsdeck" in ASCII).
-const MIGRATION_LOCK: i64 = 0x6f70_7364_6563_6b;
+const MIGRATION_LOCK: i64 = 0x006f_7073_6465_636b;
 /// Used when the URL does not set `connect_timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

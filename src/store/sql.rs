@@ -50,9 +50,9 @@ impl<T: Into<Val>> From<Option<T>> for Val {
     }
 }
 
-/// `vals![a, b, …]`: a parameter list.
+/// `vals![a, b, …]`: a parameter list (an array; `&vals![…]` is a `&[Val]`).
 macro_rules! vals {
-    ($($v:expr),* $(,)?) => { vec![$($crate::store::sql::Val::from($v)),*] };
+    ($($v:expr),* $(,)?) => { [$($crate::store::sql::Val::from($v)),*] };
 }
 pub(crate) use vals;
 

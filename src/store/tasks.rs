@@ -126,7 +126,7 @@ impl Store {
                 .i64(0)?;
             let steps: Vec<Vec<Val>> = planned_steps(spec, template)
                 .into_iter()
-                .map(|(g, level, host, name)| vals![id, g, level, host, name])
+                .map(|(g, level, host, name)| vals![id, g, level, host, name].to_vec())
                 .collect();
             q.exec_many(
                 "INSERT INTO step_runs (task_id, grp, level, host, step_name, state) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
@@ -188,7 +188,7 @@ impl Store {
                reason = coalesce(?4, reason)
              WHERE id = ?1 AND state IN ({placeholders})"
         );
-        let mut p = vals![id, to.as_str(), now, reason];
+        let mut p = vals![id, to.as_str(), now, reason].to_vec();
         p.extend(from.iter().map(|s| Val::from(s.as_str())));
         let n = self.with(|q| q.exec(&sql, &p))?;
         Ok(n == 1)
