@@ -65,6 +65,7 @@ pub struct Engine {
     inner: Arc<Inner>,
     writer: Arc<std::sync::Mutex<Option<LogWriter>>>,
     _lock: Arc<EngineLock>,
+    _claim: Arc<crate::store::EngineClaim>,
 }
 
 impl Engine {
@@ -76,6 +77,14 @@ impl Engine {
         data_dir: &Path,
     ) -> Result<Engine, EngineError> {
         let lock = EngineLock::acquire(data_dir)?;
+        let claim = store.claim_engine()?.map_err(|holder| {
+            EngineError::Conflict(format!(
+                "another opsdeck engine ({holder}) uses the database {}; one engine per PostgreSQL \
+                 database until node leases are built (docs/SCALE-OUT.md): work through it with \
+                 `--server URL`, or stop it",
+                store.describe()
+            ))
+        })?;
         let writer = LogWriter::spawn(&store)?;
         let hub = LogHub::new(store.clone(), writer.sender());
         let inner = Arc::new(Inner {
@@ -96,6 +105,7 @@ impl Engine {
             inner: inner.clone(),
             writer: Arc::new(std::sync::Mutex::new(Some(writer))),
             _lock: Arc::new(lock),
+            _claim: Arc::new(claim),
         };
         scheduler::listen_for_pokes(inner.clone(), socket)?;
         let i2 = inner.clone();

@@ -173,6 +173,25 @@ impl Store {
         }
     }
 
+    /// The right to run this database's engine. SQLite: always granted (the data dir's lock file
+    /// guards it). PostgreSQL: a session advisory lock on a connection of its own, held as long as
+    /// the returned claim lives (several engines on one database need node leases, not built yet);
+    /// `Err(holder)` names the engine holding it.
+    pub fn claim_engine(&self) -> Result<std::result::Result<EngineClaim, String>> {
+        match &*self.backend {
+            Backend::Lite { .. } => Ok(Ok(EngineClaim { _db: None })),
+            Backend::Pg(db) => {
+                let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_default();
+                let label = format!("opsdeck engine {host} pid {}", std::process::id());
+                Ok(db.claim_engine(&label)?.map(|db| EngineClaim {
+                    _db: Some(Box::new(db)),
+                }))
+            }
+        }
+    }
+
     /// Runs `f` on the connection (autocommit).
     pub(crate) fn with<T>(&self, f: impl FnOnce(Q<'_>) -> Result<T>) -> Result<T> {
         match &*self.backend {
@@ -203,6 +222,11 @@ impl Store {
             }
         }
     }
+}
+
+/// See [`Store::claim_engine`]; dropping it releases the claim.
+pub struct EngineClaim {
+    _db: Option<Box<pg::PgDb>>,
 }
 
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
