@@ -194,18 +194,18 @@ impl Store {
 
     /// Runs `f` on the connection (autocommit).
     pub(crate) fn with<T>(&self, f: impl FnOnce(Q<'_>) -> Result<T>) -> Result<T> {
-        match &*self.backend {
+        off_worker(|| match &*self.backend {
             Backend::Lite { conn, .. } => f(Q::Lite(&lock(conn))),
             Backend::Pg(db) => {
                 let client = db.client()?;
                 f(Q::Pg(&client))
             }
-        }
+        })
     }
 
     /// Runs `f` in one write transaction, committed when it returns `Ok` and rolled back otherwise.
     pub(crate) fn tx<T>(&self, f: impl FnOnce(Q<'_>) -> Result<T>) -> Result<T> {
-        match &*self.backend {
+        off_worker(|| match &*self.backend {
             Backend::Lite { conn, .. } => {
                 let mut c = lock(conn);
                 let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -220,7 +220,20 @@ impl Store {
                 sql::block_on(tx.commit())?;
                 Ok(out)
             }
+        })
+    }
+}
+
+/// Runs a blocking store call. On a worker of a multi-threaded tokio runtime the worker first hands
+/// its other tasks to another thread (`block_in_place`), so waiting for the database (the SQLite
+/// lock, a PostgreSQL round trip) never stalls the async tasks queued behind it. Elsewhere (plain
+/// threads, `spawn_blocking`, a current-thread runtime such as a `#[tokio::test]`) it just runs.
+fn off_worker<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
         }
+        _ => f(),
     }
 }
 
@@ -276,6 +289,54 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(table: &'static str, s: 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing our own plain data types cannot fail.
     serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod off_worker_tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::testutil::temp_store;
+
+    /// A slow store call on the only worker of a multi-threaded runtime does not stall the other
+    /// tasks: they keep running while it waits.
+    #[test]
+    fn a_slow_store_call_does_not_stall_other_tasks() {
+        let (_d, store) = temp_store();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let ticks = Arc::new(AtomicU32::new(0));
+        rt.block_on(async {
+            let t = ticks.clone();
+            let ticker = tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    t.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let before = ticks.load(Ordering::SeqCst);
+            let slow = tokio::spawn(async move {
+                store
+                    .with(|_| {
+                        std::thread::sleep(Duration::from_millis(400));
+                        Ok(())
+                    })
+                    .unwrap();
+            });
+            slow.await.unwrap();
+            let during = ticks.load(Ordering::SeqCst) - before;
+            ticker.abort();
+            assert!(
+                during >= 10,
+                "the ticker ran {during} times during a 400 ms store call"
+            );
+        });
+    }
 }
 
 #[cfg(test)]
