@@ -66,6 +66,30 @@ fn postgres_conforms() {
 }
 
 #[test]
+fn postgres_restarts_are_survived() {
+    if !postgres::available() {
+        return;
+    }
+    let mut pg = Postgres::start();
+    let store = Store::connect(&pg.create_db("restart")).unwrap();
+    store.put_template(&template(1, "true"), "", "me").unwrap();
+    pg.restart();
+    // The connection the server closed is noticed and opened again; nothing is lost.
+    let mut tries = 0;
+    let all = loop {
+        tries += 1;
+        match store.templates() {
+            Ok(t) => break t,
+            Err(e) if tries < 2 => eprintln!("first call after the restart: {e}"),
+            Err(e) => panic!("no reconnect: {e}"),
+        }
+    };
+    assert_eq!(all.len(), 1);
+    store.put_template(&template(2, "true"), "", "me").unwrap();
+    assert_eq!(store.templates().unwrap().len(), 2);
+}
+
+#[test]
 fn postgres_refuses_what_it_cannot_use() {
     if !postgres::available() {
         return;

@@ -50,7 +50,39 @@ pub struct Postgres {
     pub port: u16,
     pub dir: tempfile::TempDir,
     bin: PathBuf,
+    run_as: Option<(u32, u32)>,
     child: Child,
+}
+
+/// Starts the server on `dir/data`, listening on 127.0.0.1:`port` and a socket in `dir`.
+fn launch(bin: &Path, dir: &Path, port: u16, run_as: Option<(u32, u32)>) -> Child {
+    let mut cmd = Command::new(bin.join("postgres"));
+    cmd.arg("-D")
+        .arg(dir.join("data"))
+        .arg("-p")
+        .arg(port.to_string())
+        .arg("-k")
+        .arg(dir)
+        .args(["-c", "listen_addresses=127.0.0.1"])
+        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
+        .args(["-c", "shared_buffers=16MB"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("server.log"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+        )
+        .process_group(0);
+    if let Some((uid, gid)) = run_as {
+        cmd.uid(uid).gid(gid).env("HOME", dir);
+    }
+    cmd.spawn().expect("spawn postgres")
 }
 
 /// The uid and gid of the `postgres` OS user (PostgreSQL refuses to run as root).
@@ -115,28 +147,7 @@ impl Postgres {
         let mut last_err = String::new();
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new(bin.join("postgres"));
-            cmd.arg("-D")
-                .arg(&data)
-                .arg("-p")
-                .arg(port.to_string())
-                .arg("-k")
-                .arg(d)
-                .args(["-c", "listen_addresses=127.0.0.1"])
-                .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-                .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
-                .args(["-c", "shared_buffers=16MB"])
-                .current_dir(d)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(
-                    std::fs::File::create(d.join("server.log"))
-                        .map(Stdio::from)
-                        .unwrap_or_else(|_| Stdio::null()),
-                )
-                .process_group(0);
-            as_owner(&mut cmd);
-            let mut child = cmd.spawn().expect("spawn postgres");
+            let mut child = launch(&bin, d, port, run_as);
             let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
             match wait_for_tcp(addr, &mut child, Duration::from_secs(60)) {
                 Ok(()) => {
@@ -144,6 +155,7 @@ impl Postgres {
                         port,
                         dir,
                         bin,
+                        run_as,
                         child,
                     };
                     pg.wait_ready();
@@ -156,6 +168,33 @@ impl Postgres {
             }
         }
         panic!("could not start postgres: {last_err}");
+    }
+
+    /// Stops the server (fast shutdown, every session ends) and starts it again on the same port
+    /// and data: what clients see when PostgreSQL restarts.
+    pub fn restart(&mut self) {
+        self.shutdown();
+        self.child = launch(&self.bin, self.dir.path(), self.port, self.run_as);
+        let addr: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        wait_for_tcp(addr, &mut self.child, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("postgres did not come back: {e}\n{}", self.log()));
+        self.wait_ready();
+    }
+
+    /// Fast shutdown by PID (SIGINT: abort sessions, stop cleanly); the group kill is the fallback.
+    fn shutdown(&mut self) {
+        if let Some(pid) = self.pid() {
+            // SAFETY: a plain signal to the server this harness started.
+            unsafe { libc::kill(pid, libc::SIGINT) };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        stop_child(&mut self.child, Duration::from_secs(5));
     }
 
     /// The port accepts before the server takes queries ("the database system is starting up").
@@ -223,18 +262,6 @@ fn read_log(dir: &Path) -> String {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        // Fast shutdown by PID (SIGINT: abort sessions, stop cleanly); the group kill is the fallback.
-        if let Some(pid) = self.pid() {
-            // SAFETY: a plain signal to the server this harness started.
-            unsafe { libc::kill(pid, libc::SIGINT) };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        stop_child(&mut self.child, Duration::from_secs(5));
+        self.shutdown();
     }
 }
