@@ -55,6 +55,25 @@ fn postgres_conforms() {
         assert!(!store.describe().contains(postgres::PASSWORD));
         check(&store);
     }
+    // Nodes starting together on an empty database migrate it once, one at a time.
+    let url = pg.create_db("together");
+    let nodes: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || Store::connect(&url).map(|_| ()))
+        })
+        .collect();
+    for n in nodes {
+        n.join().unwrap().unwrap();
+    }
+    assert_eq!(
+        pg.sql(
+            "together",
+            "SELECT count(*) || ' ' || max(version) FROM opsdeck_schema"
+        )
+        .unwrap(),
+        format!("1 {SCHEMA_VERSION}")
+    );
     // Migrating is idempotent, and a second node connecting finds the schema current.
     let url = pg.url_as("postgres", postgres::PASSWORD, "templates");
     Store::connect(&url).unwrap();

@@ -215,6 +215,58 @@ fn commands_and_serve_share_one_postgres_database() {
     stop(again);
 }
 
+/// `--database-url` reaches the engine a command starts for its data dir (through the
+/// environment, never its command line): the task it runs is stored in PostgreSQL.
+#[test]
+fn the_engine_a_command_starts_uses_the_database_too() {
+    if !postgres::available() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.create_db("local");
+    let dir = tempfile::tempdir().unwrap();
+    let tpl = dir.path().join("codo.toml");
+    std::fs::write(&tpl, CODO_TEMPLATE).unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| -> Output {
+        let mut c = opsdeck(dir.path());
+        c.arg("--database-url").arg(&url).args(args);
+        if stdin.is_some() {
+            c.stdin(Stdio::piped());
+        }
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(s) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    ok(run(&["template", "import", tpl.to_str().unwrap()], None));
+    let sample = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/codo-task.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let out = ok(run(
+        &["submit", "json", "-", "--at", "now", "--wait"],
+        Some(&sample),
+    ));
+    assert!(out.contains("VERSION=eeee arg02=xxxx"), "{out}");
+    assert_eq!(
+        pg.sql("local", "SELECT state FROM tasks").unwrap(),
+        "succeeded"
+    );
+    assert!(!dir.path().join("data/opsdeck.db").exists());
+    // The engine's command line does not carry the URL (its password).
+    let pid = std::fs::read_to_string(dir.path().join("data/engine.lock")).unwrap();
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.trim())).unwrap_or_default();
+    assert!(!text(&cmdline).contains(postgres::PASSWORD));
+    ok(run(&["engine", "stop"], None));
+}
+
 #[test]
 fn a_bad_database_url_starts_nothing() {
     let dir = tempfile::tempdir().unwrap();

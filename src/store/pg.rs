@@ -190,9 +190,17 @@ impl PgDb {
 
 /// The schema version stored in `opsdeck_schema`, 0 when the table does not exist yet.
 fn version(client: &Client) -> std::result::Result<i64, tokio_postgres::Error> {
-    let exists: Option<String> =
-        block_on(client.query_one("SELECT to_regclass('opsdeck_schema')::text", &[]))?.get(0);
-    if exists.is_none() {
+    // A catalog scan, not `to_regclass`: that answers from a per-session cache which can still
+    // say "no such table" after another node's migration committed (seen with nodes starting
+    // together), and the migration would then run twice.
+    let exists: bool = block_on(client.query_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+                        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                        WHERE c.relname = 'opsdeck_schema' AND n.nspname = current_schema())",
+        &[],
+    ))?
+    .get(0);
+    if !exists {
         return Ok(0);
     }
     let row = block_on(client.query_opt("SELECT max(version) FROM opsdeck_schema", &[]))?;
