@@ -89,6 +89,29 @@ fn serve(dir: &Path, url: &str) -> (String, Served) {
     panic!("serve printed no address: {:?}", child.wait());
 }
 
+/// Runs a `serve` that must be refused; its stderr. One that starts instead is killed and fails the test.
+fn refused_serve(dir: &Path, url: &str) -> String {
+    let mut child = opsdeck(dir)
+        .env("OPSDECK_DATABASE_URL", url)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!("a second engine started: {}", text(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    text(&out.stderr)
+}
+
 fn stop(mut served: Served) {
     let mut child = served.0.take().unwrap();
     // SAFETY: kill(2) on the pid of a child this test spawned.
@@ -102,7 +125,7 @@ fn commands_and_serve_share_one_postgres_database() {
     if !postgres::available() {
         return;
     }
-    let pg = Postgres::start();
+    let mut pg = Postgres::start();
     let url = pg.create_db("ops");
     let (a, b, c) = (
         tempfile::tempdir().unwrap(),
@@ -178,17 +201,16 @@ fn commands_and_serve_share_one_postgres_database() {
 
     // A second engine on the same database is refused, naming the first; nothing starts.
     let d = tempfile::tempdir().unwrap();
-    let second = opsdeck(d.path())
-        .env("OPSDECK_DATABASE_URL", &url)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    let err = text(&second.stderr);
-    assert!(!second.status.success(), "{err}");
+    let err = refused_serve(d.path(), &url);
     assert!(err.contains("another opsdeck engine"), "{err}");
     assert!(err.contains("opsdeck engine"), "{err}");
     assert!(!err.contains("listening"), "{err}");
     assert!(!err.contains(postgres::PASSWORD), "{err}");
+    // After a PostgreSQL restart the running engine takes its lock again (within 3 s).
+    pg.restart();
+    std::thread::sleep(Duration::from_secs(5));
+    let err = refused_serve(d.path(), &url);
+    assert!(err.contains("another opsdeck engine"), "{err}");
     stop(server);
 
     // What the task left is in PostgreSQL, not in a data dir.

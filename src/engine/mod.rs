@@ -68,6 +68,32 @@ pub struct Engine {
     _claim: Arc<crate::store::EngineClaim>,
 }
 
+/// PostgreSQL: re-takes the database's engine lock every few seconds when its connection was lost
+/// (a PostgreSQL restart), so a second engine cannot start in that window unnoticed.
+async fn keep_claim(claim: Arc<crate::store::EngineClaim>, shutdown: CancellationToken) {
+    let mut warned = false;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3)) => {}
+        }
+        let c = claim.clone();
+        match tokio::task::spawn_blocking(move || c.renew()).await {
+            Ok(Ok(true)) => warned = false,
+            Ok(Ok(false)) if !warned => {
+                warned = true;
+                tracing::error!(
+                    "this engine lost the database's engine lock after a lost connection and another \
+                     engine holds it now: two engines share the database; stop one"
+                );
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot renew the engine lock: {e}"),
+            Err(e) => tracing::warn!("renewing the engine lock failed: {e}"),
+        }
+    }
+}
+
 impl Engine {
     /// Takes the data directory's engine lock, recovers from a previous crash and starts the scheduler.
     /// Must be called inside a tokio runtime.
@@ -108,6 +134,11 @@ impl Engine {
             _claim: Arc::new(claim),
         };
         scheduler::listen_for_pokes(inner.clone(), socket)?;
+        if engine._claim.renewable() {
+            inner
+                .tracker
+                .spawn(keep_claim(engine._claim.clone(), inner.shutdown.clone()));
+        }
         let i2 = inner.clone();
         inner.tracker.spawn(async move { scheduler::run(i2).await });
         Ok(engine)

@@ -179,14 +179,18 @@ impl Store {
     /// `Err(holder)` names the engine holding it.
     pub fn claim_engine(&self) -> Result<std::result::Result<EngineClaim, String>> {
         match &*self.backend {
-            Backend::Lite { .. } => Ok(Ok(EngineClaim { _db: None })),
+            Backend::Lite { .. } => Ok(Ok(EngineClaim {
+                db: None,
+                held: true.into(),
+            })),
             Backend::Pg(db) => {
                 let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
                     .map(|h| h.trim().to_string())
                     .unwrap_or_default();
                 let label = format!("opsdeck engine {host} pid {}", std::process::id());
                 Ok(db.claim_engine(&label)?.map(|db| EngineClaim {
-                    _db: Some(Box::new(db)),
+                    db: Some(Box::new(db)),
+                    held: true.into(),
                 }))
             }
         }
@@ -239,7 +243,24 @@ fn off_worker<T>(f: impl FnOnce() -> T) -> T {
 
 /// See [`Store::claim_engine`]; dropping it releases the claim.
 pub struct EngineClaim {
-    _db: Option<Box<pg::PgDb>>,
+    db: Option<Box<pg::PgDb>>,
+    held: std::sync::atomic::AtomicBool,
+}
+
+impl EngineClaim {
+    /// Whether the claim needs renewing at all (PostgreSQL).
+    pub fn renewable(&self) -> bool {
+        self.db.is_some()
+    }
+
+    /// Re-takes the claim when its connection was lost; false while another engine holds it.
+    /// Blocks: call it from a blocking thread.
+    pub fn renew(&self) -> Result<bool> {
+        match &self.db {
+            None => Ok(true),
+            Some(db) => db.renew_engine_lock(&self.held),
+        }
+    }
 }
 
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {

@@ -175,6 +175,24 @@ impl PgDb {
         }))
     }
 
+    /// Keeps the engine lock taken by [`PgDb::claim_engine`] on this connection: after the
+    /// connection was lost (a PostgreSQL restart) it connects again and re-takes the lock. False
+    /// while another engine holds it.
+    pub fn renew_engine_lock(&self, held: &std::sync::atomic::AtomicBool) -> Result<bool> {
+        use std::sync::atomic::Ordering;
+        let mut c = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        if c.is_closed() {
+            held.store(false, Ordering::SeqCst);
+            *c = open(&self.config, &self.shown)?;
+        }
+        if !held.load(Ordering::SeqCst) {
+            let got: bool =
+                block_on(c.query_one("SELECT pg_try_advisory_lock($1)", &[&ENGINE_LOCK]))?.get(0);
+            held.store(got, Ordering::SeqCst);
+        }
+        Ok(held.load(Ordering::SeqCst))
+    }
+
     fn refuse_newer(&self, client: &Client) -> Result<()> {
         let found = version(client)?;
         if found > SCHEMA_VERSION {
