@@ -87,7 +87,7 @@ async fn main() {
         .insert_task(&spec, &tpl, 1, TaskState::Succeeded)
         .unwrap();
     let t0 = Instant::now();
-    let writer = LogWriter::spawn(store.path()).unwrap();
+    let writer = LogWriter::spawn(&store).unwrap();
     let tx = writer.sender();
     for seq in 1..=lines_total {
         let text = format!(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite with the system services the integration tests need (sshd, mariadbd…),
-# installing any missing ones first. Extra arguments go to `cargo test`.
+# Runs the whole test suite with the system services the integration tests need (sshd, mariadbd,
+# postgres…), installing any missing ones first. Extra arguments go to `cargo test`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,6 +34,11 @@ for bin in "${!NEEDED[@]}"; do
         esac
     fi
 done
+
+# PostgreSQL's server binaries are not on PATH on Debian: look for them where the package puts them.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    missing+=(postgresql)
+fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing missing system packages: ${missing[*]}" >&2

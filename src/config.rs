@@ -51,6 +51,9 @@ pub struct Config {
     pub webhooks: Vec<Webhook>,
     /// Where `opsdeck inventory import --from-url` reads hosts and how their fields map.
     pub cmdb: CmdbConfig,
+    /// A PostgreSQL database (`postgres://user:password@host:port/db`) instead of the SQLite file in
+    /// the data dir; `--database-url` / OPSDECK_DATABASE_URL win over it.
+    pub database_url: Option<String>,
 }
 
 /// The message shape a webhook receiver expects.
@@ -297,6 +300,7 @@ impl Default for Config {
             resource_types: default_resource_types(),
             webhooks: Vec::new(),
             cmdb: CmdbConfig::default(),
+            database_url: None,
         }
     }
 }
@@ -384,6 +388,17 @@ impl Config {
             if w.retries > 20 {
                 return Err(at("retries must be at most 20".into()));
             }
+        }
+        if let Some(u) = &self.database_url
+            && !(u.starts_with("postgres://") || u.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database_url",
+                format!(
+                    "`{}` is not a postgres:// URL (remove the key for the SQLite file in the data dir)",
+                    crate::store::redact_url(u)
+                ),
+            ));
         }
         parse_duration(&self.cmdb.timeout).map_err(|m| invalid("cmdb", format!("timeout: {m}")))?;
         if !self.cmdb.records.is_empty() && !self.cmdb.records.starts_with('/') {
@@ -529,6 +544,8 @@ fn line_col(src: &str, offset: usize) -> (usize, usize) {
 pub struct Paths {
     pub config_file: PathBuf,
     pub data_dir: PathBuf,
+    /// `--database-url` / OPSDECK_DATABASE_URL: PostgreSQL instead of the data dir's SQLite file.
+    pub database_url: Option<String>,
 }
 
 impl Paths {
@@ -557,6 +574,7 @@ impl Paths {
         Ok(Paths {
             config_file,
             data_dir,
+            database_url: None,
         })
     }
 

@@ -24,7 +24,11 @@ impl Context {
                 paths.data_dir.display()
             )
         })?;
-        let store = Store::open(&paths.database())?;
+        let url = paths
+            .database_url
+            .clone()
+            .or_else(|| config.database_url.clone());
+        let store = Store::open_either(url.as_deref(), &paths.database())?;
         let user = config.current_user();
         seed(&store, first_run)?;
         Ok(Context {

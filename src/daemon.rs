@@ -26,6 +26,8 @@ pub struct Launcher {
     pub exe: PathBuf,
     pub config_file: PathBuf,
     pub data_dir: PathBuf,
+    /// Passed to the engine as OPSDECK_DATABASE_URL (never as an argument other users could read).
+    pub database_url: Option<String>,
 }
 
 impl Launcher {
@@ -40,6 +42,7 @@ impl Launcher {
             exe,
             config_file: absolute(config_file),
             data_dir: absolute(data_dir),
+            database_url: None,
         })
     }
 
@@ -72,9 +75,13 @@ impl Launcher {
             .arg(&self.data_dir)
             .args(["engine", "start", "--foreground"])
             .env_remove("OPSDECK_SERVER")
+            .env_remove("OPSDECK_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
+        if let Some(u) = &self.database_url {
+            cmd.env("OPSDECK_DATABASE_URL", u);
+        }
         use std::os::unix::process::CommandExt as _;
         // SAFETY: setsid is async-signal-safe; it detaches the engine from the terminal's session,
         // so closing the console's terminal (SIGHUP) does not reach it.

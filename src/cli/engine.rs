@@ -74,10 +74,9 @@ pub async fn run(ctx: &Context, cmd: Option<EngineCmd>) -> anyhow::Result<ExitCo
 }
 
 pub fn launcher(ctx: &Context) -> anyhow::Result<Launcher> {
-    Ok(Launcher::current(
-        &ctx.paths.config_file,
-        &ctx.paths.data_dir,
-    )?)
+    let mut l = Launcher::current(&ctx.paths.config_file, &ctx.paths.data_dir)?;
+    l.database_url = ctx.paths.database_url.clone();
+    Ok(l)
 }
 
 /// This machine's engine as a backend: started when none runs; an engine of another version is an error.

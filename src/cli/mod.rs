@@ -34,6 +34,17 @@ pub struct Cli {
     /// Data directory holding opsdeck.db [default: ~/.local/share/opsdeck]
     #[arg(long, global = true, env = "OPSDECK_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep tasks, logs, users and templates in this PostgreSQL database
+    /// (postgres://user:password@host:port/db) instead of opsdeck.db in the data dir
+    /// [default: config `database_url`]
+    #[arg(
+        long,
+        global = true,
+        env = "OPSDECK_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database_url: Option<String>,
     /// Language of the console and of SQL messages: en or zh [default: config `lang`, then $LANG]
     #[arg(long, global = true, value_parser = ["en", "zh"])]
     lang: Option<String>,
@@ -190,7 +201,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         other => other,
     };
-    let paths = Paths::resolve(cli.config, cli.data_dir)?;
+    let mut paths = Paths::resolve(cli.config, cli.data_dir)?;
+    paths.database_url = cli.database_url;
     let ctx = Context::open(paths)?;
     if is_console {
         init_logging(

@@ -65,6 +65,33 @@ pub struct Engine {
     inner: Arc<Inner>,
     writer: Arc<std::sync::Mutex<Option<LogWriter>>>,
     _lock: Arc<EngineLock>,
+    _claim: Arc<crate::store::EngineClaim>,
+}
+
+/// PostgreSQL: re-takes the database's engine lock every few seconds when its connection was lost
+/// (a PostgreSQL restart), so a second engine cannot start in that window unnoticed.
+async fn keep_claim(claim: Arc<crate::store::EngineClaim>, shutdown: CancellationToken) {
+    let mut warned = false;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3)) => {}
+        }
+        let c = claim.clone();
+        match tokio::task::spawn_blocking(move || c.renew()).await {
+            Ok(Ok(true)) => warned = false,
+            Ok(Ok(false)) if !warned => {
+                warned = true;
+                tracing::error!(
+                    "this engine lost the database's engine lock after a lost connection and another \
+                     engine holds it now: two engines share the database; stop one"
+                );
+            }
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::warn!("cannot renew the engine lock: {e}"),
+            Err(e) => tracing::warn!("renewing the engine lock failed: {e}"),
+        }
+    }
 }
 
 impl Engine {
@@ -76,7 +103,15 @@ impl Engine {
         data_dir: &Path,
     ) -> Result<Engine, EngineError> {
         let lock = EngineLock::acquire(data_dir)?;
-        let writer = LogWriter::spawn(store.path())?;
+        let claim = store.claim_engine()?.map_err(|holder| {
+            EngineError::Conflict(format!(
+                "another opsdeck engine ({holder}) uses the database {}; one engine per PostgreSQL \
+                 database until node leases are built (docs/SCALE-OUT.md): work through it with \
+                 `--server URL`, or stop it",
+                store.describe()
+            ))
+        })?;
+        let writer = LogWriter::spawn(&store)?;
         let hub = LogHub::new(store.clone(), writer.sender());
         let inner = Arc::new(Inner {
             global: Arc::new(Semaphore::new(config.global_concurrency)),
@@ -96,8 +131,14 @@ impl Engine {
             inner: inner.clone(),
             writer: Arc::new(std::sync::Mutex::new(Some(writer))),
             _lock: Arc::new(lock),
+            _claim: Arc::new(claim),
         };
         scheduler::listen_for_pokes(inner.clone(), socket)?;
+        if engine._claim.renewable() {
+            inner
+                .tracker
+                .spawn(keep_claim(engine._claim.clone(), inner.shutdown.clone()));
+        }
         let i2 = inner.clone();
         inner.tracker.spawn(async move { scheduler::run(i2).await });
         Ok(engine)

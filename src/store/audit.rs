@@ -1,8 +1,8 @@
 //! Audit log repository: who did what to which task, and when.
 
 use chrono::Utc;
-use rusqlite::params;
 
+use super::sql::vals;
 use super::{Result, Store, parse_ts, ts};
 use crate::model::AuditEntry;
 
@@ -14,43 +14,42 @@ impl Store {
         task_id: Option<i64>,
         detail: &str,
     ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO audit (at, actor, action, task_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![ts(Utc::now()), actor, action, task_id, detail],
-        )?;
+        self.with(|q| {
+            q.exec(
+                "INSERT INTO audit (at, actor, action, task_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                &vals![ts(Utc::now()), actor, action, task_id, detail],
+            )
+        })?;
         Ok(())
     }
 
     /// Audit entries oldest first, of one task or of everything.
     pub fn audit_entries(&self, task_id: Option<i64>, limit: usize) -> Result<Vec<AuditEntry>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, at, actor, action, task_id, detail FROM audit
-             WHERE (?1 IS NULL OR task_id = ?1) ORDER BY id LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![task_id, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-                r.get::<_, String>(5)?,
-            ))
+        let rows = self.with(|q| match task_id {
+            Some(t) => q.rows(
+                "audit",
+                "SELECT id, at, actor, action, task_id, detail FROM audit
+                 WHERE task_id = ?1 ORDER BY id LIMIT ?2",
+                &vals![t, limit as i64],
+            ),
+            None => q.rows(
+                "audit",
+                "SELECT id, at, actor, action, task_id, detail FROM audit ORDER BY id LIMIT ?1",
+                &vals![limit as i64],
+            ),
         })?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (id, at, actor, action, task_id, detail) = r?;
-            out.push(AuditEntry {
-                id,
-                at: parse_ts("audit", &at)?,
-                actor,
-                action,
-                task_id,
-                detail,
-            });
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.i64(0)?,
+                    at: parse_ts("audit", &r.str(1)?)?,
+                    actor: r.str(2)?,
+                    action: r.str(3)?,
+                    task_id: r.opt_i64(4)?,
+                    detail: r.str(5)?,
+                })
+            })
+            .collect()
     }
 }
 

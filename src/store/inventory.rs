@@ -1,15 +1,16 @@
 //! Inventory repository: exec users, hosts, tags and apps stored as one JSON row each, replaced atomically.
 
-use rusqlite::params;
-
+use super::sql::{Q, Val, vals};
 use super::{Result, Store, from_json, to_json};
 use crate::model::{Invalid, Inventory};
+
+/// Serializes inventory imports between nodes (PostgreSQL advisory lock key).
+const IMPORT_LOCK: i64 = 0x696e_7665_6e74;
 
 impl Store {
     /// The whole stored inventory, users included, in the order it was saved.
     pub fn load_inventory(&self) -> Result<Inventory> {
-        let conn = self.conn();
-        load(&conn)
+        self.with(load)
     }
 
     /// Merges `incoming` into the stored inventory, validates the result and saves it in one
@@ -19,58 +20,63 @@ impl Store {
         incoming: Inventory,
         replace: bool,
     ) -> Result<std::result::Result<Inventory, Invalid>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut inv = if replace {
-            Inventory::default()
-        } else {
-            load(&tx)?
-        };
-        if replace {
-            // Users keep their tokens across a replace; only their inventory entries change.
-            inv.users = load(&tx)?.users;
-        }
-        inv.merge(incoming);
-        if let Err(e) = inv.validate() {
-            return Ok(Err(e));
-        }
-        tx.execute("DELETE FROM inventory_items", [])?;
-        {
-            let mut ins = tx.prepare(
-                "INSERT INTO inventory_items (kind, name, position, body) VALUES (?1, ?2, ?3, ?4)",
-            )?;
+        self.tx(|q| {
+            q.lock(IMPORT_LOCK)?;
+            let mut inv = if replace {
+                Inventory::default()
+            } else {
+                load(q)?
+            };
+            if replace {
+                // Users keep their tokens across a replace; only their inventory entries change.
+                inv.users = load(q)?.users;
+            }
+            inv.merge(incoming);
+            if let Err(e) = inv.validate() {
+                return Ok(Err(e));
+            }
+            q.exec("DELETE FROM inventory_items", &[])?;
+            let mut items: Vec<Vec<Val>> = Vec::new();
             for (i, u) in inv.exec_users.iter().enumerate() {
-                ins.execute(params!["exec_user", u.alias, i as i64, to_json(u)])?;
+                items.push(vals!["exec_user", &u.alias, i as i64, to_json(u)].to_vec());
             }
             for (i, h) in inv.hosts.iter().enumerate() {
-                ins.execute(params!["host", h.name, i as i64, to_json(h)])?;
+                items.push(vals!["host", &h.name, i as i64, to_json(h)].to_vec());
             }
             for (i, t) in inv.tags.iter().enumerate() {
-                ins.execute(params!["tag", t.name, i as i64, to_json(t)])?;
+                items.push(vals!["tag", &t.name, i as i64, to_json(t)].to_vec());
             }
             for (i, a) in inv.apps.iter().enumerate() {
-                ins.execute(params!["app", a.name, i as i64, to_json(a)])?;
+                items.push(vals!["app", &a.name, i as i64, to_json(a)].to_vec());
             }
-            let mut up = tx.prepare(
+            q.exec_many(
+                "INSERT INTO inventory_items (kind, name, position, body) VALUES (?1, ?2, ?3, ?4)",
+                &items,
+            )?;
+            let users: Vec<Vec<Val>> = inv
+                .users
+                .iter()
+                .map(|u| vals![&u.name, &u.display_name, u.role.as_str()].to_vec())
+                .collect();
+            q.exec_many(
                 "INSERT INTO users (name, display_name, role) VALUES (?1, ?2, ?3)
                  ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, role = excluded.role",
+                &users,
             )?;
-            for u in &inv.users {
-                up.execute(params![u.name, u.display_name, u.role.as_str()])?;
-            }
-        }
-        tx.commit()?;
-        Ok(Ok(inv))
+            Ok(Ok(inv))
+        })
     }
 }
 
-fn load(conn: &rusqlite::Connection) -> Result<Inventory> {
+fn load(q: Q<'_>) -> Result<Inventory> {
     let mut inv = Inventory::default();
-    let mut stmt =
-        conn.prepare("SELECT kind, body FROM inventory_items ORDER BY kind, position")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (kind, body) = row?;
+    let rows = q.rows(
+        "inventory_items",
+        "SELECT kind, body FROM inventory_items ORDER BY kind, position",
+        &[],
+    )?;
+    for r in rows {
+        let (kind, body) = (r.str(0)?, r.str(1)?);
         match kind.as_str() {
             "exec_user" => inv.exec_users.push(from_json("inventory_items", &body)?),
             "host" => inv.hosts.push(from_json("inventory_items", &body)?),
@@ -84,7 +90,7 @@ fn load(conn: &rusqlite::Connection) -> Result<Inventory> {
             }
         }
     }
-    inv.users = super::users::load_users(conn)?;
+    inv.users = super::users::load_users(q)?;
     Ok(inv)
 }
 

@@ -1,13 +1,12 @@
 //! Log lines: a batched writer thread (one transaction per batch) and reads by task and sequence range.
 
-use std::path::Path;
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::params;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Result, Store, StoreError, open_connection};
+use super::sql::{Val, vals};
+use super::{Result, Store, StoreError};
 use crate::model::{LogLine, Stream};
 
 /// Lines buffered between producers and the writer; producers wait when it is full, so memory stays bounded.
@@ -60,14 +59,13 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    /// Starts a writer with its own connection to the database at `path` (already opened by a [`Store`]).
-    pub fn spawn(path: &Path) -> Result<LogWriter> {
-        let conn = open_connection(path)?;
+    /// Starts a writer with its own connection to the database `store` has opened.
+    pub fn spawn(store: &Store) -> Result<LogWriter> {
+        let own = store.reopen()?;
         let (tx, mut rx) = mpsc::channel::<Msg>(LOG_CHANNEL_CAPACITY);
         let handle = std::thread::Builder::new()
             .name("opsdeck-log-writer".into())
             .spawn(move || {
-                let mut conn = conn;
                 let mut batch: Vec<LogLine> = Vec::with_capacity(MAX_BATCH);
                 let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
                 let mut stop = false;
@@ -87,7 +85,7 @@ impl LogWriter {
                         }
                         next = rx.try_recv().ok();
                     }
-                    if let Err(e) = write_batch(&mut conn, &batch) {
+                    if let Err(e) = own.write_log_batch(&batch) {
                         // The store is the log's only home; say so loudly rather than dropping silently.
                         tracing::error!("writing {} log lines failed: {e}", batch.len());
                     }
@@ -125,29 +123,38 @@ impl LogWriter {
     }
 }
 
-fn write_batch(conn: &mut rusqlite::Connection, batch: &[LogLine]) -> rusqlite::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let tx = conn.transaction()?;
-    {
-        let mut stmt = tx.prepare_cached(
-            "INSERT OR REPLACE INTO log_lines (task_id, seq, step_run_id, host, ts, stream, text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for l in batch {
-            stmt.execute(params![
-                l.task_id,
-                l.seq as i64,
-                l.step_run_id,
-                l.host,
-                l.ts.timestamp_micros(),
-                l.stream.as_str(),
-                l.text
-            ])?;
+impl Store {
+    /// Writes a batch of lines in one transaction (a line already stored under its sequence
+    /// number is replaced).
+    fn write_log_batch(&self, batch: &[LogLine]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
         }
+        let rows: Vec<Vec<Val>> = batch
+            .iter()
+            .map(|l| {
+                vals![
+                    l.task_id,
+                    l.seq as i64,
+                    l.step_run_id,
+                    l.host.as_deref(),
+                    l.ts.timestamp_micros(),
+                    l.stream.as_str(),
+                    &l.text
+                ]
+                .to_vec()
+            })
+            .collect();
+        self.tx(|q| {
+            q.exec_many(
+                "INSERT INTO log_lines (task_id, seq, step_run_id, host, ts, stream, text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (task_id, seq) DO UPDATE SET step_run_id = excluded.step_run_id,
+                   host = excluded.host, ts = excluded.ts, stream = excluded.stream, text = excluded.text",
+                &rows,
+            )
+        })
     }
-    tx.commit()
 }
 
 fn micros(us: i64) -> DateTime<Utc> {
@@ -157,35 +164,28 @@ fn micros(us: i64) -> DateTime<Utc> {
 impl Store {
     /// Up to `limit` lines of a task with `seq >= from_seq`, in order.
     pub fn logs(&self, task_id: i64, from_seq: u64, limit: usize) -> Result<Vec<LogLine>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT seq, step_run_id, host, ts, stream, text FROM log_lines
-             WHERE task_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![task_id, from_seq as i64, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
+        let rows = self.with(|q| {
+            q.rows(
+                "log_lines",
+                "SELECT seq, step_run_id, host, ts, stream, text FROM log_lines
+                 WHERE task_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
+                &vals![task_id, from_seq as i64, limit as i64],
+            )
         })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, step_run_id, host, t, stream, text) = row?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let stream = r.str(4)?;
             out.push(LogLine {
                 task_id,
-                seq: seq as u64,
-                step_run_id,
-                host,
-                ts: micros(t),
+                seq: r.i64(0)? as u64,
+                step_run_id: r.opt_i64(1)?,
+                host: r.opt_str(2)?,
+                ts: micros(r.i64(3)?),
                 stream: Stream::parse(&stream).ok_or_else(|| StoreError::Corrupt {
                     table: "log_lines",
                     message: format!("unknown stream `{stream}`"),
                 })?,
-                text,
+                text: r.str(5)?,
             });
         }
         Ok(out)
@@ -193,21 +193,29 @@ impl Store {
 
     /// The highest stored sequence number of a task's log, 0 when it has none.
     pub fn last_log_seq(&self, task_id: i64) -> Result<u64> {
-        let n: Option<i64> = self.conn().query_row(
-            "SELECT max(seq) FROM log_lines WHERE task_id = ?1",
-            [task_id],
-            |r| r.get(0),
-        )?;
-        Ok(n.unwrap_or(0) as u64)
+        let row = self.with(|q| {
+            q.row(
+                "log_lines",
+                "SELECT max(seq) FROM log_lines WHERE task_id = ?1",
+                &vals![task_id],
+            )
+        })?;
+        Ok(row
+            .map(|r| r.opt_i64(0))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0) as u64)
     }
 
     pub fn log_count(&self, task_id: i64) -> Result<u64> {
-        let n: i64 = self.conn().query_row(
-            "SELECT count(*) FROM log_lines WHERE task_id = ?1",
-            [task_id],
-            |r| r.get(0),
-        )?;
-        Ok(n as u64)
+        let row = self.with(|q| {
+            q.row(
+                "log_lines",
+                "SELECT count(*) FROM log_lines WHERE task_id = ?1",
+                &vals![task_id],
+            )
+        })?;
+        Ok(row.map(|r| r.i64(0)).transpose()?.unwrap_or(0) as u64)
     }
 }
 
@@ -235,7 +243,7 @@ mod tests {
     #[tokio::test]
     async fn batched_lines_are_read_back_by_range() {
         let (_d, store) = temp_store();
-        let writer = LogWriter::spawn(store.path()).unwrap();
+        let writer = LogWriter::spawn(&store).unwrap();
         let tx = writer.sender();
         for seq in 1..=20_000 {
             tx.send(line(7, seq)).await.unwrap();
@@ -262,7 +270,7 @@ mod tests {
     #[test]
     fn shutdown_writes_what_was_queued() {
         let (_d, store) = temp_store();
-        let writer = LogWriter::spawn(store.path()).unwrap();
+        let writer = LogWriter::spawn(&store).unwrap();
         let tx = writer.sender();
         for seq in 1..=500 {
             tx.blocking_send(line(1, seq)).unwrap();

@@ -1,4 +1,5 @@
-//! Versioned schema migrations, applied on open and tracked in SQLite's `user_version`.
+//! Versioned schema migrations for both backends, applied on open: tracked in SQLite's
+//! `user_version` and in PostgreSQL's `opsdeck_schema` table. Entry N of each list is the same change.
 
 use std::path::Path;
 
@@ -104,8 +105,111 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The same schema on PostgreSQL: integers are BIGINT, times the same UTC text as on SQLite (so both
+/// backends share row decoding, and text order is time order).
+pub(super) const PG_MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+    CREATE TABLE inventory_items (
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+    );
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL,
+        token_hash TEXT
+    );
+    CREATE TABLE templates (
+        id BIGINT NOT NULL,
+        version BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (id, version)
+    );
+    CREATE TABLE tasks (
+        id BIGSERIAL PRIMARY KEY,
+        name TEXT NOT NULL,
+        module TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        state TEXT NOT NULL,
+        template_id BIGINT NOT NULL,
+        template_version BIGINT NOT NULL,
+        exec_time TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        spec TEXT NOT NULL,
+        decision TEXT,
+        reason TEXT NOT NULL DEFAULT '',
+        FOREIGN KEY (template_id, template_version) REFERENCES templates (id, version)
+    );
+    CREATE INDEX tasks_by_state ON tasks (state, exec_time);
+    CREATE TABLE step_runs (
+        id BIGSERIAL PRIMARY KEY,
+        task_id BIGINT NOT NULL REFERENCES tasks (id),
+        grp BIGINT NOT NULL,
+        level BIGINT NOT NULL,
+        host TEXT NOT NULL,
+        step_name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        exit_code BIGINT,
+        started_at TEXT,
+        finished_at TEXT,
+        attempt BIGINT NOT NULL DEFAULT 1,
+        reason TEXT NOT NULL DEFAULT '',
+        UNIQUE (task_id, grp, level, host)
+    );
+    CREATE TABLE log_lines (
+        task_id BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        step_run_id BIGINT,
+        host TEXT,
+        ts BIGINT NOT NULL,
+        stream TEXT NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (task_id, seq)
+    );
+    CREATE TABLE audit (
+        id BIGSERIAL PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        task_id BIGINT,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_by_task ON audit (task_id);
+    CREATE TABLE captures (
+        task_id BIGINT NOT NULL REFERENCES tasks (id),
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (task_id, name)
+    );
+    "#,
+    // 2: per-statement results of native SQL audits.
+    r#"
+    CREATE TABLE sql_results (
+        task_id BIGINT NOT NULL REFERENCES tasks (id),
+        statement BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (task_id, statement)
+    );
+    "#,
+];
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+const _: () = assert!(
+    MIGRATIONS.len() == PG_MIGRATIONS.len(),
+    "every migration needs its PostgreSQL twin"
+);
 
 pub(super) fn refuse_newer(conn: &Connection, path: &Path) -> Result<i64> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -1,9 +1,12 @@
-//! SQLite persistence: migrations and repositories for inventory, users, templates, tasks, step runs, logs and audit.
+//! Persistence on SQLite (the default, one file) or PostgreSQL (`--database-url`): migrations and
+//! repositories for inventory, users, templates, tasks, step runs, logs and audit, written once.
 
 mod audit;
 mod inventory;
 mod logs;
 mod migrations;
+mod pg;
+pub(crate) mod sql;
 mod sql_results;
 mod stats;
 mod tasks;
@@ -18,8 +21,11 @@ use rusqlite::Connection;
 
 pub use logs::{LogSender, LogWriter};
 pub use migrations::SCHEMA_VERSION;
+pub use pg::redact_url;
 pub use tasks::{ScheduledRef, TaskFilter, planned_steps};
 pub use templates::StoredTemplate;
+
+use sql::Q;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,8 +44,27 @@ pub enum StoreError {
         found: i64,
         supported: i64,
     },
+    #[error("invalid --database-url `{url}`: {message}")]
+    BadUrl { url: String, message: String },
+    #[error(
+        "cannot connect to PostgreSQL at {url}: {message}; check --database-url (OPSDECK_DATABASE_URL, \
+         config `database_url`) and that the server is running and reachable"
+    )]
+    Connect { url: String, message: String },
+    #[error(
+        "the PostgreSQL user `{user}` may not create opsdeck's tables in database `{database}` ({message}); \
+         grant it the right (e.g. `GRANT CREATE ON SCHEMA public TO \"{user}\"`, or make it the database owner), \
+         or run opsdeck once as a user that has it; nothing was changed"
+    )]
+    SchemaRights {
+        user: String,
+        database: String,
+        message: String,
+    },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database error: {}", pg::error_text(.0))]
+    Pg(#[from] tokio_postgres::Error),
     #[error("corrupt row in {table}: {message}")]
     Corrupt {
         table: &'static str,
@@ -56,13 +81,20 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// A handle to the opsdeck database; cheap to clone, safe to share between threads.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
-    path: PathBuf,
+    backend: Arc<Backend>,
+}
+
+enum Backend {
+    Lite {
+        conn: Mutex<Connection>,
+        path: PathBuf,
+    },
+    Pg(Box<pg::PgDb>),
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`, in WAL mode, and applies pending migrations.
-    /// A database from a newer opsdeck is refused and not modified.
+    /// Opens (creating if needed) the SQLite database at `path`, in WAL mode, and applies pending
+    /// migrations. A database from a newer opsdeck is refused and not modified.
     pub fn open(path: &Path) -> Result<Store> {
         let wrap = |source| StoreError::Open {
             path: path.display().to_string(),
@@ -74,19 +106,168 @@ impl Store {
         configure(&conn).map_err(wrap)?;
         migrations::migrate(&conn, path)?;
         Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
-            path: path.to_path_buf(),
+            backend: Arc::new(Backend::Lite {
+                conn: Mutex::new(conn),
+                path: path.to_path_buf(),
+            }),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:pass@host:port/db`) and applies
+    /// pending migrations. An unreachable server, a wrong URL, a user without the right to create
+    /// the schema and a schema from a newer opsdeck are each refused with an error saying so.
+    pub fn connect(url: &str) -> Result<Store> {
+        let db = pg::PgDb::connect(url)?;
+        db.migrate()?;
+        Ok(Store {
+            backend: Arc::new(Backend::Pg(Box::new(db))),
+        })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves the connection usable; SQLite rolls back open transactions.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// `--database-url` when given (PostgreSQL), the SQLite file at `path` otherwise.
+    pub fn open_either(url: Option<&str>, path: &Path) -> Result<Store> {
+        match url {
+            Some(u) => Store::connect(u),
+            None => Store::open(path),
+        }
     }
+
+    /// A second handle with a connection of its own to the same (already migrated) database.
+    pub(crate) fn reopen(&self) -> Result<Store> {
+        let backend = match &*self.backend {
+            Backend::Lite { path, .. } => Backend::Lite {
+                conn: Mutex::new(open_connection(path)?),
+                path: path.clone(),
+            },
+            Backend::Pg(db) => Backend::Pg(Box::new(db.reopen()?)),
+        };
+        Ok(Store {
+            backend: Arc::new(backend),
+        })
+    }
+
+    /// The SQLite file, `None` on PostgreSQL.
+    pub fn path(&self) -> Option<&Path> {
+        match &*self.backend {
+            Backend::Lite { path, .. } => Some(path),
+            Backend::Pg(_) => None,
+        }
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(&*self.backend, Backend::Pg(_))
+    }
+
+    /// Where the data lives, for messages: the SQLite path or the URL without its password.
+    pub fn describe(&self) -> String {
+        match &*self.backend {
+            Backend::Lite { path, .. } => path.display().to_string(),
+            Backend::Pg(db) => db.shown().to_string(),
+        }
+    }
+
+    #[cfg(test)]
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        match &*self.backend {
+            Backend::Lite { conn, .. } => lock(conn),
+            Backend::Pg(_) => panic!("conn() is SQLite-only"),
+        }
+    }
+
+    /// The right to run this database's engine. SQLite: always granted (the data dir's lock file
+    /// guards it). PostgreSQL: a session advisory lock on a connection of its own, held as long as
+    /// the returned claim lives (several engines on one database need node leases, not built yet);
+    /// `Err(holder)` names the engine holding it.
+    pub fn claim_engine(&self) -> Result<std::result::Result<EngineClaim, String>> {
+        match &*self.backend {
+            Backend::Lite { .. } => Ok(Ok(EngineClaim {
+                db: None,
+                held: true.into(),
+            })),
+            Backend::Pg(db) => {
+                let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_default();
+                let label = format!("opsdeck engine {host} pid {}", std::process::id());
+                Ok(db.claim_engine(&label)?.map(|db| EngineClaim {
+                    db: Some(Box::new(db)),
+                    held: true.into(),
+                }))
+            }
+        }
+    }
+
+    /// Runs `f` on the connection (autocommit).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(Q<'_>) -> Result<T>) -> Result<T> {
+        off_worker(|| match &*self.backend {
+            Backend::Lite { conn, .. } => f(Q::Lite(&lock(conn))),
+            Backend::Pg(db) => {
+                let client = db.client()?;
+                f(Q::Pg(&client))
+            }
+        })
+    }
+
+    /// Runs `f` in one write transaction, committed when it returns `Ok` and rolled back otherwise.
+    pub(crate) fn tx<T>(&self, f: impl FnOnce(Q<'_>) -> Result<T>) -> Result<T> {
+        off_worker(|| match &*self.backend {
+            Backend::Lite { conn, .. } => {
+                let mut c = lock(conn);
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let out = f(Q::Lite(&tx))?;
+                tx.commit()?;
+                Ok(out)
+            }
+            Backend::Pg(db) => {
+                let mut client = db.client()?;
+                let tx = sql::block_on(client.transaction())?;
+                let out = f(Q::Pg(tx.client()))?;
+                sql::block_on(tx.commit())?;
+                Ok(out)
+            }
+        })
+    }
+}
+
+/// Runs a blocking store call. On a worker of a multi-threaded tokio runtime the worker first hands
+/// its other tasks to another thread (`block_in_place`), so waiting for the database (the SQLite
+/// lock, a PostgreSQL round trip) never stalls the async tasks queued behind it. Elsewhere (plain
+/// threads, `spawn_blocking`, a current-thread runtime such as a `#[tokio::test]`) it just runs.
+fn off_worker<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+/// See [`Store::claim_engine`]; dropping it releases the claim.
+pub struct EngineClaim {
+    db: Option<Box<pg::PgDb>>,
+    held: std::sync::atomic::AtomicBool,
+}
+
+impl EngineClaim {
+    /// Whether the claim needs renewing at all (PostgreSQL).
+    pub fn renewable(&self) -> bool {
+        self.db.is_some()
+    }
+
+    /// Re-takes the claim when its connection was lost; false while another engine holds it.
+    /// Blocks: call it from a blocking thread.
+    pub fn renew(&self) -> Result<bool> {
+        match &self.db {
+            None => Ok(true),
+            Some(db) => db.renew_engine_lock(&self.held),
+        }
+    }
+}
+
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock leaves the connection usable; SQLite rolls back open transactions.
+    conn.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A further connection to an already opened (and migrated) database, e.g. for the log writer.
@@ -131,6 +312,54 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(table: &'static str, s: 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     // Serializing our own plain data types cannot fail.
     serde_json::to_string(v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+#[cfg(test)]
+mod off_worker_tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::testutil::temp_store;
+
+    /// A slow store call on the only worker of a multi-threaded runtime does not stall the other
+    /// tasks: they keep running while it waits.
+    #[test]
+    fn a_slow_store_call_does_not_stall_other_tasks() {
+        let (_d, store) = temp_store();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let ticks = Arc::new(AtomicU32::new(0));
+        rt.block_on(async {
+            let t = ticks.clone();
+            let ticker = tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    t.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            let before = ticks.load(Ordering::SeqCst);
+            let slow = tokio::spawn(async move {
+                store
+                    .with(|_| {
+                        std::thread::sleep(Duration::from_millis(400));
+                        Ok(())
+                    })
+                    .unwrap();
+            });
+            slow.await.unwrap();
+            let during = ticks.load(Ordering::SeqCst) - before;
+            ticker.abort();
+            assert!(
+                during >= 10,
+                "the ticker ran {during} times during a 400 ms store call"
+            );
+        });
+    }
 }
 
 #[cfg(test)]

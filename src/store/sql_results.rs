@@ -1,39 +1,38 @@
 //! Per-statement results of native SQL audits, kept as JSON documents by task and statement number.
 
-use rusqlite::params;
-
+use super::sql::vals;
 use super::{Result, Store, from_json, to_json};
 
 impl Store {
     /// Replaces the statement results of a task (statement numbers are the 1-based positions).
     pub fn put_sql_results(&self, task_id: i64, results: &[serde_json::Value]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "DELETE FROM sql_results WHERE task_id = ?1",
-            params![task_id],
-        )?;
-        for (i, r) in results.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO sql_results (task_id, statement, body) VALUES (?1, ?2, ?3)",
-                params![task_id, i as i64 + 1, to_json(r)],
+        self.tx(|q| {
+            q.exec(
+                "DELETE FROM sql_results WHERE task_id = ?1",
+                &vals![task_id],
             )?;
-        }
-        tx.commit()?;
-        Ok(())
+            for (i, r) in results.iter().enumerate() {
+                q.exec(
+                    "INSERT INTO sql_results (task_id, statement, body) VALUES (?1, ?2, ?3)",
+                    &vals![task_id, i as i64 + 1, to_json(r)],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// The statement results of a task in statement order; empty when it has none.
     pub fn sql_results(&self, task_id: i64) -> Result<Vec<serde_json::Value>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT body FROM sql_results WHERE task_id = ?1 ORDER BY statement")?;
-        let rows = stmt.query_map(params![task_id], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(from_json("sql_results", &r?)?);
-        }
-        Ok(out)
+        let rows = self.with(|q| {
+            q.rows(
+                "sql_results",
+                "SELECT body FROM sql_results WHERE task_id = ?1 ORDER BY statement",
+                &vals![task_id],
+            )
+        })?;
+        rows.iter()
+            .map(|r| from_json("sql_results", &r.str(0)?))
+            .collect()
     }
 }
 

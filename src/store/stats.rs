@@ -1,19 +1,24 @@
 //! Counts for monitoring: tasks per state (read by `GET /metrics` at each scrape).
 
+use super::sql::vals;
 use super::{Result, Store};
 use crate::model::TaskState;
 
 impl Store {
     /// How many tasks are in each state (states with none are left out).
     pub fn task_counts(&self) -> Result<Vec<(TaskState, u64)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM tasks GROUP BY state")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let rows = self.with(|q| {
+            q.rows(
+                "tasks",
+                "SELECT state, COUNT(*) FROM tasks GROUP BY state",
+                &vals![],
+            )
+        })?;
         let mut out = Vec::new();
         for r in rows {
-            let (state, n) = r?;
+            let state = r.str(0)?;
             if let Some(s) = TaskState::ALL.into_iter().find(|s| s.as_str() == state) {
-                out.push((s, u64::try_from(n).unwrap_or(0)));
+                out.push((s, u64::try_from(r.i64(1)?).unwrap_or(0)));
             }
         }
         Ok(out)

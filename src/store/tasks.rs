@@ -1,8 +1,8 @@
 //! Task and step-run repository; state changes are compare-and-set so an illegal transition changes nothing.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
+use super::sql::{Q, Row, Val, vals};
 use super::{Result, Store, StoreError, from_json, parse_ts, to_json, ts};
 use crate::model::{Decision, StepRun, StepState, Task, TaskSpec, TaskState, Template};
 
@@ -20,131 +20,67 @@ pub struct ScheduledRef {
 
 const SCHEDULED_REF_COLS: &str = "id, template_id, template_version, exec_time, updated_at";
 
-fn scheduled_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, u32, u32, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn into_scheduled_ref(
-    (id, template_id, template_version, exec, updated): (i64, u32, u32, String, String),
-) -> Result<ScheduledRef> {
+fn scheduled_ref(r: &Row) -> Result<ScheduledRef> {
     Ok(ScheduledRef {
-        id,
-        template_id,
-        template_version,
-        exec_time: parse_ts("tasks", &exec)?,
-        updated_at: parse_ts("tasks", &updated)?,
+        id: r.i64(0)?,
+        template_id: r.u32(1)?,
+        template_version: r.u32(2)?,
+        exec_time: parse_ts("tasks", &r.str(3)?)?,
+        updated_at: parse_ts("tasks", &r.str(4)?)?,
     })
 }
 
 const TASK_COLS: &str = "id, state, template_version, created_at, updated_at, started_at, finished_at, spec, decision, reason";
 
-fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
-    Ok(TaskRow {
-        id: r.get(0)?,
-        state: r.get(1)?,
-        template_version: r.get(2)?,
-        created_at: r.get(3)?,
-        updated_at: r.get(4)?,
-        started_at: r.get(5)?,
-        finished_at: r.get(6)?,
-        spec: r.get(7)?,
-        decision: r.get(8)?,
-        reason: r.get(9)?,
+fn task_row(r: &Row) -> Result<Task> {
+    let opt = |s: Option<String>| s.map(|s| parse_ts("tasks", &s)).transpose();
+    let state = r.str(1)?;
+    Ok(Task {
+        id: r.i64(0)?,
+        spec: from_json::<TaskSpec>("tasks", &r.str(7)?)?,
+        state: TaskState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+            table: "tasks",
+            message: format!("unknown state `{state}`"),
+        })?,
+        template_version: r.u32(2)?,
+        created_at: parse_ts("tasks", &r.str(3)?)?,
+        updated_at: parse_ts("tasks", &r.str(4)?)?,
+        started_at: opt(r.opt_str(5)?)?,
+        finished_at: opt(r.opt_str(6)?)?,
+        decision: r
+            .opt_str(8)?
+            .map(|d| from_json::<Decision>("tasks", &d))
+            .transpose()?,
+        reason: r.str(9)?,
     })
-}
-
-struct TaskRow {
-    id: i64,
-    state: String,
-    template_version: u32,
-    created_at: String,
-    updated_at: String,
-    started_at: Option<String>,
-    finished_at: Option<String>,
-    spec: String,
-    decision: Option<String>,
-    reason: String,
-}
-
-impl TaskRow {
-    fn into_task(self) -> Result<Task> {
-        let opt = |s: Option<String>| s.map(|s| parse_ts("tasks", &s)).transpose();
-        Ok(Task {
-            id: self.id,
-            spec: from_json::<TaskSpec>("tasks", &self.spec)?,
-            state: TaskState::parse(&self.state).ok_or_else(|| StoreError::Corrupt {
-                table: "tasks",
-                message: format!("unknown state `{}`", self.state),
-            })?,
-            template_version: self.template_version,
-            created_at: parse_ts("tasks", &self.created_at)?,
-            updated_at: parse_ts("tasks", &self.updated_at)?,
-            started_at: opt(self.started_at)?,
-            finished_at: opt(self.finished_at)?,
-            decision: self
-                .decision
-                .map(|d| from_json::<Decision>("tasks", &d))
-                .transpose()?,
-            reason: self.reason,
-        })
-    }
 }
 
 const STEP_COLS: &str = "id, task_id, grp, level, host, step_name, state, exit_code, started_at, finished_at, attempt, reason";
 
-fn step_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StepRow> {
-    Ok(StepRow {
-        id: r.get(0)?,
-        task_id: r.get(1)?,
-        group: r.get(2)?,
-        level: r.get(3)?,
-        host: r.get(4)?,
-        step_name: r.get(5)?,
-        state: r.get(6)?,
-        exit_code: r.get(7)?,
-        started_at: r.get(8)?,
-        finished_at: r.get(9)?,
-        attempt: r.get(10)?,
-        reason: r.get(11)?,
+fn step_row(r: &Row) -> Result<StepRun> {
+    let opt = |s: Option<String>| s.map(|s| parse_ts("step_runs", &s)).transpose();
+    let state = r.str(6)?;
+    Ok(StepRun {
+        id: r.i64(0)?,
+        task_id: r.i64(1)?,
+        group: r.u32(2)?,
+        level: r.u32(3)?,
+        host: r.str(4)?,
+        step_name: r.str(5)?,
+        state: StepState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+            table: "step_runs",
+            message: format!("unknown state `{state}`"),
+        })?,
+        exit_code: r.opt_i32(7)?,
+        started_at: opt(r.opt_str(8)?)?,
+        finished_at: opt(r.opt_str(9)?)?,
+        attempt: r.u32(10)?,
+        reason: r.str(11)?,
     })
 }
 
-struct StepRow {
-    id: i64,
-    task_id: i64,
-    group: u32,
-    level: u32,
-    host: String,
-    step_name: String,
-    state: String,
-    exit_code: Option<i32>,
-    started_at: Option<String>,
-    finished_at: Option<String>,
-    attempt: u32,
-    reason: String,
-}
-
-impl StepRow {
-    fn into_step(self) -> Result<StepRun> {
-        let opt = |s: Option<String>| s.map(|s| parse_ts("step_runs", &s)).transpose();
-        Ok(StepRun {
-            id: self.id,
-            task_id: self.task_id,
-            group: self.group,
-            level: self.level,
-            host: self.host,
-            step_name: self.step_name,
-            state: StepState::parse(&self.state).ok_or_else(|| StoreError::Corrupt {
-                table: "step_runs",
-                message: format!("unknown state `{}`", self.state),
-            })?,
-            exit_code: self.exit_code,
-            started_at: opt(self.started_at)?,
-            finished_at: opt(self.finished_at)?,
-            attempt: self.attempt,
-            reason: self.reason,
-        })
-    }
+fn tasks_of(q: Q<'_>, sql: &str, params: &[Val]) -> Result<Vec<Task>> {
+    q.rows("tasks", sql, params)?.iter().map(task_row).collect()
 }
 
 /// The (group, level, host, step name) rows a task gets: `model::plan::expand`, the expansion the
@@ -167,73 +103,67 @@ impl Store {
         state: TaskState,
     ) -> Result<Task> {
         let now = ts(Utc::now());
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO tasks (name, module, submitter, state, template_id, template_version, exec_time,
-                                created_at, updated_at, spec, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, '')",
-            params![
-                spec.name,
-                spec.module.as_str(),
-                spec.submitter,
-                state.as_str(),
-                spec.template_id,
-                template_version,
-                ts(spec.exec_time),
-                now,
-                to_json(spec),
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut ins = tx.prepare(
+        self.tx(|q| {
+            let id = q
+                .row(
+                    "tasks",
+                    "INSERT INTO tasks (name, module, submitter, state, template_id, template_version, exec_time,
+                                        created_at, updated_at, spec, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, '') RETURNING id",
+                    &vals![
+                        &spec.name,
+                        spec.module.as_str(),
+                        &spec.submitter,
+                        state.as_str(),
+                        spec.template_id,
+                        template_version,
+                        ts(spec.exec_time),
+                        now,
+                        to_json(spec),
+                    ],
+                )?
+                .ok_or_else(|| StoreError::NotFound("the inserted task's id".into()))?
+                .i64(0)?;
+            let steps: Vec<Vec<Val>> = planned_steps(spec, template)
+                .into_iter()
+                .map(|(g, level, host, name)| vals![id, g, level, host, name].to_vec())
+                .collect();
+            q.exec_many(
                 "INSERT INTO step_runs (task_id, grp, level, host, step_name, state) VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+                &steps,
             )?;
-            for (g, level, host, name) in planned_steps(spec, template) {
-                ins.execute(params![id, g, level, host, name])?;
-            }
-        }
-        let task = get_task(&tx, id)?.ok_or_else(|| StoreError::NotFound(format!("task {id}")))?;
-        tx.commit()?;
-        Ok(task)
+            get_task(q, id)?.ok_or_else(|| StoreError::NotFound(format!("task {id}")))
+        })
     }
 
     pub fn task(&self, id: i64) -> Result<Option<Task>> {
-        get_task(&self.conn(), id)
+        self.with(|q| get_task(q, id))
     }
 
     /// Tasks newest first.
     pub fn tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>> {
-        let conn = self.conn();
         let mut sql = format!("SELECT {TASK_COLS} FROM tasks WHERE 1=1");
-        let mut args: Vec<String> = Vec::new();
+        let mut args: Vec<Val> = Vec::new();
         if !filter.states.is_empty() {
             let marks: Vec<String> = filter
                 .states
                 .iter()
                 .map(|s| {
-                    args.push(s.as_str().to_string());
+                    args.push(s.as_str().into());
                     format!("?{}", args.len())
                 })
                 .collect();
             sql.push_str(&format!(" AND state IN ({})", marks.join(",")));
         }
         if let Some(s) = &filter.submitter {
-            args.push(s.clone());
+            args.push(s.into());
             sql.push_str(&format!(" AND submitter = ?{}", args.len()));
         }
         sql.push_str(" ORDER BY id DESC");
         if let Some(l) = filter.limit {
             sql.push_str(&format!(" LIMIT {l}"));
         }
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), task_row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?.into_task()?);
-        }
-        Ok(out)
+        self.with(|q| tasks_of(q, &sql, &args))
     }
 
     /// Moves a task to `to` only if its state is one of `from`; returns whether it moved.
@@ -246,9 +176,7 @@ impl Store {
         reason: Option<&str>,
     ) -> Result<bool> {
         let now = ts(Utc::now());
-        let conn = self.conn();
-        let states: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-        let placeholders = (0..states.len())
+        let placeholders = (0..from.len())
             .map(|i| format!("?{}", i + 5))
             .collect::<Vec<_>>()
             .join(",");
@@ -260,19 +188,9 @@ impl Store {
                reason = coalesce(?4, reason)
              WHERE id = ?1 AND state IN ({placeholders})"
         );
-        let mut p: Vec<Box<dyn rusqlite::ToSql>> = vec![
-            Box::new(id),
-            Box::new(to.as_str()),
-            Box::new(now),
-            Box::new(reason.map(str::to_string)),
-        ];
-        for s in states {
-            p.push(Box::new(s));
-        }
-        let n = conn.execute(
-            &sql,
-            rusqlite::params_from_iter(p.iter().map(|b| b.as_ref())),
-        )?;
+        let mut p = vals![id, to.as_str(), now, reason].to_vec();
+        p.extend(from.iter().map(|s| Val::from(s.as_str())));
+        let n = self.with(|q| q.exec(&sql, &p))?;
         Ok(n == 1)
     }
 
@@ -283,105 +201,113 @@ impl Store {
         decision: &Decision,
         new_exec_time: Option<DateTime<Utc>>,
     ) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let Some(mut task) = get_task(&tx, id)? else {
-            return Ok(false);
-        };
-        if task.state != TaskState::PendingApproval {
-            return Ok(false);
-        }
-        if let Some(t) = new_exec_time {
-            task.spec.exec_time = t;
-        }
-        let to = if decision.approved {
-            TaskState::Scheduled
-        } else {
-            TaskState::Rejected
-        };
-        let now = ts(Utc::now());
-        tx.execute(
-            "UPDATE tasks SET state = ?2, updated_at = ?3, decision = ?4, spec = ?5, exec_time = ?6,
-               finished_at = CASE WHEN ?2 = 'rejected' THEN ?3 ELSE NULL END,
-               reason = CASE WHEN ?2 = 'rejected' THEN ?7 ELSE reason END
-             WHERE id = ?1",
-            params![
-                id,
-                to.as_str(),
-                now,
-                to_json(decision),
-                to_json(&task.spec),
-                ts(task.spec.exec_time),
-                decision.reason,
-            ],
-        )?;
-        tx.commit()?;
-        Ok(true)
+        self.tx(|q| {
+            let Some(mut task) = get_task(q, id)? else {
+                return Ok(false);
+            };
+            if task.state != TaskState::PendingApproval {
+                return Ok(false);
+            }
+            if let Some(t) = new_exec_time {
+                task.spec.exec_time = t;
+            }
+            let to = if decision.approved {
+                TaskState::Scheduled
+            } else {
+                TaskState::Rejected
+            };
+            let now = ts(Utc::now());
+            // Still conditional on the state: on PostgreSQL another node may have decided meanwhile.
+            let n = q.exec(
+                "UPDATE tasks SET state = ?2, updated_at = ?3, decision = ?4, spec = ?5, exec_time = ?6,
+                   finished_at = CASE WHEN ?2 = 'rejected' THEN ?3 ELSE NULL END,
+                   reason = CASE WHEN ?2 = 'rejected' THEN ?7 ELSE reason END
+                 WHERE id = ?1 AND state = 'pending_approval'",
+                &vals![
+                    id,
+                    to.as_str(),
+                    now,
+                    to_json(decision),
+                    to_json(&task.spec),
+                    ts(task.spec.exec_time),
+                    &decision.reason,
+                ],
+            )?;
+            Ok(n == 1)
+        })
     }
 
     /// Every scheduled task as a [`ScheduledRef`] (the scheduler's queue; no spec parsing).
     pub fn scheduled_refs(&self) -> Result<Vec<ScheduledRef>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SCHEDULED_REF_COLS} FROM tasks WHERE state = 'scheduled' ORDER BY exec_time, id"
-        ))?;
-        let rows = stmt.query_map([], scheduled_ref)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(into_scheduled_ref(r?)?);
-        }
-        Ok(out)
+        self.with(|q| {
+            q.rows(
+                "tasks",
+                &format!(
+                    "SELECT {SCHEDULED_REF_COLS} FROM tasks WHERE state = 'scheduled' ORDER BY exec_time, id"
+                ),
+                &[],
+            )?
+            .iter()
+            .map(scheduled_ref)
+            .collect()
+        })
     }
 
     /// One task as a [`ScheduledRef`] when it is scheduled, `None` otherwise.
     pub fn scheduled_ref(&self, id: i64) -> Result<Option<ScheduledRef>> {
-        let conn = self.conn();
-        let row = conn
-            .prepare_cached(&format!(
-                "SELECT {SCHEDULED_REF_COLS} FROM tasks WHERE id = ?1 AND state = 'scheduled'"
-            ))?
-            .query_row([id], scheduled_ref)
-            .optional()?;
-        row.map(into_scheduled_ref).transpose()
+        self.with(|q| {
+            q.row(
+                "tasks",
+                &format!(
+                    "SELECT {SCHEDULED_REF_COLS} FROM tasks WHERE id = ?1 AND state = 'scheduled'"
+                ),
+                &vals![id],
+            )?
+            .as_ref()
+            .map(scheduled_ref)
+            .transpose()
+        })
     }
 
     /// Scheduled tasks ordered by exec time (the scheduler's queue).
     pub fn scheduled_tasks(&self) -> Result<Vec<Task>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {TASK_COLS} FROM tasks WHERE state = 'scheduled' ORDER BY exec_time, id"
-        ))?;
-        let rows = stmt.query_map([], task_row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?.into_task()?);
-        }
-        Ok(out)
+        self.with(|q| {
+            tasks_of(
+                q,
+                &format!(
+                    "SELECT {TASK_COLS} FROM tasks WHERE state = 'scheduled' ORDER BY exec_time, id"
+                ),
+                &[],
+            )
+        })
     }
 
     pub fn step_runs(&self, task_id: i64) -> Result<Vec<StepRun>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {STEP_COLS} FROM step_runs WHERE task_id = ?1 ORDER BY grp, level, id"
-        ))?;
-        let rows = stmt.query_map([task_id], step_row)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?.into_step()?);
-        }
-        Ok(out)
+        self.with(|q| {
+            q.rows(
+                "step_runs",
+                &format!(
+                    "SELECT {STEP_COLS} FROM step_runs WHERE task_id = ?1 ORDER BY grp, level, id"
+                ),
+                &vals![task_id],
+            )?
+            .iter()
+            .map(step_row)
+            .collect()
+        })
     }
 
     pub fn step_run(&self, id: i64) -> Result<Option<StepRun>> {
-        let conn = self.conn();
-        conn.query_row(
-            &format!("SELECT {STEP_COLS} FROM step_runs WHERE id = ?1"),
-            [id],
-            step_row,
-        )
-        .optional()?
-        .map(StepRow::into_step)
-        .transpose()
+        self.with(|q| {
+            q.row(
+                "step_runs",
+                &format!("SELECT {STEP_COLS} FROM step_runs WHERE id = ?1"),
+                &vals![id],
+            )?
+            .as_ref()
+            .map(step_row)
+            .transpose()
+        })
     }
 
     /// Updates a step run's state (and exit code / reason). Start and end times follow the state.
@@ -393,26 +319,30 @@ impl Store {
         reason: &str,
     ) -> Result<()> {
         let now = ts(Utc::now());
-        self.conn().execute(
-            "UPDATE step_runs SET state = ?2,
-               exit_code = CASE WHEN ?2 = 'running' THEN NULL ELSE coalesce(?3, exit_code) END,
-               started_at = CASE WHEN ?2 = 'running' THEN ?4 ELSE started_at END,
-               finished_at = CASE WHEN ?2 IN ('done','failed','timed_out','skipped','cancelled') THEN ?4
-                                  WHEN ?2 = 'running' THEN NULL ELSE finished_at END,
-               reason = ?5
-             WHERE id = ?1",
-            params![id, state.as_str(), exit_code, now, reason],
-        )?;
+        self.with(|q| {
+            q.exec(
+                "UPDATE step_runs SET state = ?2,
+                   exit_code = CASE WHEN ?2 = 'running' THEN NULL ELSE coalesce(?3, exit_code) END,
+                   started_at = CASE WHEN ?2 = 'running' THEN ?4 ELSE started_at END,
+                   finished_at = CASE WHEN ?2 IN ('done','failed','timed_out','skipped','cancelled') THEN ?4
+                                      WHEN ?2 = 'running' THEN NULL ELSE finished_at END,
+                   reason = ?5
+                 WHERE id = ?1",
+                &vals![id, state.as_str(), exit_code, now, reason],
+            )
+        })?;
         Ok(())
     }
 
     /// Puts a step run back to pending for another attempt.
     pub fn reset_step_for_retry(&self, id: i64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE step_runs SET state = 'pending', exit_code = NULL, started_at = NULL, finished_at = NULL,
-               reason = '', attempt = attempt + 1 WHERE id = ?1",
-            [id],
-        )?;
+        self.with(|q| {
+            q.exec(
+                "UPDATE step_runs SET state = 'pending', exit_code = NULL, started_at = NULL, finished_at = NULL,
+                   reason = '', attempt = attempt + 1 WHERE id = ?1",
+                &vals![id],
+            )
+        })?;
         Ok(())
     }
 }
@@ -420,38 +350,36 @@ impl Store {
 impl Store {
     /// Records a value a `capture` step produced, for later steps and for retries.
     pub fn put_capture(&self, task_id: i64, name: &str, value: &str) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO captures (task_id, name, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (task_id, name) DO UPDATE SET value = excluded.value",
-            params![task_id, name, value],
-        )?;
+        self.with(|q| {
+            q.exec(
+                "INSERT INTO captures (task_id, name, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (task_id, name) DO UPDATE SET value = excluded.value",
+                &vals![task_id, name, value],
+            )
+        })?;
         Ok(())
     }
 
     pub fn captures(&self, task_id: i64) -> Result<std::collections::BTreeMap<String, String>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT name, value FROM captures WHERE task_id = ?1")?;
-        let rows = stmt.query_map([task_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        let rows = self.with(|q| {
+            q.rows(
+                "captures",
+                "SELECT name, value FROM captures WHERE task_id = ?1",
+                &vals![task_id],
+            )
         })?;
-        let mut out = std::collections::BTreeMap::new();
-        for r in rows {
-            let (k, v) = r?;
-            out.insert(k, v);
-        }
-        Ok(out)
+        rows.iter().map(|r| Ok((r.str(0)?, r.str(1)?))).collect()
     }
 }
 
-fn get_task(conn: &rusqlite::Connection, id: i64) -> Result<Option<Task>> {
-    conn.query_row(
+fn get_task(q: Q<'_>, id: i64) -> Result<Option<Task>> {
+    Ok(tasks_of(
+        q,
         &format!("SELECT {TASK_COLS} FROM tasks WHERE id = ?1"),
-        [id],
-        task_row,
-    )
-    .optional()?
-    .map(TaskRow::into_task)
-    .transpose()
+        &vals![id],
+    )?
+    .into_iter()
+    .next())
 }
 
 #[cfg(test)]

@@ -1,101 +1,92 @@
 //! Template repository: every import adds an immutable version; tasks keep the version they were submitted with.
 
 use chrono::Utc;
-use rusqlite::{OptionalExtension, params};
 
+use super::sql::{Row, vals};
 use super::{Result, Store, from_json, parse_ts, to_json, ts};
 use crate::model::Template;
 
 pub use crate::model::StoredTemplate;
 
+/// Serializes template imports between nodes (PostgreSQL advisory lock key).
+const TEMPLATE_LOCK: i64 = 0x7465_6d70_6c74;
+
 impl Store {
     /// Stores `template` as a new version unless it equals the latest one; returns the version in force.
     pub fn put_template(&self, template: &Template, source: &str, by: &str) -> Result<u32> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let latest: Option<(u32, String)> = tx
-            .query_row(
-                "SELECT version, body FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
-                [template.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
         let body = to_json(template);
-        if let Some((v, b)) = &latest
-            && *b == body
-        {
-            return Ok(*v);
-        }
-        let version = latest.map(|(v, _)| v + 1).unwrap_or(1);
-        tx.execute(
-            "INSERT INTO templates (id, version, name, source, body, created_at, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                template.id,
-                version,
-                template.name,
-                source,
-                body,
-                ts(Utc::now()),
-                by
-            ],
-        )?;
-        tx.commit()?;
-        Ok(version)
+        self.tx(|q| {
+            q.lock(TEMPLATE_LOCK)?;
+            let latest = q.row(
+                "templates",
+                "SELECT version, body FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                &vals![template.id],
+            )?;
+            let latest = latest
+                .map(|r| Ok::<_, super::StoreError>((r.u32(0)?, r.str(1)?)))
+                .transpose()?;
+            if let Some((v, b)) = &latest
+                && *b == body
+            {
+                return Ok(*v);
+            }
+            let version = latest.map(|(v, _)| v + 1).unwrap_or(1);
+            q.exec(
+                "INSERT INTO templates (id, version, name, source, body, created_at, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                &vals![
+                    template.id,
+                    version,
+                    &template.name,
+                    source,
+                    &body,
+                    ts(Utc::now()),
+                    by
+                ],
+            )?;
+            Ok(version)
+        })
     }
 
     /// A template version; `None` for the latest.
     pub fn template(&self, id: u32, version: Option<u32>) -> Result<Option<StoredTemplate>> {
-        let conn = self.conn();
-        let row = match version {
-            Some(v) => conn
-                .query_row(
-                    "SELECT version, created_at, created_by, source, body FROM templates WHERE id = ?1 AND version = ?2",
-                    params![id, v],
-                    row_tuple,
-                )
-                .optional()?,
-            None => conn
-                .query_row(
-                    "SELECT version, created_at, created_by, source, body FROM templates WHERE id = ?1
-                     ORDER BY version DESC LIMIT 1",
-                    [id],
-                    row_tuple,
-                )
-                .optional()?,
-        };
-        row.map(to_stored).transpose()
+        let row = self.with(|q| match version {
+            Some(v) => q.row(
+                "templates",
+                "SELECT version, created_at, created_by, source, body FROM templates WHERE id = ?1 AND version = ?2",
+                &vals![id, v],
+            ),
+            None => q.row(
+                "templates",
+                "SELECT version, created_at, created_by, source, body FROM templates WHERE id = ?1
+                 ORDER BY version DESC LIMIT 1",
+                &vals![id],
+            ),
+        })?;
+        row.as_ref().map(to_stored).transpose()
     }
 
     /// The latest version of every template, by id.
     pub fn templates(&self) -> Result<Vec<StoredTemplate>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT version, created_at, created_by, source, body FROM templates t
-             WHERE version = (SELECT max(version) FROM templates WHERE id = t.id) ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], row_tuple)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(to_stored(r?)?);
-        }
-        Ok(out)
+        let rows = self.with(|q| {
+            q.rows(
+                "templates",
+                "SELECT version, created_at, created_by, source, body FROM templates t
+                 WHERE version = (SELECT max(version) FROM templates WHERE id = t.id) ORDER BY id",
+                &[],
+            )
+        })?;
+        rows.iter().map(to_stored).collect()
     }
 }
 
-type Row = (u32, String, String, String, String);
-
-fn row_tuple(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-}
-
-fn to_stored((version, created_at, created_by, source, body): Row) -> Result<StoredTemplate> {
+fn to_stored(r: &Row) -> Result<StoredTemplate> {
     Ok(StoredTemplate {
-        version,
-        created_at: parse_ts("templates", &created_at)?,
-        created_by,
-        source,
-        template: from_json("templates", &body)?,
+        version: r.u32(0)?,
+        created_at: parse_ts("templates", &r.str(1)?)?,
+        created_by: r.str(2)?,
+        source: r.str(3)?,
+        template: from_json("templates", &r.str(4)?)?,
     })
 }
 

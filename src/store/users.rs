@@ -1,29 +1,24 @@
 //! Users repository: names, roles and hashed API tokens.
 
-use rusqlite::{OptionalExtension, params};
-
+use super::sql::{Q, vals};
 use super::{Result, Store, StoreError};
 use crate::model::{Role, User};
 
-pub(super) fn load_users(conn: &rusqlite::Connection) -> Result<Vec<User>> {
-    let mut stmt = conn.prepare("SELECT name, display_name, role FROM users ORDER BY name")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (name, display_name, role) = row?;
-        let role = Role::parse(&role).map_err(|message| StoreError::Corrupt {
+pub(super) fn load_users(q: Q<'_>) -> Result<Vec<User>> {
+    let rows = q.rows(
+        "users",
+        "SELECT name, display_name, role FROM users ORDER BY name",
+        &[],
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let role = Role::parse(&r.str(2)?).map_err(|message| StoreError::Corrupt {
             table: "users",
             message,
         })?;
         out.push(User {
-            name,
-            display_name,
+            name: r.str(0)?,
+            display_name: r.str(1)?,
             role,
         });
     }
@@ -32,7 +27,7 @@ pub(super) fn load_users(conn: &rusqlite::Connection) -> Result<Vec<User>> {
 
 impl Store {
     pub fn users(&self) -> Result<Vec<User>> {
-        load_users(&self.conn())
+        self.with(load_users)
     }
 
     pub fn user(&self, name: &str) -> Result<Option<User>> {
@@ -41,46 +36,46 @@ impl Store {
 
     /// Creates or updates a user; `token_hash` replaces the stored hash when given.
     pub fn put_user(&self, user: &User, token_hash: Option<&str>) -> Result<()> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO users (name, display_name, role, token_hash) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
-               token_hash = coalesce(excluded.token_hash, users.token_hash)",
-            params![user.name, user.display_name, user.role.as_str(), token_hash],
-        )?;
+        self.with(|q| {
+            q.exec(
+                "INSERT INTO users (name, display_name, role, token_hash) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
+                   token_hash = coalesce(excluded.token_hash, users.token_hash)",
+                &vals![&user.name, &user.display_name, user.role.as_str(), token_hash],
+            )
+        })?;
         Ok(())
     }
 
     /// Deletes a user and their token; false when there was none. Tasks keep the name.
     pub fn remove_user(&self, name: &str) -> Result<bool> {
-        let n = self
-            .conn()
-            .execute("DELETE FROM users WHERE name = ?1", [name])?;
+        let n = self.with(|q| q.exec("DELETE FROM users WHERE name = ?1", &vals![name]))?;
         Ok(n > 0)
     }
 
     /// Revokes a user's token and makes them a viewer: they stay in history and lists but can
     /// neither log in over the API nor act; false when there was no such user.
     pub fn disable_user(&self, name: &str) -> Result<bool> {
-        let n = self.conn().execute(
-            "UPDATE users SET token_hash = NULL, role = ?2 WHERE name = ?1",
-            params![name, Role::Viewer.as_str()],
-        )?;
+        let n = self.with(|q| {
+            q.exec(
+                "UPDATE users SET token_hash = NULL, role = ?2 WHERE name = ?1",
+                &vals![name, Role::Viewer.as_str()],
+            )
+        })?;
         Ok(n > 0)
     }
 
     /// The user whose token hashes to `token_hash`.
     pub fn user_by_token_hash(&self, token_hash: &str) -> Result<Option<User>> {
-        let name: Option<String> = self
-            .conn()
-            .query_row(
+        let row = self.with(|q| {
+            q.row(
+                "users",
                 "SELECT name FROM users WHERE token_hash = ?1",
-                [token_hash],
-                |r| r.get(0),
+                &vals![token_hash],
             )
-            .optional()?;
-        match name {
-            Some(n) => self.user(&n),
+        })?;
+        match row {
+            Some(r) => self.user(&r.str(0)?),
             None => Ok(None),
         }
     }

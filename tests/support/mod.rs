@@ -1,10 +1,11 @@
-//! Helpers for integration tests: real `sshd` and `mariadbd` instances in temporary directories.
+//! Helpers for integration tests: real `sshd`, `mariadbd` and `postgres` instances in temporary directories.
 //!
 //! Use from a test file with `mod support;`. Every helper cleans up on `Drop`.
 
 #![allow(dead_code)]
 
 pub mod mariadb;
+pub mod postgres;
 pub mod sshd;
 
 #[allow(unused_imports)]
