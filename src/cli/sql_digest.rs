@@ -1,13 +1,11 @@
 //! `opsdeck sql digest FILE|-`: the slow log digest as text or JSON, streamed from the file.
 
-use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use opsdeck::model::Lang;
-use opsdeck::sql::digest::{Digest, DigestReport, review};
-use opsdeck::sql::slowlog::SlowLogReader;
+use opsdeck::sql::digest::{DigestReport, read, review};
 
 use super::{open, tr, written};
 
@@ -19,18 +17,7 @@ pub fn run(
     lang: Lang,
 ) -> anyhow::Result<ExitCode> {
     let (input, name) = open(file)?;
-    let mut reader = SlowLogReader::new(input);
-    let mut digest = Digest::default();
-    for ev in reader.by_ref() {
-        let ev = ev.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        digest.add(&ev);
-    }
-    let skipped: BTreeMap<String, u64> = reader
-        .skipped()
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
-    let mut report = digest.report(top, skipped);
+    let mut report = read(input, top).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     if advise {
         for c in &mut report.classes {
             c.review = Some(review(&c.example, lang));

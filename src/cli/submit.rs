@@ -44,9 +44,9 @@ pub enum SubmitCmd {
         fields: Vec<String>,
         #[arg(long, default_value_t = 1)]
         quantity: u32,
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", hide_default_value = true)]
         region: String,
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", hide_default_value = true)]
         reason: String,
         #[command(flatten)]
         common: Common,
@@ -60,7 +60,7 @@ pub enum SubmitCmd {
         #[arg(long = "host")]
         hosts: Vec<String>,
         /// kubeadm minor version expected on the nodes [default: the template's]
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", hide_default_value = true)]
         k8s_version: String,
         #[command(flatten)]
         common: Common,
@@ -128,10 +128,15 @@ pub enum SubmitCmd {
         #[arg(long)]
         online: bool,
         /// With --online: the target tag (a proxy host and its database)
-        #[arg(long, default_value = "", required_if_eq("online", "true"))]
+        #[arg(
+            long,
+            default_value = "",
+            hide_default_value = true,
+            required_if_eq("online", "true")
+        )]
         tag: String,
         /// With --online: which of the tag's databases [default: the tag's only one]
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", hide_default_value = true)]
         database: String,
         /// With --online: a table to report indexes for, `t` or `schema.t` (repeatable) [default: the statement's tables]
         #[arg(long = "table")]
@@ -186,15 +191,15 @@ pub struct Rows {
 #[derive(Args)]
 pub struct Common {
     /// Exec time: `YYYY-MM-DD HH:MM[:SS]` (local), RFC 3339, `now`, `+30s`, `+10m`, `+2h`, `+1d` [default: now]
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     at: String,
     /// Who may approve it (repeatable); naming one makes the task need approval
     #[arg(long = "approver")]
     approvers: Vec<String>,
     /// Task name [default: from the module]
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     name: String,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     details: String,
     /// Print what would run on each host (secrets masked) and submit nothing
     #[arg(long)]

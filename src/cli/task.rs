@@ -138,7 +138,7 @@ pub struct SubmitArgs {
     /// Task name [default: the template's name]
     #[arg(long)]
     name: Option<String>,
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     details: String,
     /// Wait for the task to finish, printing its log; exit 0 only if it succeeds
     #[arg(long)]

@@ -18,7 +18,7 @@ pub enum UserCmd {
         /// viewer (reads), operator (submits), approver (approves), admin (everything)
         #[arg(long, value_parser = parse_role)]
         role: Role,
-        #[arg(long, default_value = "")]
+        #[arg(long, default_value = "", hide_default_value = true)]
         display_name: String,
         /// Keep the user's existing token instead of issuing a new one
         #[arg(long)]

@@ -265,6 +265,22 @@ pub struct Review {
     pub notes: Vec<String>,
 }
 
+/// Reads every entry of a slow log into a digest: the report of its `top` classes with the
+/// skipped entries counted by reason. An I/O error of the input stops it.
+pub fn read<R: std::io::BufRead>(input: R, top: Option<usize>) -> std::io::Result<DigestReport> {
+    let mut reader = super::slowlog::SlowLogReader::new(input);
+    let mut digest = Digest::default();
+    for ev in reader.by_ref() {
+        digest.add(&ev?);
+    }
+    let skipped = reader
+        .skipped()
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    Ok(digest.report(top, skipped))
+}
+
 /// Scores the example and advises indexes for it (offline).
 pub fn review(example: &str, lang: crate::model::Lang) -> Review {
     // The slow log drops the final `;`; put it back so LIT.004 (no terminator) does not fire.

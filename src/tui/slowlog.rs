@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use crate::model::Lang;
-use crate::sql::digest::{Digest, DigestReport, review};
-use crate::sql::slowlog::SlowLogReader;
+use crate::sql::digest::{DigestReport, read, review};
 
 /// Classes kept for browsing (the most total query time first); the rest count in the header.
 pub const MAX_CLASSES: usize = 500;
@@ -19,18 +18,8 @@ pub fn load(path: &Path, lang: Lang) -> Result<DigestReport, String> {
             "{shown}: is a directory; give a slow query log file"
         ));
     }
-    let mut reader = SlowLogReader::new(std::io::BufReader::new(file));
-    let mut digest = Digest::default();
-    for ev in reader.by_ref() {
-        let ev = ev.map_err(|e| format!("{shown}: {e}"))?;
-        digest.add(&ev);
-    }
-    let skipped = reader
-        .skipped()
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
-    let mut report = digest.report(Some(MAX_CLASSES), skipped);
+    let mut report = read(std::io::BufReader::new(file), Some(MAX_CLASSES))
+        .map_err(|e| format!("{shown}: {e}"))?;
     for c in &mut report.classes {
         c.review = Some(review(&c.example, lang));
     }
