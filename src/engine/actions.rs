@@ -94,7 +94,7 @@ pub fn submit(
     let inv = store.load_inventory()?;
     spec.validate(&stored.template, &inv, config.concurrency)?;
     // Maintenance windows: a task may not be set to start outside them.
-    if let Some(o) = crate::model::window::check(&inv, &spec.all_hosts(), spec.exec_time) {
+    if let Some(o) = crate::model::maintenance::check(&inv, &spec.all_hosts(), spec.exec_time) {
         return Err(EngineError::Invalid(crate::model::Invalid(vec![
             crate::model::FieldError::new(
                 "exec_time",

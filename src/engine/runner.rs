@@ -131,7 +131,7 @@ async fn wait_for_window(
     let mut told = false;
     loop {
         let inv = store.load_inventory()?;
-        let Some(o) = crate::model::window::check(&inv, &hosts, Utc::now()) else {
+        let Some(o) = crate::model::maintenance::check(&inv, &hosts, Utc::now()) else {
             return Ok(true);
         };
         let id = task.id;

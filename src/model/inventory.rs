@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::window::OutsideWindow;
+
 use super::error::Invalid;
 use super::user::User;
 
@@ -158,23 +160,6 @@ pub struct Tag {
     /// (default [`DEFAULT_MAX_UPDATE_ROWS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_update_rows: Option<u64>,
-}
-
-/// What a task due outside its tag's maintenance windows does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutsideWindow {
-    /// It waits for the next window.
-    #[default]
-    Wait,
-    /// It fails, saying when the next window opens.
-    Fail,
-}
-
-impl OutsideWindow {
-    fn is_wait(&self) -> bool {
-        *self == OutsideWindow::Wait
-    }
 }
 
 /// The row estimate above which a write statement is flagged, when the tag does not say.

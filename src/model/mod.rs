@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod error;
 pub mod inventory;
 pub mod lang;
+pub mod maintenance;
 pub mod plan;
 pub mod sql_audit;
 pub mod sql_backup;

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 /// What the day, time and zone parts accept (said in every parse error).
 pub const FORMAT: &str = "\"DAYS HH:MM-HH:MM ZONE\", e.g. \"Sat 01:00-05:00 Asia/Shanghai\" \
@@ -140,6 +141,23 @@ impl Window {
     }
 }
 
+/// What a task due outside its tag's maintenance windows does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutsideWindow {
+    /// It waits for the next window.
+    #[default]
+    Wait,
+    /// It fails, saying when the next window opens.
+    Fail,
+}
+
+impl OutsideWindow {
+    pub fn is_wait(&self) -> bool {
+        *self == OutsideWindow::Wait
+    }
+}
+
 /// Whether `t` is inside one of `windows` (no windows: always).
 pub fn open_at(windows: &[Window], t: DateTime<Utc>) -> bool {
     windows.is_empty() || windows.iter().any(|w| w.contains(t))
@@ -148,71 +166,6 @@ pub fn open_at(windows: &[Window], t: DateTime<Utc>) -> bool {
 /// The first time at or after `t` inside one of `windows`, and when that window closes.
 pub fn next_open(windows: &[Window], t: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
     windows.iter().filter_map(|w| w.next_open(t)).min()
-}
-
-/// A task's time that falls outside the maintenance windows of a tag it runs on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outside {
-    pub tag: String,
-    /// The tag's windows, as written.
-    pub windows: String,
-    /// The first time every tag of the task is inside a window (`None`: not within 8 weeks).
-    pub next: Option<DateTime<Utc>>,
-    /// What the tag says a task due outside does.
-    pub policy: super::inventory::OutsideWindow,
-}
-
-impl fmt::Display for Outside {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "outside the maintenance windows of tag `{}` ({}); ",
-            self.tag, self.windows
-        )?;
-        match self.next {
-            Some(t) => write!(f, "the next window opens {}", super::fmt_local(t)),
-            None => f.write_str("no window opens within 8 weeks"),
-        }
-    }
-}
-
-/// The tags with maintenance windows that hold one of `hosts`, with their parsed windows.
-fn constrained<'a>(
-    inv: &'a super::Inventory,
-    hosts: &[String],
-) -> Vec<(&'a super::inventory::Tag, Vec<Window>)> {
-    inv.tags
-        .iter()
-        .filter(|t| !t.windows.is_empty() && t.hosts.iter().any(|h| hosts.contains(h)))
-        .map(|t| (t, t.parsed_windows()))
-        .collect()
-}
-
-/// Whether a task on `hosts` may start at `at`: `None` when every tag holding one of them (and
-/// having windows) is inside a window, else the first tag that is not and when all next are.
-pub fn check(inv: &super::Inventory, hosts: &[String], at: DateTime<Utc>) -> Option<Outside> {
-    let tags = constrained(inv, hosts);
-    let (tag, _) = tags.iter().find(|(_, ws)| !open_at(ws, at))?;
-    // The first time all tags are open: move to each closed tag's next opening until none moves it.
-    let mut t = Some(at);
-    for _ in 0..64 {
-        let Some(now) = t else { break };
-        let closed = tags.iter().find(|(_, ws)| !open_at(ws, now));
-        match closed {
-            None => break,
-            Some((_, ws)) => t = next_open(ws, now).map(|(a, _)| a),
-        }
-        if t.is_some_and(|x| x > at + Duration::weeks(8)) {
-            t = None;
-        }
-    }
-    let next = t.filter(|x| tags.iter().all(|(_, ws)| open_at(ws, *x)));
-    Some(Outside {
-        tag: tag.name.clone(),
-        windows: tag.windows.join(", "),
-        next,
-        policy: tag.outside_window,
-    })
 }
 
 #[cfg(test)]
@@ -271,45 +224,6 @@ mod tests {
         let w: Window = "Sun 02:30-04:00 Europe/Berlin".parse().unwrap();
         let (open, _) = w.next_open(utc("2027-03-27T12:00:00Z")).unwrap();
         assert_eq!(open, utc("2027-03-28T01:00:00Z"), "03:00 CEST");
-    }
-
-    #[test]
-    fn a_task_starts_only_when_every_tag_of_its_hosts_is_open() {
-        let inv: super::super::Inventory = toml::from_str(
-            r#"
-            [[hosts]]
-            name = "db1"
-            address = "127.0.0.1"
-            [[hosts]]
-            name = "web1"
-            address = "127.0.0.1"
-            [[tags]]
-            name = "db"
-            hosts = ["db1"]
-            windows = ["Sat 01:00-05:00 UTC"]
-            outside_window = "fail"
-            [[tags]]
-            name = "web"
-            hosts = ["web1"]
-            windows = ["Sat 04:00-06:00 UTC"]
-            "#,
-        )
-        .unwrap();
-        let hosts = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let fri = utc("2026-12-04T12:00:00Z");
-        assert!(
-            check(&inv, &hosts(&["nowhere"]), fri).is_none(),
-            "no windows"
-        );
-        let o = check(&inv, &hosts(&["db1"]), fri).unwrap();
-        assert_eq!(o.tag, "db");
-        assert_eq!(o.next, Some(utc("2026-12-05T01:00:00Z")));
-        assert_eq!(o.policy, super::super::inventory::OutsideWindow::Fail);
-        assert!(o.to_string().contains("Sat 01:00-05:00 UTC"), "{o}");
-        // Both tags: only their overlap.
-        let o = check(&inv, &hosts(&["db1", "web1"]), fri).unwrap();
-        assert_eq!(o.next, Some(utc("2026-12-05T04:00:00Z")));
-        assert!(check(&inv, &hosts(&["db1", "web1"]), utc("2026-12-05T04:30:00Z")).is_none());
     }
 
     #[test]
