@@ -57,6 +57,16 @@ fi
 $SUDO mkdir -p /run/sshd
 
 export OPSDECK_REQUIRE_SYSTEM_TESTS=1
+# A CI build is thrown away: incremental caches would only double the disk it needs.
+if [ -n "${CI:-}" ]; then
+    export CARGO_INCREMENTAL=0
+fi
+# The suite's build (about 40 test binaries, the fuzz build) needs several GB: say so up front
+# rather than fail in the linker with "No space left on device".
+free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ -n "$free_kb" ] && [ "$free_kb" -lt $((12 * 1024 * 1024)) ]; then
+    echo "warning: only $((free_kb / 1024)) MB free on $(pwd): the test build needs about 12 GB" >&2
+fi
 cargo test --all-targets "$@"
 # Times are shown in the machine's zone: run the library tests again far from UTC, so a test that
 # depends on the zone fails here too.
