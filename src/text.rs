@@ -42,6 +42,17 @@ pub fn display_line(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// `s` as quoted back in an error message: controls escaped, and at most `max` characters with
+/// `…` and the total length after a cut, so a hostile value cannot flood or drive the terminal.
+pub fn quote_back(s: &str, max: usize) -> String {
+    let total = s.chars().count();
+    if total <= max {
+        return escape_controls(s).into_owned();
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{}… ({total} characters)", escape_controls(&head))
+}
+
 /// Pasted text cleaned for an editor: `\r\n` and lone `\r` become `\n`; other control characters
 /// except tab and newline are dropped. Returns the text and how many characters were dropped.
 pub fn clean_paste(s: &str) -> (String, usize) {
@@ -67,6 +78,19 @@ pub fn clean_paste(s: &str) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_back_values_are_escaped_and_cut() {
+        assert_eq!(quote_back("Sat 01:00", 40), "Sat 01:00");
+        assert_eq!(quote_back("a\x1b[2Jb", 40), "a\\x1b[2Jb");
+        let long = "x".repeat(10_000);
+        let q = quote_back(&long, 40);
+        assert!(q.starts_with(&"x".repeat(40)), "{q}");
+        assert!(q.ends_with("… (10000 characters)"), "{q}");
+        assert!(q.chars().count() < 70, "{q}");
+        // A cut never splits a character.
+        assert_eq!(quote_back("窗口窗口", 2), "窗口… (4 characters)");
+    }
 
     #[test]
     fn escape_sequences_are_shown_not_run() {

@@ -42,7 +42,9 @@ impl FromStr for Window {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Window, String> {
-        let bad = |what: &str| format!("`{s}`: {what}; write {FORMAT}");
+        let q = |part: &str| crate::text::quote_back(part, 40);
+        let shown = crate::text::quote_back(s, 60);
+        let bad = |what: &str| format!("`{shown}`: {what}; write {FORMAT}");
         let parts: Vec<&str> = s.split_whitespace().collect();
         let [days, times, zone] = parts.as_slice() else {
             return Err(bad("expected three parts"));
@@ -54,7 +56,10 @@ impl FromStr for Window {
             for item in days.split(',') {
                 let (a, b) = item.split_once('-').unwrap_or((item, item));
                 let (Some(a), Some(b)) = (weekday(a), weekday(b)) else {
-                    return Err(bad(&format!("`{item}` is not a day or a range of days")));
+                    return Err(bad(&format!(
+                        "`{}` is not a day or a range of days",
+                        q(item)
+                    )));
                 };
                 let mut d = a;
                 loop {
@@ -67,16 +72,19 @@ impl FromStr for Window {
             }
         }
         let Some((a, b)) = times.split_once('-') else {
-            return Err(bad(&format!("`{times}` is not a time range")));
+            return Err(bad(&format!("`{}` is not a time range", q(times))));
         };
         let (Some(start), Some(end)) = (time(a), time(b)) else {
-            return Err(bad(&format!("`{times}` is not a time range HH:MM-HH:MM")));
+            return Err(bad(&format!(
+                "`{}` is not a time range HH:MM-HH:MM",
+                q(times)
+            )));
         };
         if start == end {
             return Err(bad("the window is empty (start equals end)"));
         }
-        let zone =
-            Tz::from_str(zone).map_err(|_| bad(&format!("`{zone}` is not an IANA time zone")))?;
+        let zone = Tz::from_str(zone)
+            .map_err(|_| bad(&format!("`{}` is not an IANA time zone", q(zone))))?;
         Ok(Window {
             days: on,
             start,
@@ -243,5 +251,19 @@ mod tests {
                 "{s}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn hostile_windows_are_quoted_back_escaped_and_short() {
+        let e = "Sat\x1b[2J 01:00-05:00 UTC".parse::<Window>().unwrap_err();
+        assert!(!e.contains('\x1b'), "{e:?}");
+        assert!(e.contains("\\x1b[2J"), "{e}");
+        let huge = format!("Sat 01:00-05:00 {}", "Z".repeat(1_000_000));
+        let e = huge.parse::<Window>().unwrap_err();
+        assert!(e.len() < 400, "{} bytes", e.len());
+        assert!(
+            e.contains("not an IANA time zone") && e.contains("characters)"),
+            "{e}"
+        );
     }
 }
