@@ -101,3 +101,17 @@ fn a_slow_log_is_browsed_class_by_class_in_both_languages() {
         );
     }
 }
+
+#[test]
+fn a_relative_slow_log_path_is_read_from_where_the_console_started() {
+    let mut app = with_forms(Lang::En);
+    app.update(key('6'));
+    app.update(key('o'));
+    typed(&mut app, "logs/slow.log");
+    let cmds = app.update(code(KeyCode::Enter));
+    let [Cmd::Digest { path, .. }] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    let want = std::env::current_dir().unwrap().join("logs/slow.log");
+    assert_eq!(path.as_str(), want.to_str().unwrap());
+}

@@ -94,13 +94,15 @@ impl App {
                     self.overlay = Overlay::prompt(kind, input);
                     return vec![];
                 }
-                // `~/…` as a shell would; a relative path is taken from where the console started.
-                let path = match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-                    (Some(rest), Some(home)) => {
-                        std::path::Path::new(&home).join(rest).display().to_string()
-                    }
-                    _ => path.to_string(),
-                };
+                // `~/…` as a shell would; a relative path is made absolute from where the console
+                // started, so the status line and the next prompt name the file that was read.
+                let mut path = crate::config::expand_home(std::path::Path::new(path));
+                if path.is_relative()
+                    && let Ok(cwd) = std::env::current_dir()
+                {
+                    path = cwd.join(path);
+                }
+                let path = path.display().to_string();
                 self.modules.digest_path = path.clone();
                 self.status = Some((t(self.lang, Key::ReadingSlowLog).to_string(), false));
                 return self.load(vec![Cmd::Digest {
