@@ -131,7 +131,8 @@ impl Digest {
 
     /// The classes sorted by total query time (then count, then fingerprint), at most `top`.
     pub fn report(self, top: Option<usize>, skipped: BTreeMap<String, u64>) -> DigestReport {
-        let total_time: f64 = self.classes.values().map(|c| c.total).sum();
+        // A fold from +0.0: `Sum` of no f64 is -0.0, printed as `-0.000s` for an empty log.
+        let total_time = self.classes.values().fold(0.0, |t, c| t + c.total);
         let mut classes: Vec<(String, Class)> = self.classes.into_iter().collect();
         classes.sort_by(|a, b| {
             b.1.total
@@ -313,6 +314,12 @@ mod tests {
             timestamp: Some(ts),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_empty_log_totals_zero_not_minus_zero() {
+        let r = Digest::default().report(None, BTreeMap::new());
+        assert_eq!(format!("{:.3}", r.total_query_time), "0.000");
     }
 
     #[test]
