@@ -34,6 +34,26 @@ pub fn escape_controls(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` for a terminal that shows several lines (the CLI's output and errors): newlines and tabs
+/// kept, every other control character shown escaped as [`escape_controls`] does, so a task name,
+/// a host's output or a file's line cannot clear the screen, move the cursor or hide text with `\r`.
+pub fn escape_for_terminal(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_control(c) && c != '\t' && c != '\n') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for line in s.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(body) => {
+                out.push_str(&escape_controls(body));
+                out.push('\n');
+            }
+            None => out.push_str(&escape_controls(line)),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `s` for one line of the console: controls escaped and tabs as spaces (a terminal cell each).
 pub fn display_line(s: &str) -> Cow<'_, str> {
     match escape_controls(s) {
@@ -78,6 +98,15 @@ pub fn clean_paste(s: &str) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_output_keeps_lines_and_tabs_and_escapes_the_rest() {
+        assert!(matches!(escape_for_terminal("a\tb\nc\n"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape_for_terminal("ok\x1b[2J\nrm -rf /\rsafe\n\u{9b}31m"),
+            "ok\\x1b[2J\nrm -rf /\\rsafe\n\\u{9b}31m"
+        );
+    }
 
     #[test]
     fn quoted_back_values_are_escaped_and_cut() {

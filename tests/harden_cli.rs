@@ -458,3 +458,49 @@ fn a_100000_host_range_imports_in_linear_time_and_more_is_refused() {
         .failure()
         .stderr(predicate::str::contains("more than 100000 hosts"));
 }
+
+/// `args` run by the real binary with a terminal as stdout and stderr (util-linux `script`), the
+/// bytes that terminal received.
+fn on_a_terminal(e: &Env, args: &[&str]) -> Vec<u8> {
+    let bin = assert_cmd::cargo::cargo_bin("opsdeck");
+    let line = std::iter::once(bin.display().to_string())
+        .chain(args.iter().map(|a| format!("'{a}'")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut c = Std::new("script");
+    e.envs(&mut c);
+    let out = c.args(["-qec", &line, "/dev/null"]).output().unwrap();
+    out.stdout
+}
+
+#[test]
+fn control_characters_reach_a_terminal_escaped_and_a_pipe_unchanged() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        eprintln!("SKIPPED: util-linux `script` not found");
+        return;
+    }
+    let e = Env::new();
+    let sql = e.file("bad.sql", "select 1;\u{0}\u{1b}[2J select \"a\n");
+    // The syntax error's source line: escaped on a terminal, the caret under the quote.
+    let out = String::from_utf8_lossy(&on_a_terminal(&e, &["sql", "check", &sql])).into_owned();
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{0}'), "{out:?}");
+    assert!(out.contains(r#"select 1;\x00\x1b[2J select "a"#), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines.iter().position(|l| l.contains(r"\x1b[2J")).unwrap();
+    let caret = lines[at + 1].trim_end_matches('\r');
+    assert_eq!(
+        caret.find('^'),
+        lines[at].find('"'),
+        "caret under the quote:\n{}\n{caret}",
+        lines[at]
+    );
+    // An error quoting a file's line goes to stderr escaped too.
+    let out =
+        String::from_utf8_lossy(&on_a_terminal(&e, &["inventory", "import", &sql])).into_owned();
+    assert!(out.contains("error:") && out.contains(r"\x1b[2J"), "{out}");
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    // Into a pipe the output is data: the fingerprint keeps the byte as pt-fingerprint does.
+    let fp = e.file("fp.sql", "select \u{1b}[31m from t where a=1\n");
+    let piped = e.cmd().args(["sql", "fingerprint", &fp]).output().unwrap();
+    assert!(piped.stdout.contains(&0x1b), "{:?}", piped.stdout);
+}

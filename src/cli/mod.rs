@@ -142,7 +142,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote files, names and remote answers: never let them drive the terminal.
+            let e = format!("{e:#}");
+            eprintln!("error: {}", opsdeck::text::escape_for_terminal(&e));
             ExitCode::FAILURE
         }
     }

@@ -1,7 +1,7 @@
 //! Plain-text tables and JSON printing shared by the subcommands, and stdout writes that end the
 //! program quietly when the reader went away (`opsdeck task logs 1 | head -1`).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use unicode_width::UnicodeWidthStr;
 
@@ -20,10 +20,18 @@ macro_rules! out {
 }
 
 /// Writes to stdout; on a broken pipe exits 0 at once (nothing more can be shown), on another
-/// write error says so on stderr and exits 1.
+/// write error says so on stderr and exits 1. On a terminal, control characters other than newline
+/// and tab are shown escaped (`\x1b[2J`), so a host's output or a hostile name cannot drive the
+/// operator's terminal; into a pipe or a file the bytes go out as they are.
 pub fn write_out(args: std::fmt::Arguments<'_>) {
     let mut o = std::io::stdout().lock();
-    if let Err(e) = o.write_fmt(args) {
+    let written = if o.is_terminal() {
+        let text = args.to_string();
+        o.write_all(opsdeck::text::escape_for_terminal(&text).as_bytes())
+    } else {
+        o.write_fmt(args)
+    };
+    if let Err(e) = written {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

@@ -328,16 +328,25 @@ fn snippet(line: &str, pos: Position) -> String {
     let shown: String = line.chars().skip(skip).take(2 * WINDOW).collect();
     let cut_after = line.chars().nth(skip + 2 * WINDOW).is_some();
     let lead = if skip > 0 { "…" } else { "" };
-    let pad: String = std::iter::once(lead)
-        .filter(|l| !l.is_empty())
-        .map(|_| ' ')
-        .chain(
-            shown
-                .chars()
-                .take(col - skip)
-                .map(|c| if c == '\t' { '\t' } else { ' ' }),
-        )
-        .collect();
+    // The caret lines up under what a terminal shows: tabs kept, wide (CJK) characters two
+    // cells, control characters as their escaped form (`\x1b`), never sent raw.
+    let mut pad = String::from(if skip > 0 { " " } else { "" });
+    for c in shown.chars().take(col - skip) {
+        match c {
+            '\t' => pad.push('\t'),
+            c if c.is_control() => {
+                let w = crate::text::escape_controls(c.encode_utf8(&mut [0; 4]))
+                    .chars()
+                    .count();
+                pad.extend(std::iter::repeat_n(' ', w));
+            }
+            c => pad.extend(std::iter::repeat_n(
+                ' ',
+                unicode_width::UnicodeWidthChar::width(c).unwrap_or(0),
+            )),
+        }
+    }
+    let shown = crate::text::escape_controls(&shown);
     let tail = if cut_after { "…" } else { "" };
     format!("{lead}{shown}{tail}\n{pad}^")
 }
@@ -385,6 +394,29 @@ fn kind_of(toks: &[Tok]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_caret_lines_up_under_wide_and_control_characters() {
+        let line = "select '中文'\x1b[2J from";
+        // Column of `from` (1-based, in characters).
+        let col = line.chars().position(|c| c == 'f').unwrap() + 1;
+        let out = snippet(
+            line,
+            Position {
+                line: 1,
+                column: col,
+            },
+        );
+        let (shown, caret) = out.split_once('\n').unwrap();
+        assert!(!shown.contains('\x1b'), "{shown:?}");
+        let at = unicode_width::UnicodeWidthStr::width(&caret[..caret.len() - 1]);
+        let before: String = shown.chars().take_while(|&c| c != 'f').collect();
+        assert_eq!(
+            at,
+            unicode_width::UnicodeWidthStr::width(before.as_str()),
+            "{out}"
+        );
+    }
 
     #[test]
     fn reports_position_and_caret_of_syntax_errors() {
