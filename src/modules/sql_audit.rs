@@ -297,6 +297,8 @@ impl Form for SqlAuditForm {
                 "sql_via": tag.sql_via.as_str(),
                 "transaction": self.transaction,
                 "max_update_rows": tag.max_update_rows(),
+                "osc_min_table_mb": tag.osc_min_table_mb(),
+                "osc_args": tag.osc_args,
             }),
         };
         finish(spec, ctx, &ctx.inventory, errs)

@@ -8,12 +8,14 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
-use super::backup;
 use super::{
-    DbConn, DbTarget, StatementKind, StatementResult, StatementStatus, classify, in_transaction,
+    DbConn, DbTarget, OnlineReport, StatementKind, StatementResult, StatementStatus, classify,
+    in_transaction,
 };
+use super::{backup, osc};
 use crate::exec::{ExecError, HostSession, OutputChunk, OutputStream, RunOutcome};
 use crate::model::Task;
+use crate::model::sql_audit::{AlterVia, osc_args};
 use crate::model::sql_backup::{BACKUP_MAX_ROWS, Backup, BackupKind, Guard, quote_ident};
 use crate::sql::{SplitStatement, split};
 use crate::store::Store;
@@ -28,6 +30,10 @@ pub struct AuditRun {
     pub guards: Vec<Option<Guard>>,
     /// Run guarded statements even when their rows changed since.
     pub force: bool,
+    /// Per statement, how an ALTER runs, as the server's last check (approval) said.
+    pub alter_via: Vec<Option<AlterVia>>,
+    /// The tag's extra pt-online-schema-change options.
+    pub osc_args: Vec<String>,
 }
 
 enum Stop {
@@ -58,6 +64,14 @@ impl AuditRun {
                 .pointer("/rollback/force")
                 .and_then(|f| f.as_bool())
                 .unwrap_or(false),
+            alter_via: task
+                .spec
+                .extra
+                .get("online")
+                .and_then(|o| serde_json::from_value::<OnlineReport>(o.clone()).ok())
+                .map(|r| r.statements.iter().map(|s| s.alter_via).collect())
+                .unwrap_or_default(),
+            osc_args: osc_args(&task.spec),
         })
     }
 
@@ -112,7 +126,12 @@ impl AuditRun {
             }
         };
 
-        let connected = guarded(DbConn::connect(session, &self.target), &cancel, deadline).await;
+        let connected = guarded(
+            DbConn::connect(session.clone(), &self.target),
+            &cancel,
+            deadline,
+        )
+        .await;
         let mut db = match connected {
             Err(stop) => return Ok(stopped(stop)),
             Ok(Err(reason)) => return Err(ExecError::Sql { host, reason }),
@@ -150,21 +169,42 @@ impl AuditRun {
                 .get(i)
                 .and_then(|g| g.as_ref())
                 .filter(|_| !self.force);
-            let ran = guarded(
-                run_one(&mut db, &st.text, self.transaction, guard),
-                &cancel,
-                deadline,
-            )
-            .await;
+            let online = self.alter_via.get(i).copied().flatten() == Some(AlterVia::Online);
+            let ran = if online {
+                let left =
+                    deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+                run_online(
+                    &mut db,
+                    session.clone(),
+                    &self.target,
+                    &st.text,
+                    &self.osc_args,
+                    out.clone(),
+                    cancel.clone(),
+                    left,
+                )
+                .await
+            } else {
+                guarded(
+                    run_one(&mut db, &st.text, self.transaction, guard),
+                    &cancel,
+                    deadline,
+                )
+                .await
+            };
             let r = &mut results[i];
             r.duration_ms = Some(started.elapsed().as_millis() as u64);
             match ran {
                 Err(s) => {
                     r.status = StatementStatus::Failed;
-                    r.error = Some(
+                    r.error = Some(if online {
+                        "stopped (cancel or timeout): pt-online-schema-change was stopped and what it \
+                         left dropped"
+                            .into()
+                    } else {
                         "stopped while running (cancel or timeout); the server may still finish it"
-                            .into(),
-                    );
+                            .into()
+                    });
                     stop = Some(s);
                 }
                 Ok(Ok(one)) if one.skipped.is_some() => {
@@ -282,6 +322,40 @@ impl AuditRun {
             },
         })
     }
+}
+
+/// An ALTER through pt-online-schema-change on the proxy; a stop (cancel, timeout) comes back
+/// as such after the tool was stopped and its leftovers dropped.
+#[allow(clippy::too_many_arguments)]
+async fn run_online(
+    db: &mut DbConn,
+    session: Arc<HostSession>,
+    target: &DbTarget,
+    sql: &str,
+    extra: &[String],
+    out: Sender<OutputChunk>,
+    cancel: CancellationToken,
+    timeout: Option<Duration>,
+) -> Result<Result<One, String>, Stop> {
+    let alter = match osc::OnlineAlter::new(sql, target) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let ran = osc::run(db, session, target, &alter, extra, out, cancel, timeout).await;
+    if ran.cancelled {
+        return Err(Stop::Cancelled);
+    }
+    if ran.timed_out {
+        return Err(Stop::TimedOut);
+    }
+    Ok(ran.result.map(|()| {
+        let mut one = One::default();
+        match backup::ddl_inverse(sql) {
+            Ok(inv) => one.inverse = Some(inv),
+            Err(why) => one.no_rollback = Some(why),
+        }
+        one
+    }))
 }
 
 /// What one statement did.

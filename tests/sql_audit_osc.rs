@@ -1,0 +1,269 @@
+//! Big ALTERs online end to end: a real MariaDB behind a real sshd proxy host; an ALTER on a table
+//! above the tag's `osc_min_table_mb` runs through pt-online-schema-change on the proxy (the
+//! approver is told so), and a cancel mid-copy leaves no trigger and no shadow table.
+
+mod common;
+mod support;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use common::World;
+use opsdeck::backend::Backend;
+use opsdeck::config::Config;
+use opsdeck::model::{StepState, TaskState};
+use opsdeck::modules::{Form, ModuleContext, SqlAuditForm};
+use opsdeck::sqlaudit::{StatementResult, StatementStatus};
+use support::{Mariadb, Sshd, require_system};
+
+const T: Duration = Duration::from_secs(120);
+const TOOL: &str = "/usr/bin/pt-online-schema-change";
+
+fn have_system() -> bool {
+    require_system(support::sshd::SSHD)
+        && require_system(support::mariadb::MARIADBD)
+        && require_system(support::mariadb::INSTALL_DB)
+        && require_system(TOOL)
+}
+
+/// Tag `orders` whose every ALTER runs online (threshold 0), slowed down so a copy can be caught.
+fn inventory(sshd: &Sshd, db: &Mariadb, password_file: &std::path::Path) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "[[exec_users]]\nalias = \"t\"\nuser = \"{}\"\nkey = \"{}\"\n\n\
+         [[hosts]]\nname = \"proxy\"\naddress = \"{}\"\nport = {}\nexec_user = \"t\"\n\n\
+         [[hosts]]\nname = \"app1\"\naddress = \"127.0.0.9\"\nexec_user = \"t\"\n\n\
+         [[tags]]\nname = \"orders\"\nhosts = [\"app1\"]\nproxy = \"proxy\"\nosc_min_table_mb = 0\n\
+         osc_args = [\"--chunk-size\", \"50\", \"--chunk-time\", \"0\", \"--sleep\", \"0.2\"]\n\
+         [[tags.databases]]\nname = \"orders-rw\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
+         schema = \"shop\"\npassword_file = \"{}\"\nrole = \"write\"\n\n\
+         [[users]]\nname = \"alice\"\nrole = \"operator\"\n\
+         [[users]]\nname = \"bob\"\nrole = \"approver\"\n",
+        sshd.user,
+        sshd.client_key.display(),
+        sshd.hosts[0].address,
+        sshd.hosts[0].port,
+        db.host,
+        db.port,
+        db.user,
+        password_file.display(),
+    );
+    s
+}
+
+fn builtin(prefix: &str) -> &'static str {
+    opsdeck::assets::BUILTIN_TEMPLATES
+        .iter()
+        .find(|(f, _)| f.starts_with(prefix))
+        .map(|(_, src)| *src)
+        .unwrap()
+}
+
+fn form(sql: &str) -> SqlAuditForm {
+    SqlAuditForm {
+        tag: "orders".into(),
+        sql: sql.into(),
+        approvers: vec!["bob".into()],
+        ..SqlAuditForm::default()
+    }
+}
+
+/// The triggers on `shop.<table>` and the tables of `shop`, one per line.
+fn leftovers(db: &Mariadb, table: &str) -> (String, String) {
+    let triggers = db
+        .sql(&format!(
+            "SELECT trigger_name FROM information_schema.triggers WHERE event_object_schema = 'shop' \
+             AND event_object_table = '{table}'"
+        ))
+        .unwrap();
+    let tables = db
+        .sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'shop' ORDER BY 1")
+        .unwrap();
+    (triggers, tables)
+}
+
+fn processes() -> String {
+    let out = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table() {
+    if !have_system() {
+        return;
+    }
+    let sshd = Sshd::start(1);
+    let db = Mariadb::start();
+    // `big`: 4,000 rows, copied 50 at a time with a 0.2 s pause: over 15 s of copying.
+    let mut sql = String::from(
+        "CREATE DATABASE shop;\
+         CREATE TABLE shop.items (id INT PRIMARY KEY, qty INT NOT NULL);\
+         INSERT INTO shop.items VALUES (1, 10), (2, 20), (3, 30);\
+         CREATE TABLE shop.big (id INT PRIMARY KEY, pad VARCHAR(64) NOT NULL);\
+         INSERT INTO shop.big SELECT seq, REPEAT('x', 60) FROM shop.seq_1_to_4000;",
+    );
+    sql.push('\n');
+    db.sql(&sql).unwrap();
+    let pw_file = sshd.dir.path().join("db-password");
+    std::fs::write(&pw_file, format!("{}\n", db.password)).unwrap();
+    let config = Config {
+        known_hosts: Some(sshd.known_hosts.clone()),
+        connect_timeout: "10s".into(),
+        ..Config::default()
+    };
+    let w = World::new(&inventory(&sshd, &db, &pw_file), &[builtin("9001")], config).await;
+    let alice = w.as_user("alice");
+    let bob = w.as_user("bob");
+    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+
+    // 1. Above the threshold (0 MiB): the approver is told it runs online; it does, through the
+    //    tool on the proxy, and the column exists after; the tool left nothing behind.
+    let t = alice
+        .submit(
+            form("ALTER TABLE items ADD COLUMN note VARCHAR(8) NULL;")
+                .to_spec(&ctx)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let check = &t.spec.extra["online"]["statements"][0];
+    assert_eq!(check["alter_via"], "online", "{check}");
+    assert!(
+        check["notes"]
+            .to_string()
+            .contains("runs online through pt-online-schema-change on proxy `proxy`"),
+        "{check}"
+    );
+    let shown = opsdeck::model::sql_audit::detail_lines(&t.spec, &[]).join("\n");
+    assert!(
+        shown.contains("runs online (pt-online-schema-change)"),
+        "{shown}"
+    );
+    bob.approve(t.id, None).await.unwrap();
+    let state = w.wait_state(t.id, None, T).await;
+    let log = w.log_text(t.id).await;
+    assert_eq!(state, TaskState::Succeeded, "{log:#?}\n{}", sshd.logs());
+    assert!(
+        log.iter()
+            .any(|l| l.contains("Successfully altered `shop`.`items`")),
+        "{log:#?}"
+    );
+    assert!(
+        log.iter().any(|l| l.contains("running online: pt-online-schema-change --execute --alter 'ADD COLUMN note VARCHAR(8) NULL'")),
+        "{log:#?}"
+    );
+    assert_eq!(
+        db.sql("SELECT column_name FROM information_schema.columns WHERE table_schema = 'shop' AND table_name = 'items' ORDER BY ordinal_position")
+            .unwrap(),
+        "id\nqty\nnote\n"
+    );
+    assert_eq!(
+        leftovers(&db, "items"),
+        (String::new(), "big\nitems\n".into())
+    );
+    let d = alice.task(t.id).await.unwrap();
+    let r: StatementResult = serde_json::from_value(d.sql_results[0].clone()).unwrap();
+    assert_eq!(r.status, StatementStatus::Done);
+    assert_eq!(
+        r.inverse.as_deref(),
+        Some("ALTER TABLE items DROP COLUMN note"),
+        "{r:?}"
+    );
+
+    // 2. Cancel mid-copy: the tool stops, and neither its triggers nor `_big_new` remain; the
+    //    password was never on a command line nor in the log.
+    let t = alice
+        .submit(
+            form("ALTER TABLE big ADD COLUMN extra INT NULL;")
+                .to_spec(&ctx)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    bob.approve(t.id, None).await.unwrap();
+    let deadline = tokio::time::Instant::now() + T;
+    let mut seen_password = false;
+    loop {
+        seen_password |= processes().contains(&db.password);
+        let copied = db
+            .sql("SELECT COUNT(*) FROM shop._big_new")
+            .ok()
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        if copied >= 200 {
+            break;
+        }
+        let state = w.store.task(t.id).unwrap().unwrap().state;
+        assert!(
+            !state.is_final(),
+            "the copy ended before the cancel: {state:?}\n{:#?}",
+            w.log_text(t.id).await
+        );
+        assert!(tokio::time::Instant::now() < deadline, "no copy seen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (triggers, tables) = leftovers(&db, "big");
+    assert_eq!(triggers.lines().count(), 3, "mid-copy: {triggers}");
+    assert!(tables.contains("_big_new"), "{tables}");
+    alice.cancel(t.id).await.unwrap();
+    assert_eq!(
+        w.wait_state(t.id, None, T).await,
+        TaskState::Cancelled,
+        "{:#?}",
+        w.log_text(t.id).await
+    );
+    // The task is cancelled at once; the step ends once the tool stopped and was cleaned up after.
+    let deadline = tokio::time::Instant::now() + T;
+    while w.store.step_runs(t.id).unwrap()[0].state != StepState::Cancelled {
+        assert!(tokio::time::Instant::now() < deadline, "step still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = w.log_text(t.id).await;
+    assert_eq!(
+        leftovers(&db, "big"),
+        (String::new(), "big\nitems\n".into()),
+        "{log:#?}"
+    );
+    // Triggers first: a trigger writing into a dropped shadow table would break writes to `big`.
+    let at = |what: &str| log.iter().position(|l| l.contains(what));
+    let (trigger, table) = (
+        at("opsdeck: dropped the trigger pt-online-schema-change left"),
+        at("opsdeck: dropped the shadow table pt-online-schema-change left"),
+    );
+    assert!(
+        trigger.is_some() && table.is_some() && trigger < table,
+        "{log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("pt-online-schema-change was stopped")),
+        "{log:#?}"
+    );
+    assert!(
+        !db.sql("SHOW CREATE TABLE shop.big")
+            .unwrap()
+            .contains("extra"),
+        "the ALTER was not applied"
+    );
+    assert_eq!(
+        db.sql("SELECT COUNT(*) FROM shop.big").unwrap(),
+        "4000\n",
+        "no row lost"
+    );
+    assert!(
+        !processes().contains("t=big"),
+        "the tool still runs:\n{}",
+        processes()
+    );
+    assert!(!seen_password, "the password was on a command line");
+    for id in 1..=t.id {
+        for l in w.log_text(id).await {
+            assert!(!l.contains(&db.password), "password in a log line: {l}");
+        }
+    }
+    w.stop().await;
+}
