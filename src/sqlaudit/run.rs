@@ -137,6 +137,8 @@ impl AuditRun {
             Ok(Err(reason)) => return Err(ExecError::Sql { host, reason }),
             Ok(Ok(db)) => db,
         };
+        // The server's id of this connection, for KILL QUERY from a second one on a stop.
+        let conn_id = db.conn.id();
         say(
             OutputStream::Stdout,
             format!(
@@ -202,8 +204,16 @@ impl AuditRun {
                          left dropped"
                             .into()
                     } else {
-                        "stopped while running (cancel or timeout); the server may still finish it"
-                            .into()
+                        match kill_query(session.clone(), &self.target, conn_id).await {
+                            Ok(()) => format!(
+                                "stopped while running (cancel or timeout); the server's query was \
+                                 killed (KILL QUERY {conn_id})"
+                            ),
+                            Err(e) => format!(
+                                "stopped while running (cancel or timeout); KILL QUERY {conn_id} \
+                                 failed ({e}): the server may still finish it"
+                            ),
+                        }
                     });
                     stop = Some(s);
                 }
@@ -269,7 +279,10 @@ impl AuditRun {
         if self.transaction {
             let ok = !failed && stop.is_none();
             let end = if ok { "COMMIT" } else { "ROLLBACK" };
-            let ended = db.conn.query_drop(end).await;
+            let ended = match tokio::time::timeout(TAIL, db.conn.query_drop(end)).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("no answer within {}s", TAIL.as_secs())),
+            };
             if !ok || ended.is_err() {
                 for r in results.iter_mut() {
                     if r.status == StatementStatus::Done {
@@ -313,7 +326,12 @@ impl AuditRun {
             summary.push_str(&format!("; not run: {}", not_run.join(", ")));
         }
         say(OutputStream::Stdout, summary).await;
-        db.close().await;
+        if stop.is_some() {
+            // The stopped statement's answer may still be on the way: do not wait for it.
+            let _ = tokio::time::timeout(TAIL, db.close()).await;
+        } else {
+            db.close().await;
+        }
         Ok(match stop {
             Some(s) => stopped(s),
             None => RunOutcome {
@@ -356,6 +374,28 @@ async fn run_online(
         }
         one
     }))
+}
+
+/// How long the end of a stopped run (ROLLBACK, disconnect) may take.
+const TAIL: Duration = Duration::from_secs(10);
+
+/// Kills the statement running on connection `id` from a second connection through its own
+/// tunnel: dropping the driver's future alone leaves the server running it.
+async fn kill_query(session: Arc<HostSession>, target: &DbTarget, id: u32) -> Result<(), String> {
+    let kill = async {
+        let mut db = DbConn::connect(session, target).await?;
+        let r = db
+            .conn
+            .query_drop(format!("KILL QUERY {id}"))
+            .await
+            .map_err(describe);
+        db.close().await;
+        r
+    };
+    match tokio::time::timeout(TAIL, kill).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no answer within {}s", TAIL.as_secs())),
+    }
 }
 
 /// What one statement did.

@@ -1,6 +1,7 @@
-//! Big ALTERs online end to end: a real MariaDB behind a real sshd proxy host; an ALTER on a table
-//! above the tag's `osc_min_table_mb` runs through pt-online-schema-change on the proxy (the
-//! approver is told so), and a cancel mid-copy leaves no trigger and no shadow table.
+//! Long SQL audit statements end to end, a real MariaDB behind a real sshd proxy host: an ALTER on
+//! a table above the tag's `osc_min_table_mb` runs through pt-online-schema-change on the proxy (the
+//! approver is told so) and a cancel mid-copy leaves no trigger and no shadow table; a cancelled
+//! long UPDATE through the tunnel is killed on the server (KILL QUERY).
 
 mod common;
 mod support;
@@ -91,11 +92,8 @@ fn processes() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table() {
-    if !have_system() {
-        return;
-    }
+/// The proxy, the database (`shop.items`: 3 rows; `shop.big`: 4,000) and an engine.
+async fn setup() -> (Sshd, Mariadb, World) {
     let sshd = Sshd::start(1);
     let db = Mariadb::start();
     // `big`: 4,000 rows, copied 50 at a time with a 0.2 s pause: over 15 s of copying.
@@ -116,6 +114,15 @@ async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table()
         ..Config::default()
     };
     let w = World::new(&inventory(&sshd, &db, &pw_file), &[builtin("9001")], config).await;
+    (sshd, db, w)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table() {
+    if !have_system() {
+        return;
+    }
+    let (sshd, db, w) = setup().await;
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
     let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
@@ -217,11 +224,7 @@ async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table()
         w.log_text(t.id).await
     );
     // The task is cancelled at once; the step ends once the tool stopped and was cleaned up after.
-    let deadline = tokio::time::Instant::now() + T;
-    while w.store.step_runs(t.id).unwrap()[0].state != StepState::Cancelled {
-        assert!(tokio::time::Instant::now() < deadline, "step still running");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_step_cancelled(&w, t.id).await;
     let log = w.log_text(t.id).await;
     assert_eq!(
         leftovers(&db, "big"),
@@ -265,5 +268,79 @@ async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table()
             assert!(!l.contains(&db.password), "password in a log line: {l}");
         }
     }
+    w.stop().await;
+}
+
+async fn wait_step_cancelled(w: &World, id: i64) {
+    let deadline = tokio::time::Instant::now() + T;
+    while w.store.step_runs(id).unwrap()[0].state != StepState::Cancelled {
+        assert!(tokio::time::Instant::now() < deadline, "step still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_statement_is_killed_on_the_server() {
+    if !have_system() {
+        return;
+    }
+    let (_sshd, db, w) = setup().await;
+    let alice = w.as_user("alice");
+    let bob = w.as_user("bob");
+    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    // A statement that only a KILL stops: SLEEP() would also end when its client disconnects, a
+    // three-way join of 4,000 rows (64e9 combinations) does not notice.
+    let running = "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'UPDATE items SET qty = qty + (SELECT%'";
+    let t = alice
+        .submit(
+            form(
+                "UPDATE items SET qty = qty + (SELECT COUNT(*) FROM big a, big b, big c \
+                 WHERE a.pad = b.pad AND b.pad = c.pad) WHERE id = 1;",
+            )
+            .to_spec(&ctx)
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    bob.approve(t.id, None).await.unwrap();
+    let deadline = tokio::time::Instant::now() + T;
+    while db.sql(running).unwrap() != "1\n" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the UPDATE never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cancelled_at = std::time::Instant::now();
+    alice.cancel(t.id).await.unwrap();
+    wait_step_cancelled(&w, t.id).await;
+    let log = w.log_text(t.id).await;
+    assert!(
+        cancelled_at.elapsed() < Duration::from_secs(15),
+        "the cancel took {:?}\n{log:#?}",
+        cancelled_at.elapsed()
+    );
+    // Killed on the server: gone from the processlist at once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while db.sql(running).unwrap() != "0\n" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the query still runs on the server\n{log:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        log.iter()
+            .any(|l| l.contains("the server's query was killed (KILL QUERY")),
+        "{log:#?}"
+    );
+    let r: StatementResult =
+        serde_json::from_value(alice.task(t.id).await.unwrap().sql_results[0].clone()).unwrap();
+    assert_eq!(r.status, StatementStatus::Failed, "{r:?}");
+    assert_eq!(
+        db.sql("SELECT qty FROM shop.items WHERE id = 1").unwrap(),
+        "10\n",
+        "the killed UPDATE changed nothing"
+    );
     w.stop().await;
 }
