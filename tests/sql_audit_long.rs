@@ -1,7 +1,8 @@
 //! Long SQL audit statements end to end, a real MariaDB behind a real sshd proxy host: an ALTER on
 //! a table above the tag's `osc_min_table_mb` runs through pt-online-schema-change on the proxy (the
 //! approver is told so) and a cancel mid-copy leaves no trigger and no shadow table; a cancelled
-//! long UPDATE through the tunnel is killed on the server (KILL QUERY).
+//! long UPDATE through the tunnel is killed on the server (KILL QUERY); the undo of an audit is
+//! offered through the API (`POST /tasks/{id}/rollback`).
 
 mod common;
 mod support;
@@ -12,9 +13,10 @@ use std::time::Duration;
 use common::World;
 use opsdeck::backend::Backend;
 use opsdeck::config::Config;
-use opsdeck::model::{StepState, TaskState};
+use opsdeck::model::{Role, StepState, TaskState};
 use opsdeck::modules::{Form, ModuleContext, SqlAuditForm};
 use opsdeck::sqlaudit::{StatementResult, StatementStatus};
+use serde_json::json;
 use support::{Mariadb, Sshd, require_system};
 
 const T: Duration = Duration::from_secs(120);
@@ -341,6 +343,137 @@ async fn a_cancelled_statement_is_killed_on_the_server() {
         db.sql("SELECT qty FROM shop.items WHERE id = 1").unwrap(),
         "10\n",
         "the killed UPDATE changed nothing"
+    );
+    w.stop().await;
+}
+
+/// `opsdeck serve` over the test's engine; answers its address and a token for each user.
+async fn api(w: &World, users: &[(&str, Role)]) -> (String, Vec<String>) {
+    let state = opsdeck::api::server::AppState::new(
+        w.store.clone(),
+        w.config.clone(),
+        w.dir.path().to_path_buf(),
+        Some(w.engine.clone()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1", listener.local_addr().unwrap());
+    tokio::spawn(opsdeck::api::server::serve(
+        listener,
+        state,
+        std::future::pending::<()>(),
+    ));
+    let mut tokens = Vec::new();
+    for (name, role) in users {
+        let (token, hash) = opsdeck::api::auth::new_token().unwrap();
+        let u = opsdeck::model::User {
+            name: name.to_string(),
+            display_name: String::new(),
+            role: *role,
+        };
+        w.store.put_user(&u, Some(&hash)).unwrap();
+        tokens.push(token);
+    }
+    (url, tokens)
+}
+
+async fn post(url: &str, token: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_shows_and_submits_the_rollback_of_an_audit() {
+    if !have_system() {
+        return;
+    }
+    let (_sshd, db, w) = setup().await;
+    let alice = w.as_user("alice");
+    let bob = w.as_user("bob");
+    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let (url, tokens) = api(&w, &[("alice", Role::Operator), ("val", Role::Viewer)]).await;
+    let (op, viewer) = (&tokens[0], &tokens[1]);
+    let t = alice
+        .submit(
+            form("UPDATE items SET qty = 11 WHERE id = 1;")
+                .to_spec(&ctx)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    // Not finished yet: nothing to roll back (409), and nothing stored.
+    let (st, b) = post(
+        &format!("{url}/tasks/{}/rollback?dry_run=true", t.id),
+        op,
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, 409, "{b}");
+    assert!(
+        b["message"]
+            .to_string()
+            .contains("roll back once it has finished"),
+        "{b}"
+    );
+    bob.approve(t.id, None).await.unwrap();
+    assert_eq!(w.wait_state(t.id, None, T).await, TaskState::Succeeded);
+    assert_eq!(
+        db.sql("SELECT qty FROM shop.items WHERE id = 1").unwrap(),
+        "11\n"
+    );
+
+    // dry_run: the SQL and nothing stored.
+    let (st, b) = post(
+        &format!("{url}/tasks/{}/rollback?dry_run=true", t.id),
+        op,
+        json!({}),
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(
+        (b["of"].as_i64(), b["statements"].as_u64()),
+        (Some(t.id), Some(1)),
+        "{b}"
+    );
+    assert!(b["sql"].as_str().unwrap().starts_with("UPDATE "), "{b}");
+    assert_eq!(w.store.tasks(&Default::default()).unwrap().len(), 1);
+    // A viewer may not; an operator must name an approver.
+    let (st, _) = post(&format!("{url}/tasks/{}/rollback", t.id), viewer, json!({})).await;
+    assert_eq!(st, 403);
+    let (st, b) = post(&format!("{url}/tasks/{}/rollback", t.id), op, json!({})).await;
+    assert_eq!(st, 400, "{b}");
+    assert!(b.to_string().contains("approvers"), "{b}");
+    let (st, b) = post(
+        &format!("{url}/tasks/{}/rollback", t.id),
+        op,
+        json!({"approvers": ["bob"], "bogus": 1}),
+    )
+    .await;
+    assert_eq!(st, 400, "{b}");
+    assert_eq!(w.store.tasks(&Default::default()).unwrap().len(), 1);
+
+    // Submitted: a new audit that needs approval and names the original; approved, it restores.
+    let (st, rb) = post(
+        &format!("{url}/tasks/{}/rollback", t.id),
+        op,
+        json!({"approvers": ["bob"]}),
+    )
+    .await;
+    assert_eq!(st, 201, "{rb}");
+    assert_eq!(rb["state"], "pending_approval", "{rb}");
+    assert_eq!(rb["spec"]["extra"]["rollback"]["of"], t.id, "{rb}");
+    let rid = rb["id"].as_i64().unwrap();
+    bob.approve(rid, None).await.unwrap();
+    assert_eq!(w.wait_state(rid, None, T).await, TaskState::Succeeded);
+    assert_eq!(
+        db.sql("SELECT qty FROM shop.items WHERE id = 1").unwrap(),
+        "10\n"
     );
     w.stop().await;
 }
