@@ -113,6 +113,8 @@ async fn setup() -> (Sshd, Mariadb, World) {
     let config = Config {
         known_hosts: Some(sshd.known_hosts.clone()),
         connect_timeout: "10s".into(),
+        // Small enough for a test to pass it.
+        sql_backup_max_rows: 2,
         ..Config::default()
     };
     let w = World::new(&inventory(&sshd, &db, &pw_file), &[builtin("9001")], config).await;
@@ -401,9 +403,11 @@ async fn the_api_shows_and_submits_the_rollback_of_an_audit() {
     let (op, viewer) = (&tokens[0], &tokens[1]);
     let t = alice
         .submit(
-            form("UPDATE items SET qty = 11 WHERE id = 1;")
-                .to_spec(&ctx)
-                .unwrap(),
+            form(
+                "UPDATE items SET qty = 11 WHERE id = 1;\nUPDATE big SET pad = 'y' WHERE id <= 3;",
+            )
+            .to_spec(&ctx)
+            .unwrap(),
         )
         .await
         .unwrap();
@@ -442,6 +446,13 @@ async fn the_api_shows_and_submits_the_rollback_of_an_audit() {
         "{b}"
     );
     assert!(b["sql"].as_str().unwrap().starts_with("UPDATE "), "{b}");
+    // Three rows are above the configured backup cap (2): that statement is not undone, and says so.
+    assert!(
+        b["notes"]
+            .to_string()
+            .contains("3 rows exceed the backup cap of 2 (config sql_backup_max_rows)"),
+        "{b}"
+    );
     assert_eq!(w.store.tasks(&Default::default()).unwrap().len(), 1);
     // A viewer may not; an operator must name an approver.
     let (st, _) = post(&format!("{url}/tasks/{}/rollback", t.id), viewer, json!({})).await;

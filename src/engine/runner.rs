@@ -576,7 +576,10 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     };
     let rendered = render_step(step, &args, &run.masker());
     let (command, stdin) = (rendered.command, rendered.stdin);
-    let audit = crate::sqlaudit::run::AuditRun::from_task(&run.task);
+    let audit = crate::sqlaudit::run::AuditRun::from_task(&run.task).map(|mut a| {
+        a.backup_max_rows = run.inner.config.sql_backup_max_rows;
+        a
+    });
     let shown = match &audit {
         Some(a) => format!(
             "native SQL audit of {} statement(s) through an SSH tunnel to {}:{}",

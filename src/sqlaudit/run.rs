@@ -34,6 +34,8 @@ pub struct AuditRun {
     pub alter_via: Vec<Option<AlterVia>>,
     /// The tag's extra pt-online-schema-change options.
     pub osc_args: Vec<String>,
+    /// Most rows one statement keeps before-images of (config `sql_backup_max_rows`).
+    pub backup_max_rows: usize,
 }
 
 enum Stop {
@@ -72,6 +74,7 @@ impl AuditRun {
                 .map(|r| r.statements.iter().map(|s| s.alter_via).collect())
                 .unwrap_or_default(),
             osc_args: osc_args(&task.spec),
+            backup_max_rows: BACKUP_MAX_ROWS,
         })
     }
 
@@ -188,7 +191,13 @@ impl AuditRun {
                 .await
             } else {
                 guarded(
-                    run_one(&mut db, &st.text, self.transaction, guard),
+                    run_one(
+                        &mut db,
+                        &st.text,
+                        self.transaction,
+                        guard,
+                        self.backup_max_rows,
+                    ),
                     &cancel,
                     deadline,
                 )
@@ -417,6 +426,7 @@ async fn run_one(
     sql: &str,
     in_tx: bool,
     guard: Option<&Guard>,
+    cap: usize,
 ) -> Result<One, String> {
     let mut one = One::default();
     if let Some(g) = guard {
@@ -510,11 +520,11 @@ async fn run_one(
         if let Some((t, key)) = &backed {
             let too_many = before
                 .as_ref()
-                .is_some_and(|(_, r)| r.len() > BACKUP_MAX_ROWS)
-                || affected as usize > BACKUP_MAX_ROWS;
+                .is_some_and(|(_, r)| r.len() > cap)
+                || affected as usize > cap;
             if too_many {
                 out.no_rollback = Some(format!(
-                    "{affected} rows exceed the backup cap of {BACKUP_MAX_ROWS}: no backup"
+                    "{affected} rows exceed the backup cap of {cap} (config sql_backup_max_rows): no backup"
                 ));
             } else {
                 match backup::after(db, t, key, before, last_id, affected).await {
