@@ -580,15 +580,11 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
         a.backup_max_rows = run.inner.config.sql_backup_max_rows;
         a
     });
-    let shown = match &audit {
-        Some(a) => format!(
-            "native SQL audit of {} statement(s) through an SSH tunnel to {}:{}",
-            a.statements.len(),
-            a.target.host,
-            a.target.port
-        ),
-        None => format!("$ {}", rendered.shown),
-    };
+    let shown =
+        match crate::model::sql_audit::tunnel_summary(&run.task.spec).filter(|_| audit.is_some()) {
+            Some(s) => s,
+            None => format!("$ {}", rendered.shown),
+        };
     inner
         .hub
         .system(

@@ -193,6 +193,38 @@ pub fn via_tunnel(spec: &TaskSpec) -> bool {
         && spec.extra.get("sql_via").and_then(|v| v.as_str()) == Some("tunnel")
 }
 
+/// What a tunnel audit runs, in one line (the dry run and the step's start line say the same):
+/// `None` for any other spec.
+pub fn tunnel_summary(spec: &TaskSpec) -> Option<String> {
+    if !via_tunnel(spec) {
+        return None;
+    }
+    let a = |k: &str| spec.args.get(k).map(String::as_str).unwrap_or("?");
+    let proxy = spec
+        .hosts
+        .get(&1)
+        .and_then(|h| h.first())
+        .map(String::as_str)
+        .unwrap_or("?");
+    let n = crate::sql::split(spec.args.get("SQL").map(String::as_str).unwrap_or("")).len();
+    let schema = match a("DB_NAME") {
+        "" | "?" => String::new(),
+        s => format!(", schema `{s}`"),
+    };
+    Some(format!(
+        "native SQL audit of {n} statement(s) through an SSH tunnel via proxy `{proxy}` to {}:{} as `{}`{schema} ({}); ALTERs on tables of {} MiB or more run through pt-online-schema-change on `{proxy}` (the server check says which); no mysql client runs",
+        a("DB_HOST"),
+        a("DB_PORT"),
+        a("DB_USER"),
+        if in_transaction(spec) {
+            "one transaction, all or nothing"
+        } else {
+            "stop at the first error"
+        },
+        osc_min_table_mb(spec),
+    ))
+}
+
 /// True when the audit asked for all of its DML in one transaction.
 pub fn in_transaction(spec: &TaskSpec) -> bool {
     spec.extra
