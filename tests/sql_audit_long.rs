@@ -94,8 +94,14 @@ fn processes() -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The proxy, the database (`shop.items`: 3 rows; `shop.big`: 4,000) and an engine.
+/// The proxy, the database (`shop.items`: 3 rows; `shop.big`: 4,000) and an engine keeping
+/// before-images of at most 2 rows per statement (small enough for a test to pass it).
 async fn setup() -> (Sshd, Mariadb, World) {
+    setup_with(2).await
+}
+
+/// [`setup`] with the config's `sql_backup_max_rows`.
+async fn setup_with(backup_cap: usize) -> (Sshd, Mariadb, World) {
     let sshd = Sshd::start(1);
     let db = Mariadb::start();
     // `big`: 4,000 rows, copied 50 at a time with a 0.2 s pause: over 15 s of copying.
@@ -113,8 +119,7 @@ async fn setup() -> (Sshd, Mariadb, World) {
     let config = Config {
         known_hosts: Some(sshd.known_hosts.clone()),
         connect_timeout: "10s".into(),
-        // Small enough for a test to pass it.
-        sql_backup_max_rows: 2,
+        sql_backup_max_rows: backup_cap,
         ..Config::default()
     };
     let w = World::new(&inventory(&sshd, &db, &pw_file), &[builtin("9001")], config).await;
@@ -485,6 +490,106 @@ async fn the_api_shows_and_submits_the_rollback_of_an_audit() {
     assert_eq!(
         db.sql("SELECT qty FROM shop.items WHERE id = 1").unwrap(),
         "10\n"
+    );
+    w.stop().await;
+}
+
+/// The median of `v` (sorted in place).
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// docs/BENCHMARKS.md, "SQL audit through the tunnel": the backup's overhead on an UPDATE of
+/// 10,000 rows and the server check's latency for 50 statements, medians of 5 runs. Prints the
+/// figures. `cargo test --test sql_audit_long -- --ignored --nocapture bench`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: prints figures for docs/BENCHMARKS.md"]
+async fn bench_backup_overhead_and_online_check_latency() {
+    if !have_system() {
+        return;
+    }
+    let (_sshd, db, w) = setup_with(opsdeck::model::sql_backup::BACKUP_MAX_ROWS).await;
+    // The same rows keyed (backed up) and in an unkeyed twin (no key: no backup; otherwise the
+    // same path: tunnel, engine, results stored).
+    db.sql(
+        "CREATE TABLE shop.t10k (id INT PRIMARY KEY, n INT NOT NULL, pad VARCHAR(32) NOT NULL);\
+         INSERT INTO shop.t10k SELECT seq, 0, 'abcdefghijklmnopqrstuvwxyz' FROM shop.seq_1_to_10000;\
+         CREATE TABLE shop.t10k_nokey (id INT NOT NULL, n INT NOT NULL, pad VARCHAR(32) NOT NULL);\
+         INSERT INTO shop.t10k_nokey SELECT * FROM shop.t10k;",
+    )
+    .unwrap();
+    let alice = w.as_user("alice");
+    let bob = w.as_user("bob");
+    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let run = |table: &'static str| {
+        let (alice, bob, ctx, w) = (&alice, &bob, &ctx, &w);
+        async move {
+            let sql = format!("UPDATE {table} SET n = n + 1;");
+            let t = alice
+                .submit(form(&sql).to_spec(ctx).unwrap())
+                .await
+                .unwrap();
+            bob.approve(t.id, None).await.unwrap();
+            assert_eq!(w.wait_state(t.id, None, T).await, TaskState::Succeeded);
+            let r: StatementResult =
+                serde_json::from_value(alice.task(t.id).await.unwrap().sql_results[0].clone())
+                    .unwrap();
+            assert_eq!(r.affected_rows, Some(10_000));
+            assert_eq!(r.backup.is_some(), table == "t10k", "{r:?}");
+            r.duration_ms.unwrap() as f64
+        }
+    };
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        with.push(run("t10k").await);
+        without.push(run("t10k_nokey").await);
+    }
+    let (a, b) = (median(&mut with), median(&mut without));
+    println!(
+        "BENCH backup: UPDATE of 10,000 rows with backup {a:.0} ms, without {b:.0} ms (median of 5), ratio {:.2}x",
+        a / b
+    );
+
+    // The server check alone (connect through the proxy, then every statement), 50 statements
+    // against 1.
+    let mut fifty = String::new();
+    for i in 0..50 {
+        fifty.push_str(&match i % 5 {
+            0 => format!("UPDATE items SET qty = qty + 1 WHERE id = {i};\n"),
+            1 => format!("DELETE FROM big WHERE id = {i};\n"),
+            2 => format!("INSERT INTO items (id, qty) VALUES ({}, 1);\n", 1000 + i),
+            3 => "ALTER TABLE items ADD COLUMN c INT NULL;\n".to_string(),
+            _ => format!(
+                "UPDATE big SET pad = 'z' WHERE id BETWEEN {i} AND {};\n",
+                i + 10
+            ),
+        });
+    }
+    let check = |sql: String| {
+        let (ctx, w) = (&ctx, &w);
+        async move {
+            let spec = form(&sql).to_spec(ctx).unwrap();
+            let t0 = std::time::Instant::now();
+            let r =
+                opsdeck::sqlaudit::online::check_spec(&spec, &ctx.inventory, &w.config, "submit")
+                    .await
+                    .unwrap();
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            assert!(r.statements.iter().all(|s| s.error.is_none()), "{r:?}");
+            ms
+        }
+    };
+    let (mut many, mut one) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        many.push(check(fifty.clone()).await);
+        one.push(check("UPDATE items SET qty = 1 WHERE id = 1;\n".into()).await);
+    }
+    let (m, o) = (median(&mut many), median(&mut one));
+    println!(
+        "BENCH online check: 50 statements {m:.0} ms, 1 statement {o:.0} ms (median of 5; SSH connect + tunnel + login included), {:.2} ms per extra statement, ratio {:.1}x",
+        (m - o) / 49.0,
+        m / o
     );
     w.stop().await;
 }
