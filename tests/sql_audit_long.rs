@@ -136,6 +136,25 @@ async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table()
     let bob = w.as_user("bob");
     let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
 
+    // 0. A table without any key cannot go through the tool: the approver is warned.
+    db.sql("CREATE TABLE shop.nokey (a INT)").unwrap();
+    let t = alice
+        .submit(
+            form("ALTER TABLE nokey ADD COLUMN b INT;")
+                .to_spec(&ctx)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let check = &t.spec.extra["online"]["statements"][0];
+    assert!(
+        check["warnings"]
+            .to_string()
+            .contains("has no primary or unique key: pt-online-schema-change will refuse it"),
+        "{check}"
+    );
+    db.sql("DROP TABLE shop.nokey").unwrap();
+
     // 1. Above the threshold (0 MiB): the approver is told it runs online; it does, through the
     //    tool on the proxy, and the column exists after; the tool left nothing behind.
     let t = alice

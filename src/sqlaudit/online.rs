@@ -224,6 +224,23 @@ async fn ddl(
                 None => AlterVia::Direct,
             };
             c.alter_via = Some(via);
+            if via == AlterVia::Online {
+                let keys: Option<u64> = db
+                    .conn
+                    .exec_first(
+                        "SELECT COUNT(*) FROM information_schema.statistics \
+                         WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND non_unique = 0",
+                        (schema.clone(), t.table.clone()),
+                    )
+                    .await
+                    .map_err(describe)?;
+                if keys == Some(0) {
+                    c.warnings.push(format!(
+                        "table `{shown}` has no primary or unique key: pt-online-schema-change \
+                         will refuse it (add a key first, or lower the table below osc_min_table_mb)"
+                    ));
+                }
+            }
             c.notes.push(match via {
                 AlterVia::Online => format!(
                     "table `{shown}` holds {mb} MiB (osc_min_table_mb = {osc_min_mb}): the ALTER runs \
