@@ -500,7 +500,7 @@ async fn run_one(
     }
     let ran = async {
         let before = match &backed {
-            Some((t, _)) if t.kind != BackupKind::Insert => Some(backup::before(db, t).await?),
+            Some((t, _)) if t.kind != BackupKind::Insert => Some(backup::before(db, t, cap).await?),
             _ => None,
         };
         let res = db.conn.query_iter(sql).await.map_err(describe)?;
