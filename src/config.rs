@@ -54,6 +54,8 @@ pub struct Config {
     /// A PostgreSQL database (`postgres://user:password@host:port/db`) instead of the SQLite file in
     /// the data dir; `--database-url` / OPSDECK_DATABASE_URL win over it.
     pub database_url: Option<String>,
+    /// SQL audits: most rows whose before-images one statement keeps (above: no backup, said).
+    pub sql_backup_max_rows: usize,
 }
 
 /// The message shape a webhook receiver expects.
@@ -295,6 +297,7 @@ impl Default for Config {
             connect_timeout: "10s".into(),
             step_timeout: "1h".into(),
             missed_grace: "10m".into(),
+            sql_backup_max_rows: crate::model::sql_backup::BACKUP_MAX_ROWS,
             server: None,
             token: None,
             resource_types: default_resource_types(),
@@ -356,6 +359,12 @@ impl Config {
         };
         if self.concurrency == 0 || self.concurrency > 10_000 {
             return Err(invalid("concurrency", "must be 1..10000".into()));
+        }
+        if self.sql_backup_max_rows == 0 || self.sql_backup_max_rows > 1_000_000 {
+            return Err(invalid(
+                "sql_backup_max_rows",
+                format!("{} must be 1..=1000000", self.sql_backup_max_rows),
+            ));
         }
         if self.global_concurrency < self.concurrency {
             return Err(invalid(
@@ -697,5 +706,19 @@ mod tests {
         let p = Paths::resolve(Some("/x/c.toml".into()), Some("/d".into())).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/x/c.toml"));
         assert_eq!(p.database(), PathBuf::from("/d/opsdeck.db"));
+    }
+
+    #[test]
+    fn the_sql_backup_cap_is_a_config_key_with_bounds() {
+        let c: Config = toml::from_str("sql_backup_max_rows = 1000").unwrap();
+        assert_eq!(c.sql_backup_max_rows, 1000);
+        assert!(c.check("c.toml").is_ok());
+        let bad: Config = toml::from_str("sql_backup_max_rows = 0").unwrap();
+        let e = bad.check("c.toml").unwrap_err().to_string();
+        assert!(e.contains("sql_backup_max_rows"), "{e}");
+        assert_eq!(
+            Config::default().sql_backup_max_rows,
+            crate::model::sql_backup::BACKUP_MAX_ROWS
+        );
     }
 }

@@ -786,6 +786,8 @@ fn sample() -> Inventory {
             outside_window: opsdeck::model::inventory::OutsideWindow::Fail,
             sql_via: opsdeck::model::inventory::SqlVia::Client,
             max_update_rows: Some(100),
+            osc_min_table_mb: Some(0),
+            osc_args: vec!["--chunk-size".into(), "500".into()],
         }],
         apps: vec![],
         users: vec![User {
@@ -813,6 +815,8 @@ fn inventory(store: &Store) {
         outside_window: Default::default(),
         sql_via: Default::default(),
         max_update_rows: None,
+        osc_min_table_mb: None,
+        osc_args: Vec::new(),
     });
     let errs = store.import_inventory(bad, false).unwrap().unwrap_err();
     assert!(errs.to_string().contains("nowhere"));

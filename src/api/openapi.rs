@@ -194,6 +194,15 @@ pub const ROUTES: &[Op] = &[
         "TaskDetail",
     ),
     op(
+        "post",
+        "/tasks/{id}/rollback",
+        "Undo a finished SQL audit from its backups: with dry_run the rollback SQL and what cannot be undone, otherwise a new SQL audit (needs approval, names the original; force overwrites rows changed since)",
+        Some("operator"),
+        Some("{approvers: string[], force?: bool}"),
+        &["dry_run"],
+        "201 Task, or the plan with dry_run",
+    ),
+    op(
         "get",
         "/tasks/{id}/logs",
         "Stored log lines with seq >= from_seq; at most limit (default 1000, at most 10000; 0 answers no line)",
@@ -262,6 +271,12 @@ fn example(name: &str) -> Option<Value> {
             })
         }
         "{step_run: int}" => serde_json::to_value(super::routes::tasks::SkipBody { step_run: 7 }),
+        "{approvers: string[], force?: bool}" => {
+            serde_json::to_value(super::routes::rollback::RollbackBody {
+                approvers: vec!["bob".into()],
+                force: false,
+            })
+        }
         "{source: string}" => serde_json::to_value(super::routes::catalog::TemplateSource {
             source: "id = 7001\nname = \"hello\"\n[[steps]]\ngroup = 1\nlevel = 1\nname = \"hi\"\ncommand = \"echo hi\"\n".into(),
         }),

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{id}/retry", post(routes::tasks::retry))
         .route("/tasks/{id}/release", post(routes::tasks::release))
         .route("/tasks/{id}/skip", post(routes::tasks::skip))
+        .route("/tasks/{id}/rollback", post(routes::rollback::rollback))
         .route("/tasks/{id}/logs", get(routes::logs::page))
         .route("/tasks/{id}/logs/stream", get(routes::logs::stream))
         .route(

@@ -576,16 +576,15 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
     };
     let rendered = render_step(step, &args, &run.masker());
     let (command, stdin) = (rendered.command, rendered.stdin);
-    let audit = crate::sqlaudit::run::AuditRun::from_task(&run.task);
-    let shown = match &audit {
-        Some(a) => format!(
-            "native SQL audit of {} statement(s) through an SSH tunnel to {}:{}",
-            a.statements.len(),
-            a.target.host,
-            a.target.port
-        ),
-        None => format!("$ {}", rendered.shown),
-    };
+    let audit = crate::sqlaudit::run::AuditRun::from_task(&run.task).map(|mut a| {
+        a.backup_max_rows = run.inner.config.sql_backup_max_rows;
+        a
+    });
+    let shown =
+        match crate::model::sql_audit::tunnel_summary(&run.task.spec).filter(|_| audit.is_some()) {
+            Some(s) => s,
+            None => format!("$ {}", rendered.shown),
+        };
     inner
         .hub
         .system(

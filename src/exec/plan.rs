@@ -82,6 +82,8 @@ pub fn dry_run(spec: &TaskSpec, tpl: &Template, inv: &Inventory) -> Vec<PlannedS
         .map(|c| (c.clone(), capture_placeholder(c)))
         .collect();
     let masker = masker_for(&values, tpl, &captures);
+    // A tunnel SQL audit does not run its template's command: say what really runs.
+    let native = crate::model::sql_audit::tunnel_summary(spec);
     expand(spec, tpl)
         .into_iter()
         .map(|slot| {
@@ -93,8 +95,15 @@ pub fn dry_run(spec: &TaskSpec, tpl: &Template, inv: &Inventory) -> Vec<PlannedS
                 host: slot.host,
                 step: s.name.clone(),
                 trigger: s.trigger.as_str().to_string(),
-                command: render_step(s, &args, &masker).shown,
-                stdin: s.stdin.clone(),
+                command: match &native {
+                    Some(n) => n.clone(),
+                    None => render_step(s, &args, &masker).shown,
+                },
+                stdin: if native.is_some() {
+                    Vec::new()
+                } else {
+                    s.stdin.clone()
+                },
             }
         })
         .collect()

@@ -635,6 +635,8 @@ pub fn load_ansible_str(src: &str, file_name: &str) -> Result<Inventory, LoadErr
             outside_window: Default::default(),
             sql_via: Default::default(),
             max_update_rows: None,
+            osc_min_table_mb: None,
+            osc_args: Vec::new(),
         });
         tag_lines.push(g.line);
     }

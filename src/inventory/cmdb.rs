@@ -122,6 +122,8 @@ pub fn map_records(answer: &Value, cfg: &CmdbConfig) -> Result<Inventory, Invali
                 outside_window: Default::default(),
                 sql_via: Default::default(),
                 max_update_rows: None,
+                osc_min_table_mb: None,
+                osc_args: Vec::new(),
             })
             .collect(),
         ..Inventory::default()

@@ -160,7 +160,38 @@ pub struct Tag {
     /// (default [`DEFAULT_MAX_UPDATE_ROWS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_update_rows: Option<u64>,
+    /// An ALTER on a table of at least this many MiB (data and indexes) runs online through
+    /// `pt-online-schema-change` on the proxy host (default [`DEFAULT_OSC_MIN_TABLE_MB`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osc_min_table_mb: Option<u64>,
+    /// Extra `pt-online-schema-change` options for this tag's online ALTERs (`--chunk-size`,
+    /// `--max-load` …); each starts with `--`; connection and password options are opsdeck's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub osc_args: Vec<String>,
 }
+
+/// The table size (MiB) from which an ALTER runs online, when the tag does not say.
+pub const DEFAULT_OSC_MIN_TABLE_MB: u64 = 16;
+
+/// `pt-online-schema-change` options a tag may not set: opsdeck chooses them (where to connect,
+/// the password, execute or not) and the password never goes on a command line.
+pub const OSC_RESERVED: &[&str] = &[
+    "--password",
+    "--ask-pass",
+    "--host",
+    "--port",
+    "--user",
+    "--socket",
+    "--defaults-file",
+    "--execute",
+    "--dry-run",
+    "--alter",
+    "--charset",
+    "--database",
+    "--print",
+    "--help",
+    "--version",
+];
 
 /// The row estimate above which a write statement is flagged, when the tag does not say.
 pub const DEFAULT_MAX_UPDATE_ROWS: u64 = 5000;
@@ -200,6 +231,11 @@ impl Tag {
         self.max_update_rows.unwrap_or(DEFAULT_MAX_UPDATE_ROWS)
     }
 
+    /// The table size (MiB) from which an ALTER runs through `pt-online-schema-change`.
+    pub fn osc_min_table_mb(&self) -> u64 {
+        self.osc_min_table_mb.unwrap_or(DEFAULT_OSC_MIN_TABLE_MB)
+    }
+
     pub fn allows(&self, user: &str) -> bool {
         self.users.is_empty() || self.users.iter().any(|u| u == user)
     }
@@ -208,6 +244,35 @@ impl Tag {
     pub fn write_databases(&self) -> impl Iterator<Item = &Database> {
         self.databases.iter().filter(|d| d.role == DbRole::Write)
     }
+}
+
+/// Why `arg` may not be one of a tag's `osc_args`: an option must start with `--`, be one
+/// pt-online-schema-change knows the shape of, and not be one opsdeck sets itself.
+fn check_osc_arg(arg: &str) -> Result<(), String> {
+    let name = arg.split('=').next().unwrap_or(arg);
+    if arg.starts_with("--") {
+        if OSC_RESERVED.contains(&name) {
+            return Err(format!(
+                "`{name}` is set by opsdeck (connection, password, --execute); remove it"
+            ));
+        }
+        if name.len() < 3
+            || !name[2..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!(
+                "`{arg}` is not an option name such as `--chunk-size`"
+            ));
+        }
+        return Ok(());
+    }
+    if arg.is_empty() || arg.len() > 200 || arg.chars().any(|c| c.is_control()) {
+        return Err(format!(
+            "`{arg}` is not an option (`--name`) or a plain value of at most 200 characters"
+        ));
+    }
+    Ok(())
 }
 
 /// 应用配置: an application that the app-publish module deploys.
@@ -390,6 +455,11 @@ impl Inventory {
                     errs.push(format!("{f}.windows[{j}]"), e);
                 }
             }
+            for (j, a) in t.osc_args.iter().enumerate() {
+                if let Err(e) = check_osc_arg(a) {
+                    errs.push(format!("{f}.osc_args[{j}]"), e);
+                }
+            }
             if !tags.insert(t.name.as_str()) {
                 errs.push(format!("{f}.name"), format!("duplicate tag `{}`", t.name));
             }
@@ -500,6 +570,8 @@ mod tests {
             outside_window: Default::default(),
             sql_via: Default::default(),
             max_update_rows: None,
+            osc_min_table_mb: None,
+            osc_args: Vec::new(),
         }
     }
 
@@ -528,6 +600,33 @@ mod tests {
         assert!(e.has_field("tags[0].hosts"), "{e}");
         assert!(e.has_field("tags[0].proxy"), "{e}");
         assert!(e.to_string().contains("proxy `nope` is not a known host"));
+    }
+
+    #[test]
+    fn osc_args_refuse_the_password_and_connection_options() {
+        let mut t = tag("web", &["a"], None);
+        t.osc_args = vec![
+            "--chunk-size".into(),
+            "500".into(),
+            "--password=x".into(),
+            "--max-load=Threads_running=25".into(),
+            "--h;rm".into(),
+        ];
+        let inv = Inventory {
+            hosts: vec![host("a")],
+            tags: vec![t],
+            ..Default::default()
+        };
+        let e = inv.validate().unwrap_err();
+        assert!(e.has_field("tags[0].osc_args[2]"), "{e}");
+        assert!(e.has_field("tags[0].osc_args[4]"), "{e}");
+        assert!(!e.has_field("tags[0].osc_args[0]"), "{e}");
+        assert!(!e.has_field("tags[0].osc_args[3]"), "{e}");
+        assert!(e.to_string().contains("set by opsdeck"), "{e}");
+        let t: Tag = toml::from_str("name = \"db\"\nosc_min_table_mb = 0").unwrap();
+        assert_eq!(t.osc_min_table_mb(), 0);
+        let t: Tag = toml::from_str("name = \"db\"").unwrap();
+        assert_eq!(t.osc_min_table_mb(), DEFAULT_OSC_MIN_TABLE_MB);
     }
 
     #[test]

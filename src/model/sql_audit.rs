@@ -103,12 +103,60 @@ pub struct StatementCheck {
     /// Size of the table an ALTER changes, data and indexes, in MiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_mb: Option<f64>,
+    /// How an ALTER will run: in place on the server, or through pt-online-schema-change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alter_via: Option<AlterVia>,
     /// What the approver must see (row estimate above the limit, full scans).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// Plain information (e.g. the offline check disagreed and the server accepted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// How an ALTER TABLE runs, decided from its table's size and the tag's `osc_min_table_mb`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlterVia {
+    /// The ALTER statement itself, through the tunnel.
+    Direct,
+    /// `pt-online-schema-change` on the proxy host: a shadow table, triggers, a copy in chunks.
+    Online,
+}
+
+impl AlterVia {
+    /// The words the approver sees.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlterVia::Direct => "direct",
+            AlterVia::Online => "online (pt-online-schema-change)",
+        }
+    }
+
+    /// At `table_mb` against a threshold of `min_mb`.
+    pub fn for_size(table_mb: f64, min_mb: u64) -> AlterVia {
+        if table_mb >= min_mb as f64 {
+            AlterVia::Online
+        } else {
+            AlterVia::Direct
+        }
+    }
+}
+
+/// The tag's `osc_min_table_mb` as the audit was submitted with it.
+pub fn osc_min_table_mb(spec: &TaskSpec) -> u64 {
+    spec.extra
+        .get("osc_min_table_mb")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(super::inventory::DEFAULT_OSC_MIN_TABLE_MB)
+}
+
+/// The tag's extra `pt-online-schema-change` options as the audit was submitted with them.
+pub fn osc_args(spec: &TaskSpec) -> Vec<String> {
+    spec.extra
+        .get("osc_args")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
 }
 
 /// The server's view of a whole audit, kept with the task (`extra.online`).
@@ -143,6 +191,38 @@ impl OnlineReport {
 pub fn via_tunnel(spec: &TaskSpec) -> bool {
     spec.module == ModuleKind::SqlAudit
         && spec.extra.get("sql_via").and_then(|v| v.as_str()) == Some("tunnel")
+}
+
+/// What a tunnel audit runs, in one line (the dry run and the step's start line say the same):
+/// `None` for any other spec.
+pub fn tunnel_summary(spec: &TaskSpec) -> Option<String> {
+    if !via_tunnel(spec) {
+        return None;
+    }
+    let a = |k: &str| spec.args.get(k).map(String::as_str).unwrap_or("?");
+    let proxy = spec
+        .hosts
+        .get(&1)
+        .and_then(|h| h.first())
+        .map(String::as_str)
+        .unwrap_or("?");
+    let n = crate::sql::split(spec.args.get("SQL").map(String::as_str).unwrap_or("")).len();
+    let schema = match a("DB_NAME") {
+        "" | "?" => String::new(),
+        s => format!(", schema `{s}`"),
+    };
+    Some(format!(
+        "native SQL audit of {n} statement(s) through an SSH tunnel via proxy `{proxy}` to {}:{} as `{}`{schema} ({}); ALTERs on tables of {} MiB or more run through pt-online-schema-change on `{proxy}` (the server check says which); no mysql client runs",
+        a("DB_HOST"),
+        a("DB_PORT"),
+        a("DB_USER"),
+        if in_transaction(spec) {
+            "one transaction, all or nothing"
+        } else {
+            "stop at the first error"
+        },
+        osc_min_table_mb(spec),
+    ))
 }
 
 /// True when the audit asked for all of its DML in one transaction.
@@ -184,6 +264,9 @@ pub fn detail_lines(spec: &TaskSpec, results: &[serde_json::Value]) -> Vec<Strin
                 }
                 if let Some(mb) = s.table_mb {
                     l.push_str(&format!(", table {mb} MiB"));
+                }
+                if let Some(v) = s.alter_via {
+                    l.push_str(&format!(", runs {}", v.as_str()));
                 }
                 if let Some(e) = &s.error {
                     l.push_str(&format!(": {e}"));
@@ -232,6 +315,7 @@ mod tests {
             "online": {"at": "submit", "statements": [
                 {"number": 1, "line": 1, "verdict": "ok", "estimated_rows": 9000,
                  "warnings": ["the server estimates 9000 rows"], "notes": ["n1"]},
+                {"number": 2, "line": 3, "verdict": "ok", "table_mb": 20.5, "alter_via": "online"},
             ]},
         }));
         let results = [
@@ -246,11 +330,18 @@ mod tests {
         assert_eq!(l[2], "  #1 line 1: ok, ~9000 row(s)");
         assert_eq!(l[3], "     WARNING: the server estimates 9000 rows");
         assert_eq!(l[4], "     note: n1");
-        assert_eq!(l[5], "results:");
         assert_eq!(
-            l[6],
+            l[5],
+            "  #2 line 3: ok, table 20.5 MiB, runs online (pt-online-schema-change)"
+        );
+        assert_eq!(l[6], "results:");
+        assert_eq!(
+            l[7],
             "  statement 1 of 1 (line 1): rolled back, 3 row(s) affected in 4 ms"
         );
+        assert_eq!(AlterVia::for_size(16.0, 16), AlterVia::Online);
+        assert_eq!(AlterVia::for_size(15.99, 16), AlterVia::Direct);
+        assert_eq!(AlterVia::for_size(0.0, 0), AlterVia::Online);
         let mut other = s.clone();
         other.module = ModuleKind::Custom;
         assert!(detail_lines(&other, &results).is_empty());

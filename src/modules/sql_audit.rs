@@ -297,6 +297,8 @@ impl Form for SqlAuditForm {
                 "sql_via": tag.sql_via.as_str(),
                 "transaction": self.transaction,
                 "max_update_rows": tag.max_update_rows(),
+                "osc_min_table_mb": tag.osc_min_table_mb(),
+                "osc_args": tag.osc_args,
             }),
         };
         finish(spec, ctx, &ctx.inventory, errs)
@@ -577,6 +579,32 @@ password_env = "OPSDECK_TEST_SURELY_UNSET_PW"
         .unwrap();
         assert_eq!(legacy.extra["sql_via"], "client");
         assert_eq!(legacy.extra["max_update_rows"], 10);
+    }
+
+    #[test]
+    fn the_dry_run_of_a_tunnel_audit_shows_what_really_runs() {
+        let c = ctx();
+        let s = good().to_spec(&c).unwrap();
+        let p = crate::modules::plan(&s, c.template(9001).unwrap(), &c.inventory);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].host, "p1");
+        assert_eq!(
+            p[0].command,
+            "native SQL audit of 2 statement(s) through an SSH tunnel via proxy `p1` to 10.9.0.1:3307 \
+             as `app`, schema `orders` (stop at the first error); ALTERs on tables of 16 MiB or more \
+             run through pt-online-schema-change on `p1` (the server check says which); no mysql \
+             client runs"
+        );
+        assert!(p[0].stdin.is_empty(), "{:?}", p[0].stdin);
+        // The client route still shows the 9001 command, the password masked.
+        let legacy = SqlAuditForm {
+            tag: "legacy".into(),
+            ..good()
+        }
+        .to_spec(&c)
+        .unwrap();
+        let p = crate::modules::plan(&legacy, c.template(9001).unwrap(), &c.inventory);
+        assert!(p[0].command.contains("mysql"), "{}", p[0].command);
     }
 
     #[test]

@@ -274,12 +274,24 @@ fn cell(v: Option<&mysql_async::Value>) -> Value {
 }
 
 /// The before-images of an UPDATE/DELETE, locked until the statement's transaction ends.
-pub async fn before(db: &mut DbConn, t: &Target) -> Result<(Vec<String>, Vec<Vec<Value>>), String> {
-    select(
-        db,
-        &format!("SELECT * FROM {}{} FOR UPDATE", t.relation, t.filter),
-    )
-    .await
+///
+/// At most `cap + 1` rows are read (enough to know the cap is passed, and then no backup is kept)
+/// unless the statement has a LIMIT of its own.
+pub async fn before(
+    db: &mut DbConn,
+    t: &Target,
+    cap: usize,
+) -> Result<(Vec<String>, Vec<Vec<Value>>), String> {
+    select(db, &before_sql(t, cap)).await
+}
+
+fn before_sql(t: &Target, cap: usize) -> String {
+    let limit = if t.filter.to_ascii_uppercase().contains(" LIMIT ") {
+        String::new()
+    } else {
+        format!(" LIMIT {}", cap.saturating_add(1))
+    };
+    format!("SELECT * FROM {}{}{limit} FOR UPDATE", t.relation, t.filter)
 }
 
 /// `(`a`, `b`) IN (('1', '2'), …)` for `keys` (SQL literals per key column).
@@ -409,6 +421,16 @@ mod tests {
         assert_eq!(t.relation, "shop.items i");
         assert_eq!(t.filter, " WHERE i.status = 'new' ORDER BY id LIMIT 2");
         assert_eq!(t.quoted(), "`shop`.`items`");
+        // Its own LIMIT bounds the before-images; otherwise the cap + 1 does.
+        assert_eq!(
+            before_sql(&t, 10),
+            "SELECT * FROM shop.items i WHERE i.status = 'new' ORDER BY id LIMIT 2 FOR UPDATE"
+        );
+        let big = target("UPDATE items SET qty = 0 WHERE qty > 5").unwrap();
+        assert_eq!(
+            before_sql(&big, 50_000),
+            "SELECT * FROM items WHERE qty > 5 LIMIT 50001 FOR UPDATE"
+        );
         let t = target("DELETE FROM `items` WHERE id IN (1, 2)").unwrap();
         assert_eq!((t.kind, t.table.as_str()), (BackupKind::Delete, "items"));
         let t = target("INSERT INTO items (id, qty) VALUES (4, 40), (5, 'x')").unwrap();

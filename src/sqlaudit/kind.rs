@@ -98,8 +98,24 @@ pub struct TableName {
     pub table: String,
 }
 
+/// `ALTER TABLE name …`: the table and the rest (the alter specification), or `None` for any other
+/// statement or an ALTER with nothing after the name.
+pub fn alter_table_parts(sql: &str) -> Option<(TableName, &str)> {
+    let words = leading_words(sql, 2);
+    if words != ["ALTER", "TABLE"] {
+        return None;
+    }
+    let (t, rest) = TableName::parse_with_rest(skip_words(sql, 2))?;
+    let rest = rest.trim().trim_end_matches(';').trim_end();
+    (!rest.is_empty()).then_some((t, rest))
+}
+
 impl TableName {
     fn parse(s: &str) -> Option<TableName> {
+        Self::parse_with_rest(s).map(|(t, _)| t)
+    }
+
+    fn parse_with_rest(s: &str) -> Option<(TableName, &str)> {
         let s = s.trim_start();
         let mut parts = Vec::new();
         let mut rest = s;
@@ -112,17 +128,18 @@ impl TableName {
                 None => break,
             }
         }
-        match parts.len() {
-            1 => Some(TableName {
+        let t = match parts.len() {
+            1 => TableName {
                 schema: None,
                 table: parts.remove(0),
-            }),
-            2 => Some(TableName {
+            },
+            2 => TableName {
                 table: parts.remove(1),
                 schema: Some(parts.remove(0)),
-            }),
-            _ => None,
-        }
+            },
+            _ => return None,
+        };
+        Some((t, rest))
     }
 }
 
@@ -207,6 +224,17 @@ mod tests {
             Some(("TRUNCATE".into(), Some("s".into()), "items".into()))
         );
         assert_eq!(t("CREATE INDEX i ON t (a)"), None);
+        let (t2, rest) = alter_table_parts(
+            "/* big */ alter table `shop`.items ADD COLUMN c INT, ADD KEY k (c);",
+        )
+        .unwrap();
+        assert_eq!(
+            (t2.schema.as_deref(), t2.table.as_str()),
+            (Some("shop"), "items")
+        );
+        assert_eq!(rest, "ADD COLUMN c INT, ADD KEY k (c)");
+        assert!(alter_table_parts("ALTER TABLE items").is_none());
+        assert!(alter_table_parts("ALTER ONLINE TABLE items ADD c INT").is_none());
         assert_eq!(t("UPDATE t SET a = 1"), None);
     }
 }

@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod kind;
 pub mod online;
+pub mod osc;
 pub mod run;
 
 use std::sync::Arc;

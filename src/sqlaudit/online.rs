@@ -12,6 +12,7 @@ use super::run::describe;
 use super::{DbConn, DbTarget, OnlineReport, StatementCheck};
 use crate::config::Config;
 use crate::exec::{HostSession, exec_user_for};
+use crate::model::sql_audit::AlterVia;
 use crate::model::{Inventory, TaskSpec};
 use crate::sql::split;
 
@@ -64,6 +65,7 @@ pub async fn check_statements(
     target: &DbTarget,
     sql: &str,
     max_update_rows: u64,
+    osc_min_table_mb: u64,
     offline_errors: &[(usize, String)],
 ) -> Vec<StatementCheck> {
     let mut out = Vec::new();
@@ -77,7 +79,7 @@ pub async fn check_statements(
             StatementKind::Write | StatementKind::Read => {
                 explain(db, &st.text, max_update_rows, &mut c).await
             }
-            StatementKind::Ddl => ddl(db, target, &st.text, &mut c).await,
+            StatementKind::Ddl => ddl(db, target, &st.text, osc_min_table_mb, &mut c).await,
             StatementKind::Transaction | StatementKind::Other => {
                 prepare(db, &st.text, &mut c).await
             }
@@ -175,11 +177,13 @@ async fn explain(
     Ok(())
 }
 
-/// DDL: the table exists (or, for CREATE, does not yet), the ALTER's table size, then the syntax.
+/// DDL: the table exists (or, for CREATE, does not yet), the ALTER's table size and so how it will
+/// run, then the syntax.
 async fn ddl(
     db: &mut DbConn,
     target: &DbTarget,
     sql: &str,
+    osc_min_mb: u64,
     c: &mut StatementCheck,
 ) -> Result<(), String> {
     if let Some((verb, t)) = ddl_table(sql) {
@@ -215,9 +219,39 @@ async fn ddl(
             let bytes = size.flatten().unwrap_or(0);
             let mb = (bytes as f64 / 1_048_576.0 * 100.0).round() / 100.0;
             c.table_mb = Some(mb);
-            c.notes.push(format!(
-                "table `{shown}` holds {mb} MiB; the ALTER runs in place"
-            ));
+            let via = match super::osc::alter_parts(sql) {
+                Some(_) => AlterVia::for_size(mb, osc_min_mb),
+                None => AlterVia::Direct,
+            };
+            c.alter_via = Some(via);
+            if via == AlterVia::Online {
+                let keys: Option<u64> = db
+                    .conn
+                    .exec_first(
+                        "SELECT COUNT(*) FROM information_schema.statistics \
+                         WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? AND non_unique = 0",
+                        (schema.clone(), t.table.clone()),
+                    )
+                    .await
+                    .map_err(describe)?;
+                if keys == Some(0) {
+                    c.warnings.push(format!(
+                        "table `{shown}` has no primary or unique key: pt-online-schema-change \
+                         will refuse it (add a key first, or lower the table below osc_min_table_mb)"
+                    ));
+                }
+            }
+            c.notes.push(match via {
+                AlterVia::Online => format!(
+                    "table `{shown}` holds {mb} MiB (osc_min_table_mb = {osc_min_mb}): the ALTER runs \
+                     online through pt-online-schema-change on proxy `{}`",
+                    target.proxy
+                ),
+                AlterVia::Direct => format!(
+                    "table `{shown}` holds {mb} MiB (osc_min_table_mb = {osc_min_mb}): the ALTER runs \
+                     directly on the server"
+                ),
+            });
         }
     }
     prepare(db, sql, c).await
@@ -287,7 +321,8 @@ pub async fn check_spec(
         })
         .unwrap_or_default();
     let sql = spec.args.get("SQL").cloned().unwrap_or_default();
-    let statements = check_statements(&mut db, &target, &sql, max_rows, &offline).await;
+    let osc_min = crate::model::sql_audit::osc_min_table_mb(spec);
+    let statements = check_statements(&mut db, &target, &sql, max_rows, osc_min, &offline).await;
     db.close().await;
     Ok(OnlineReport {
         statements,

@@ -8,12 +8,14 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
-use super::backup;
 use super::{
-    DbConn, DbTarget, StatementKind, StatementResult, StatementStatus, classify, in_transaction,
+    DbConn, DbTarget, OnlineReport, StatementKind, StatementResult, StatementStatus, classify,
+    in_transaction,
 };
+use super::{backup, osc};
 use crate::exec::{ExecError, HostSession, OutputChunk, OutputStream, RunOutcome};
 use crate::model::Task;
+use crate::model::sql_audit::{AlterVia, osc_args};
 use crate::model::sql_backup::{BACKUP_MAX_ROWS, Backup, BackupKind, Guard, quote_ident};
 use crate::sql::{SplitStatement, split};
 use crate::store::Store;
@@ -28,6 +30,12 @@ pub struct AuditRun {
     pub guards: Vec<Option<Guard>>,
     /// Run guarded statements even when their rows changed since.
     pub force: bool,
+    /// Per statement, how an ALTER runs, as the server's last check (approval) said.
+    pub alter_via: Vec<Option<AlterVia>>,
+    /// The tag's extra pt-online-schema-change options.
+    pub osc_args: Vec<String>,
+    /// Most rows one statement keeps before-images of (config `sql_backup_max_rows`).
+    pub backup_max_rows: usize,
 }
 
 enum Stop {
@@ -58,6 +66,15 @@ impl AuditRun {
                 .pointer("/rollback/force")
                 .and_then(|f| f.as_bool())
                 .unwrap_or(false),
+            alter_via: task
+                .spec
+                .extra
+                .get("online")
+                .and_then(|o| serde_json::from_value::<OnlineReport>(o.clone()).ok())
+                .map(|r| r.statements.iter().map(|s| s.alter_via).collect())
+                .unwrap_or_default(),
+            osc_args: osc_args(&task.spec),
+            backup_max_rows: BACKUP_MAX_ROWS,
         })
     }
 
@@ -112,12 +129,19 @@ impl AuditRun {
             }
         };
 
-        let connected = guarded(DbConn::connect(session, &self.target), &cancel, deadline).await;
+        let connected = guarded(
+            DbConn::connect(session.clone(), &self.target),
+            &cancel,
+            deadline,
+        )
+        .await;
         let mut db = match connected {
             Err(stop) => return Ok(stopped(stop)),
             Ok(Err(reason)) => return Err(ExecError::Sql { host, reason }),
             Ok(Ok(db)) => db,
         };
+        // The server's id of this connection, for KILL QUERY from a second one on a stop.
+        let conn_id = db.conn.id();
         say(
             OutputStream::Stdout,
             format!(
@@ -150,21 +174,56 @@ impl AuditRun {
                 .get(i)
                 .and_then(|g| g.as_ref())
                 .filter(|_| !self.force);
-            let ran = guarded(
-                run_one(&mut db, &st.text, self.transaction, guard),
-                &cancel,
-                deadline,
-            )
-            .await;
+            let online = self.alter_via.get(i).copied().flatten() == Some(AlterVia::Online);
+            let ran = if online {
+                let left =
+                    deadline.map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+                run_online(
+                    &mut db,
+                    session.clone(),
+                    &self.target,
+                    &st.text,
+                    &self.osc_args,
+                    out.clone(),
+                    cancel.clone(),
+                    left,
+                )
+                .await
+            } else {
+                guarded(
+                    run_one(
+                        &mut db,
+                        &st.text,
+                        self.transaction,
+                        guard,
+                        self.backup_max_rows,
+                    ),
+                    &cancel,
+                    deadline,
+                )
+                .await
+            };
             let r = &mut results[i];
             r.duration_ms = Some(started.elapsed().as_millis() as u64);
             match ran {
                 Err(s) => {
                     r.status = StatementStatus::Failed;
-                    r.error = Some(
-                        "stopped while running (cancel or timeout); the server may still finish it"
-                            .into(),
-                    );
+                    r.error = Some(if online {
+                        "stopped (cancel or timeout): pt-online-schema-change was stopped and what it \
+                         left dropped"
+                            .into()
+                    } else {
+                        match kill_query(session.clone(), &self.target, conn_id).await {
+                            Ok(()) => format!(
+                                "stopped while running (cancel or timeout); the server's query was \
+                                 killed (KILL QUERY {conn_id})"
+                            ),
+                            Err(e) => format!(
+                                "stopped while running (cancel or timeout); KILL QUERY {conn_id} \
+                                 failed ({e}): the server may still finish it"
+                            ),
+                        }
+                    });
                     stop = Some(s);
                 }
                 Ok(Ok(one)) if one.skipped.is_some() => {
@@ -229,7 +288,10 @@ impl AuditRun {
         if self.transaction {
             let ok = !failed && stop.is_none();
             let end = if ok { "COMMIT" } else { "ROLLBACK" };
-            let ended = db.conn.query_drop(end).await;
+            let ended = match tokio::time::timeout(TAIL, db.conn.query_drop(end)).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("no answer within {}s", TAIL.as_secs())),
+            };
             if !ok || ended.is_err() {
                 for r in results.iter_mut() {
                     if r.status == StatementStatus::Done {
@@ -273,7 +335,12 @@ impl AuditRun {
             summary.push_str(&format!("; not run: {}", not_run.join(", ")));
         }
         say(OutputStream::Stdout, summary).await;
-        db.close().await;
+        if stop.is_some() {
+            // The stopped statement's answer may still be on the way: do not wait for it.
+            let _ = tokio::time::timeout(TAIL, db.close()).await;
+        } else {
+            db.close().await;
+        }
         Ok(match stop {
             Some(s) => stopped(s),
             None => RunOutcome {
@@ -281,6 +348,62 @@ impl AuditRun {
                 ..RunOutcome::default()
             },
         })
+    }
+}
+
+/// An ALTER through pt-online-schema-change on the proxy; a stop (cancel, timeout) comes back
+/// as such after the tool was stopped and its leftovers dropped.
+#[allow(clippy::too_many_arguments)]
+async fn run_online(
+    db: &mut DbConn,
+    session: Arc<HostSession>,
+    target: &DbTarget,
+    sql: &str,
+    extra: &[String],
+    out: Sender<OutputChunk>,
+    cancel: CancellationToken,
+    timeout: Option<Duration>,
+) -> Result<Result<One, String>, Stop> {
+    let alter = match osc::OnlineAlter::new(sql, target) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    let ran = osc::run(db, session, target, &alter, extra, out, cancel, timeout).await;
+    if ran.cancelled {
+        return Err(Stop::Cancelled);
+    }
+    if ran.timed_out {
+        return Err(Stop::TimedOut);
+    }
+    Ok(ran.result.map(|()| {
+        let mut one = One::default();
+        match backup::ddl_inverse(sql) {
+            Ok(inv) => one.inverse = Some(inv),
+            Err(why) => one.no_rollback = Some(why),
+        }
+        one
+    }))
+}
+
+/// How long the end of a stopped run (ROLLBACK, disconnect) may take.
+const TAIL: Duration = Duration::from_secs(10);
+
+/// Kills the statement running on connection `id` from a second connection through its own
+/// tunnel: dropping the driver's future alone leaves the server running it.
+async fn kill_query(session: Arc<HostSession>, target: &DbTarget, id: u32) -> Result<(), String> {
+    let kill = async {
+        let mut db = DbConn::connect(session, target).await?;
+        let r = db
+            .conn
+            .query_drop(format!("KILL QUERY {id}"))
+            .await
+            .map_err(describe);
+        db.close().await;
+        r
+    };
+    match tokio::time::timeout(TAIL, kill).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no answer within {}s", TAIL.as_secs())),
     }
 }
 
@@ -303,6 +426,7 @@ async fn run_one(
     sql: &str,
     in_tx: bool,
     guard: Option<&Guard>,
+    cap: usize,
 ) -> Result<One, String> {
     let mut one = One::default();
     if let Some(g) = guard {
@@ -376,7 +500,7 @@ async fn run_one(
     }
     let ran = async {
         let before = match &backed {
-            Some((t, _)) if t.kind != BackupKind::Insert => Some(backup::before(db, t).await?),
+            Some((t, _)) if t.kind != BackupKind::Insert => Some(backup::before(db, t, cap).await?),
             _ => None,
         };
         let res = db.conn.query_iter(sql).await.map_err(describe)?;
@@ -396,11 +520,11 @@ async fn run_one(
         if let Some((t, key)) = &backed {
             let too_many = before
                 .as_ref()
-                .is_some_and(|(_, r)| r.len() > BACKUP_MAX_ROWS)
-                || affected as usize > BACKUP_MAX_ROWS;
+                .is_some_and(|(_, r)| r.len() > cap)
+                || affected as usize > cap;
             if too_many {
                 out.no_rollback = Some(format!(
-                    "{affected} rows exceed the backup cap of {BACKUP_MAX_ROWS}: no backup"
+                    "{affected} rows exceed the backup cap of {cap} (config sql_backup_max_rows): no backup"
                 ));
             } else {
                 match backup::after(db, t, key, before, last_id, affected).await {

@@ -127,6 +127,8 @@ mod tests {
                 outside_window: crate::model::inventory::OutsideWindow::Fail,
                 sql_via: Default::default(),
                 max_update_rows: None,
+                osc_min_table_mb: None,
+                osc_args: Vec::new(),
             }],
             apps: vec![],
             users: vec![User {
@@ -161,6 +163,8 @@ mod tests {
             outside_window: Default::default(),
             sql_via: Default::default(),
             max_update_rows: None,
+            osc_min_table_mb: None,
+            osc_args: Vec::new(),
         });
         let errs = store.import_inventory(bad, false).unwrap().unwrap_err();
         assert!(errs.to_string().contains("nowhere"));

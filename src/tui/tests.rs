@@ -321,3 +321,64 @@ fn log_pane_follow_scroll_and_search() {
     assert_eq!(app.update(code(KeyCode::Esc)), vec![Cmd::StopFollow]);
     assert!(app.tasks.detail.is_none());
 }
+
+#[test]
+fn rollback_of_an_sql_audit_shows_its_sql_then_submits_it_for_the_approvers() {
+    let inv = format!(
+        "{}\n[[tags]]\nname = \"orders\"\nhosts = [\"h1\"]\nproxy = \"p1\"\n\
+         [[tags.databases]]\nname = \"orders-rw\"\nhost = \"10.9.0.1\"\nuser = \"app\"\n\
+         schema = \"orders\"\npassword = \"pw\"\nrole = \"write\"\n",
+        crate::modules::testutil::INVENTORY
+    );
+    let inv: Inventory = toml::from_str(&inv).unwrap();
+    let ctx = crate::modules::ModuleContext::new(
+        inv,
+        crate::modules::testutil::templates(),
+        crate::config::Config::default(),
+        "alice",
+    );
+    let mut app = loaded(Lang::En);
+    app.update(me("alice", Role::Operator));
+    app.update(Msg::Context(Box::new(ctx)));
+    let mut original = task(1, TaskState::Succeeded, "alice", &["bob", "alice"]);
+    original.spec.module = ModuleKind::SqlAudit;
+    original.spec.extra =
+        serde_json::json!({"sql_via": "tunnel", "target_tag": "orders", "database": "orders-rw"});
+    let done = serde_json::json!({"number": 1, "line": 1, "status": "done", "inverse": "DROP TABLE extra"});
+    let mut d = detail();
+    d.task = original.clone();
+    d.sql_results = vec![done];
+    app.open_task(1);
+    app.update(Msg::Task(Box::new(d.clone())));
+    app.update(key('U'));
+    let Overlay::Confirm(Confirm::Rollback { of, sql, spec, .. }) = app.overlay.clone() else {
+        panic!("no rollback confirmation: {:?}", app.overlay);
+    };
+    assert_eq!((of, sql.trim()), (1, "DROP TABLE extra;"));
+    assert_eq!(spec.approvers, ["bob"], "the original's approvers but me");
+    assert_eq!(spec.extra["rollback"]["of"], 1);
+    let screen = draw(&mut app, 100, 30);
+    assert!(
+        screen.contains("roll back (SQL audit) #1: Approvers bob?"),
+        "{screen}"
+    );
+    assert!(screen.contains("DROP TABLE extra;"), "{screen}");
+    let cmds = app.update(key('y'));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Cmd::Submit(s) if s.extra["rollback"]["of"] == 1)),
+        "{cmds:?}"
+    );
+
+    // A task still running has no rollback: said on the status line, nothing asked.
+    let mut running = d.clone();
+    running.task.state = TaskState::Running;
+    app.update(Msg::Task(Box::new(running)));
+    app.update(key('U'));
+    assert_eq!(app.overlay, Overlay::None);
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.1 && status.0.contains("roll back once it has finished"),
+        "{status:?}"
+    );
+}

@@ -293,6 +293,7 @@ impl App {
                         Confirm::Retry(id) => Cmd::Retry(id),
                         Confirm::Release(id) => Cmd::Release(id),
                         Confirm::Skip(id, s) => Cmd::Skip(id, s),
+                        Confirm::Rollback { spec, .. } => Cmd::Submit(spec),
                         Confirm::Quit(_) => {
                             self.quit = true;
                             return vec![Cmd::StopFollow];
@@ -367,6 +368,7 @@ impl App {
                     lang: self.lang,
                     log_height: self.log_height,
                     data_dir: self.data_dir.as_deref(),
+                    ctx: self.modules.ctx.as_ref(),
                 };
                 let e = self.tasks.detail_action(a, &around);
                 self.apply(e)

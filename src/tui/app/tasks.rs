@@ -36,6 +36,8 @@ pub struct Around<'a> {
     pub log_height: usize,
     /// Exports go there by default.
     pub data_dir: Option<&'a Path>,
+    /// What forms are checked against (a rollback is an SQL audit form).
+    pub ctx: Option<&'a crate::modules::ModuleContext>,
 }
 
 impl TasksTab {
@@ -156,6 +158,7 @@ impl TasksTab {
             }
             Action::Cancel => return Effect::Overlay(Overlay::Confirm(Confirm::Cancel(id))),
             Action::Retry => return Effect::Overlay(Overlay::Confirm(Confirm::Retry(id))),
+            Action::Rollback => return rollback(d.detail.as_ref(), around),
             Action::Release => return Effect::Overlay(Overlay::Confirm(Confirm::Release(id))),
             Action::Skip => {
                 // Skip the first step that is waiting or failed.
@@ -223,5 +226,48 @@ impl TasksTab {
             });
         }
         cmds
+    }
+}
+
+/// The undo of a finished SQL audit, built from its backups like `opsdeck task rollback`: shown
+/// for confirmation, then submitted as a new audit for the original's approvers (other than you).
+fn rollback(detail: Option<&TaskDetail>, around: &Around) -> Effect {
+    use crate::modules::sql_audit_rollback::{plan_for, rollback_spec};
+    let name = t(around.lang, Key::Rollback);
+    let Some(d) = detail else {
+        return Effect::Status(format!("{name}: -"), true);
+    };
+    let plan = match plan_for(&d.task, &d.sql_results) {
+        Ok(p) => p,
+        Err(e) => return Effect::Status(format!("{name}: {e}"), true),
+    };
+    let Some(ctx) = around.ctx else {
+        return Effect::Status(format!("{name}: the form context is still loading"), true);
+    };
+    let approvers: Vec<String> = d
+        .task
+        .spec
+        .approvers
+        .iter()
+        .filter(|a| **a != ctx.user)
+        .cloned()
+        .collect();
+    if approvers.is_empty() {
+        return Effect::Status(
+            format!(
+                "{name}: the task's approvers are only you; name another: opsdeck task rollback {} --approver NAME",
+                d.task.id
+            ),
+            true,
+        );
+    }
+    match rollback_spec(&d.task, &plan, approvers, false, ctx) {
+        Ok(spec) => Effect::Overlay(Overlay::Confirm(Confirm::Rollback {
+            of: d.task.id,
+            sql: plan.sql(),
+            notes: plan.notes.clone(),
+            spec: Box::new(spec),
+        })),
+        Err(e) => Effect::Status(format!("{name}: {e}"), true),
     }
 }

@@ -225,6 +225,13 @@ pub enum Confirm {
     Release(i64),
     Skip(i64, i64),
     ApproveAt(i64, DateTime<Utc>),
+    /// Submit the undo of SQL audit `of` (its SQL and what cannot be undone shown first).
+    Rollback {
+        of: i64,
+        sql: String,
+        notes: Vec<String>,
+        spec: Box<TaskSpec>,
+    },
     /// Quit although these module tabs hold unsubmitted input.
     Quit(Vec<Module>),
 }

@@ -187,6 +187,9 @@ fn render_status(app: &App, f: &mut Frame, area: Rect) {
     );
 }
 
+/// Rollback statements shown in the confirmation; the rest are counted.
+const ROLLBACK_LINES: usize = 12;
+
 fn render_confirm(app: &App, f: &mut Frame, area: Rect, c: &Confirm) {
     let what = match c {
         Confirm::Approve(ids) => format!("{} {}?", t(app.lang, Key::Approve), ids_text(ids)),
@@ -204,6 +207,33 @@ fn render_confirm(app: &App, f: &mut Frame, area: Rect, c: &Confirm) {
             t(app.lang, Key::Skip),
             t(app.lang, Key::Step)
         ),
+        Confirm::Rollback {
+            of,
+            sql,
+            notes,
+            spec,
+        } => {
+            let mut s = format!(
+                "{} #{of}: {} {}?\n",
+                t(app.lang, Key::Rollback),
+                t(app.lang, Key::FieldApprovers),
+                spec.approvers.join(", ")
+            );
+            let lines: Vec<&str> = sql.lines().collect();
+            for l in lines.iter().take(ROLLBACK_LINES) {
+                s.push_str(&format!("\n{l}"));
+            }
+            if lines.len() > ROLLBACK_LINES {
+                s.push_str(&format!(
+                    "\n… {} more (opsdeck task rollback {of} --dry-run)",
+                    lines.len() - ROLLBACK_LINES
+                ));
+            }
+            for n in notes {
+                s.push_str(&format!("\n-- not undone: {n}"));
+            }
+            s
+        }
         Confirm::Quit(ms) => format!(
             "{}: {}",
             t(app.lang, Key::QuitUnsaved),
@@ -218,7 +248,13 @@ fn render_confirm(app: &App, f: &mut Frame, area: Rect, c: &Confirm) {
         t(app.lang, Key::Yes),
         t(app.lang, Key::No)
     );
-    let r = centered(area, 50, 6);
+    let r = match c {
+        Confirm::Rollback { .. } => {
+            let h = (text.lines().count() as u16 + 2).min(area.height.saturating_sub(2));
+            centered(area, 90, h.max(6))
+        }
+        _ => centered(area, 50, 6),
+    };
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(text).wrap(Wrap { trim: true }).block(

@@ -1,0 +1,168 @@
+//! The real binary in a real terminal (tmux) against a real MariaDB behind a real sshd proxy: a
+//! finished SQL audit is rolled back from the console's task detail (`U`, the SQL shown, `y`), which
+//! submits the undo as a new audit needing approval that names the original.
+
+mod support;
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Mariadb, Sshd, require_system};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn capture(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend_from_slice(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+    }
+
+    fn wait_for(&self, what: &str, limit: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.capture();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "`{what}` never appeared; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+#[test]
+fn a_finished_audit_is_rolled_back_from_the_console() {
+    if !(require_system("tmux")
+        && require_system(support::sshd::SSHD)
+        && require_system(support::mariadb::MARIADBD)
+        && require_system(support::mariadb::INSTALL_DB))
+    {
+        return;
+    }
+    let sshd = Sshd::start(1);
+    let db = Mariadb::start();
+    db.sql(
+        "CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY, qty INT NOT NULL);\
+         INSERT INTO shop.items VALUES (1, 10), (2, 20);",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("db-password");
+    std::fs::write(&pw, format!("{}\n", db.password)).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "known_hosts = \"{}\"\nconnect_timeout = \"10s\"\n",
+            sshd.known_hosts.display()
+        ),
+    )
+    .unwrap();
+    let mut inv = String::new();
+    let _ = write!(
+        inv,
+        "[[exec_users]]\nalias = \"t\"\nuser = \"{}\"\nkey = \"{}\"\n\n\
+         [[hosts]]\nname = \"proxy\"\naddress = \"{}\"\nport = {}\nexec_user = \"t\"\n\n\
+         [[hosts]]\nname = \"app1\"\naddress = \"127.0.0.9\"\nexec_user = \"t\"\n\n\
+         [[tags]]\nname = \"orders\"\nhosts = [\"app1\"]\nproxy = \"proxy\"\n\
+         [[tags.databases]]\nname = \"orders-rw\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
+         schema = \"shop\"\npassword_file = \"{}\"\nrole = \"write\"\n\n\
+         [[users]]\nname = \"alice\"\nrole = \"operator\"\n\
+         [[users]]\nname = \"bob\"\nrole = \"approver\"\n",
+        sshd.user,
+        sshd.client_key.display(),
+        sshd.hosts[0].address,
+        sshd.hosts[0].port,
+        db.host,
+        db.port,
+        db.user,
+        pw.display(),
+    );
+    let inv_file = dir.path().join("inventory.toml");
+    std::fs::write(&inv_file, inv).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("opsdeck");
+    let env = |user: &str| {
+        format!(
+            "OPSDECK_CONFIG={} OPSDECK_DATA_DIR={} USER={user}",
+            config.display(),
+            dir.path().join("data").display()
+        )
+    };
+    let cli = |user: &str, args: &str| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{} {} {args}", env(user), bin.display()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    cli("alice", &format!("inventory import {}", inv_file.display()));
+    cli(
+        "alice",
+        "submit sql-audit --tag orders --approver bob --sql 'UPDATE items SET qty = 11 WHERE id = 1'",
+    );
+    cli("bob", "task approve 1");
+
+    // The console's engine runs the approved audit; alice opens it and rolls it back.
+    let session = format!("opsdeck-rollback-{}", std::process::id());
+    let status = Command::new("tmux")
+        .args(["new-session", "-d", "-s", &session, "-x", "140", "-y", "40"])
+        .arg(format!("{} {}", env("alice"), bin.display()))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let t = Tmux { session };
+    t.wait_for("SQL audit on orders", Duration::from_secs(20));
+    t.keys(&["Enter"]);
+    t.wait_for("succeeded", Duration::from_secs(60));
+    assert_eq!(
+        db.sql("SELECT qty FROM shop.items WHERE id = 1").unwrap(),
+        "11\n"
+    );
+    t.keys(&["U"]);
+    let screen = t.wait_for("roll back (SQL audit) #1", Duration::from_secs(10));
+    assert!(screen.contains("Approvers bob?"), "{screen}");
+    assert!(screen.contains("UPDATE "), "{screen}");
+    t.keys(&["y"]);
+    t.wait_for("#2", Duration::from_secs(30));
+    let shown = cli("alice", "task show 2 --json");
+    let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let task = v.get("task").unwrap_or(&v);
+    assert_eq!(task["state"], "pending_approval", "{shown}");
+    assert_eq!(task["spec"]["extra"]["rollback"]["of"], 1, "{shown}");
+    assert_eq!(task["spec"]["approvers"][0], "bob", "{shown}");
+    assert_eq!(
+        db.sql("SELECT qty FROM shop.items WHERE id = 1").unwrap(),
+        "11\n",
+        "nothing runs before approval"
+    );
+}
