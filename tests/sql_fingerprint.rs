@@ -152,7 +152,8 @@ const QUIRKS: &[&str] = &[
 ];
 
 /// The opsdeck binary on a file, as a DBA runs it, against `pt-fingerprint FILE`: the same
-/// fingerprints line for line (opsdeck prints the query id first).
+/// fingerprints line for line, the same bytes; with `--id` each line starts with that line's
+/// query id.
 #[test]
 fn cli_on_a_file_prints_what_pt_fingerprint_prints() {
     if !require_system("pt-fingerprint") {
@@ -185,9 +186,19 @@ fn cli_on_a_file_prints_what_pt_fingerprint_prints() {
         .lines()
         .map(str::to_string)
         .collect();
+    let ours_bytes = ours.stdout.clone();
+    let with_id = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["sql", "fingerprint", "--id"])
+        .arg(&file)
+        .output()
+        .expect("opsdeck sql fingerprint --id");
+    for line in String::from_utf8_lossy(&with_id.stdout).lines() {
+        let (id, f) = line.split_once("  ").expect("id and fingerprint");
+        assert_eq!(id, query_id(f), "{line}");
+    }
     let ours: Vec<String> = String::from_utf8_lossy(&ours.stdout)
         .lines()
-        .map(|l| l.get(18..).unwrap_or_default().to_string())
+        .map(str::to_string)
         .collect();
     assert_eq!(ours.len(), theirs.len(), "one line per query");
     let differ: Vec<_> = ours
@@ -203,4 +214,5 @@ fn cli_on_a_file_prints_what_pt_fingerprint_prints() {
         differ.len(),
         differ.join("\n")
     );
+    assert!(ours_bytes == pt.stdout, "the same output, byte for byte");
 }

@@ -23,11 +23,15 @@ pub enum SqlCmd {
         #[arg(long)]
         json: bool,
     },
-    /// The pt-fingerprint normal form and query id of each statement
+    /// The pt-fingerprint normal form of each statement, one line each as pt-fingerprint prints
+    /// it (`--id` puts the 16-hex-digit query id first; `--json` has both)
     Fingerprint {
         file: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Print the query id (pt-query-digest's, SOAR's) before each fingerprint
+        #[arg(long)]
+        id: bool,
     },
     /// Slow query log digest (like pt-query-digest): entries grouped by fingerprint, sorted by
     /// total query time; count, total/avg/p95/max time, rows, first/last seen, an example.
@@ -114,7 +118,8 @@ pub(crate) fn written(r: std::io::Result<()>) -> anyhow::Result<()> {
 
 /// `sql fingerprint`: statements streamed from the input, one output line (or JSON array
 /// element) each as they come, through a buffered stdout.
-fn fingerprint_stream(file: &Option<PathBuf>, json: bool) -> anyhow::Result<ExitCode> {
+/// The query id (an MD5) is only computed when it is printed.
+fn fingerprint_stream(file: &Option<PathBuf>, json: bool, id: bool) -> anyhow::Result<ExitCode> {
     let (input, name) = open(file)?;
     let mut out = BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     let mut fp = sql::Fingerprinter::default();
@@ -125,13 +130,16 @@ fn fingerprint_stream(file: &Option<PathBuf>, json: bool) -> anyhow::Result<Exit
     for st in sql::StatementReader::new(input) {
         let st = st.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         let f = fp.fingerprint(&st);
-        let id = sql::query_id(f);
         if json {
             let sep = if first { "\n  " } else { ",\n  " };
-            let obj = serde_json::json!({"query_id": id, "fingerprint": f});
+            let obj = serde_json::json!({"query_id": sql::query_id(f), "fingerprint": f});
             written(write!(out, "{sep}{obj}"))?;
         } else {
-            written(writeln!(out, "{id}  {f}"))?;
+            if id {
+                written(write!(out, "{}  ", sql::query_id(f)))?;
+            }
+            written(out.write_all(f.as_bytes()))?;
+            written(out.write_all(b"\n"))?;
         }
         first = false;
     }
@@ -200,7 +208,7 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        SqlCmd::Fingerprint { file, json } => fingerprint_stream(&file, json),
+        SqlCmd::Fingerprint { file, json, id } => fingerprint_stream(&file, json, id),
         SqlCmd::Digest {
             file,
             json,

@@ -81,7 +81,11 @@ impl<R: BufRead> StatementReader<R> {
             }
             self.bytes += n as u64;
             added += n;
-            self.pending.push_str(&String::from_utf8_lossy(&self.raw));
+            // `from_utf8` is the fast check; only invalid input pays for the lossy copy.
+            match std::str::from_utf8(&self.raw) {
+                Ok(line) => self.pending.push_str(line),
+                Err(_) => self.pending.push_str(&String::from_utf8_lossy(&self.raw)),
+            }
         }
         Ok(())
     }

@@ -98,8 +98,10 @@ impl Fingerprinter {
         }
         collapse_limit(&mut self.a);
         // The passes only remove or replace whole ASCII runs of valid UTF-8, so this borrows.
-        let text = String::from_utf8_lossy(&self.a);
-        drop_asc_after_order_by(&text, &mut self.out);
+        match std::str::from_utf8(&self.a) {
+            Ok(text) => drop_asc_after_order_by(text, &mut self.out),
+            Err(_) => drop_asc_after_order_by(&String::from_utf8_lossy(&self.a), &mut self.out),
+        }
         &self.out
     }
 

@@ -253,8 +253,13 @@ pub(super) fn replace_numbers(b: &[u8], o: &mut Vec<u8>) {
             }
             o.push(b'?');
         } else {
-            o.push(b[i]);
-            i += 1;
+            // Copy the run up to the next digit or sign at once.
+            let run = b[i..]
+                .iter()
+                .position(|c| matches!(c, b'0'..=b'9' | b'+' | b'-'))
+                .unwrap_or(b.len() - i);
+            o.extend_from_slice(&b[i..i + run]);
+            i += run;
         }
     }
 }
