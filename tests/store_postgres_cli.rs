@@ -211,6 +211,31 @@ fn commands_and_serve_share_one_postgres_database() {
     std::thread::sleep(Duration::from_secs(5));
     let err = refused_serve(d.path(), &url);
     assert!(err.contains("another opsdeck engine"), "{err}");
+    // The running engine is the one node (a refused one never registers); its heartbeat, by the
+    // database's clock, kept moving across the restart.
+    let nodes: serde_json::Value = serde_json::from_str(&ok(opsdeck(a.path())
+        .args(["--database-url", &url, "nodes", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(nodes.as_array().map(Vec::len), Some(1), "{nodes}");
+    assert_eq!(nodes[0]["version"], env!("CARGO_PKG_VERSION"), "{nodes}");
+    let age = nodes[0]["heartbeat_age_secs"].as_f64().unwrap();
+    assert!(age < 4.0, "heartbeat {age}s old: {nodes}");
+    let table = ok(opsdeck(a.path())
+        .args(["--database-url", &url, "nodes"])
+        .output()
+        .unwrap());
+    assert!(table.contains("HEARTBEAT AGE"), "{table}");
+    assert!(table.contains(nodes[0]["id"].as_str().unwrap()), "{table}");
+    // Without PostgreSQL there are no nodes to list: refused, naming the SQLite file.
+    let out = opsdeck(a.path()).args(["nodes"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("opsdeck.db"),
+        "{}",
+        text(&out.stderr)
+    );
     stop(server);
 
     // What the task left is in PostgreSQL, not in a data dir.
