@@ -228,6 +228,27 @@ fn commands_and_serve_share_one_postgres_database() {
         .unwrap());
     assert!(table.contains("HEARTBEAT AGE"), "{table}");
     assert!(table.contains(nodes[0]["id"].as_str().unwrap()), "{table}");
+    // The same through the API of the serving node (signed in), and refused without a token.
+    let api_nodes = |token: Option<&str>| {
+        let url = format!("{api}/api/v1/nodes");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let mut req = reqwest::Client::new().get(url);
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                let r = req.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+    };
+    let (status, body) = api_nodes(Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed[0]["id"], nodes[0]["id"], "{listed}");
+    assert_eq!(api_nodes(None).0, 401);
     // Without PostgreSQL there are no nodes to list: refused, naming the SQLite file.
     let out = opsdeck(a.path()).args(["nodes"]).output().unwrap();
     assert!(!out.status.success());
