@@ -111,6 +111,46 @@ fn postgres_restarts_are_survived() {
 }
 
 #[test]
+fn postgres_engines_register_as_nodes_with_a_database_clock_heartbeat() {
+    if !postgres::available() {
+        return;
+    }
+    let pg = Postgres::start();
+    let store = Store::connect(&pg.create_db("nodes")).unwrap();
+    assert!(store.nodes().unwrap().is_empty());
+    let claim = store.claim_engine().unwrap().unwrap();
+    let id = claim
+        .node_id()
+        .expect("a PostgreSQL engine is a node")
+        .to_string();
+    let nodes = store.nodes().unwrap();
+    assert_eq!(nodes.len(), 1);
+    assert_eq!(nodes[0].id, id);
+    assert_eq!(nodes[0].pid, i64::from(std::process::id()));
+    assert_eq!(nodes[0].version, env!("CARGO_PKG_VERSION"));
+    assert!(nodes[0].heartbeat_age_secs < 5.0, "{nodes:?}");
+    // An old heartbeat (set by the database's clock, whatever this machine's clock says) is
+    // moved to the database's now() by a renewal.
+    pg.sql(
+        "nodes",
+        "UPDATE nodes SET heartbeat_at = now() - interval '1 hour'",
+    )
+    .unwrap();
+    assert!(store.nodes().unwrap()[0].heartbeat_age_secs > 3000.0);
+    assert!(claim.renew().unwrap());
+    assert!(store.nodes().unwrap()[0].heartbeat_age_secs < 5.0);
+    // A deleted row is registered again on the next heartbeat.
+    pg.sql("nodes", "DELETE FROM nodes").unwrap();
+    claim.renew().unwrap();
+    assert_eq!(store.nodes().unwrap()[0].id, id);
+    // SQLite has no nodes table rows: one engine per data directory.
+    let dir = tempfile::tempdir().unwrap();
+    let lite = Store::open(&dir.path().join("opsdeck.db")).unwrap();
+    assert!(lite.claim_engine().unwrap().unwrap().node_id().is_none());
+    assert!(lite.nodes().unwrap().is_empty());
+}
+
+#[test]
 fn postgres_refuses_what_it_cannot_use() {
     if !postgres::available() {
         return;

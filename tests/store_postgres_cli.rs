@@ -211,6 +211,52 @@ fn commands_and_serve_share_one_postgres_database() {
     std::thread::sleep(Duration::from_secs(5));
     let err = refused_serve(d.path(), &url);
     assert!(err.contains("another opsdeck engine"), "{err}");
+    // The running engine is the one node (a refused one never registers); its heartbeat, by the
+    // database's clock, kept moving across the restart.
+    let nodes: serde_json::Value = serde_json::from_str(&ok(opsdeck(a.path())
+        .args(["--database-url", &url, "nodes", "--json"])
+        .output()
+        .unwrap()))
+    .unwrap();
+    assert_eq!(nodes.as_array().map(Vec::len), Some(1), "{nodes}");
+    assert_eq!(nodes[0]["version"], env!("CARGO_PKG_VERSION"), "{nodes}");
+    let age = nodes[0]["heartbeat_age_secs"].as_f64().unwrap();
+    assert!(age < 4.0, "heartbeat {age}s old: {nodes}");
+    let table = ok(opsdeck(a.path())
+        .args(["--database-url", &url, "nodes"])
+        .output()
+        .unwrap());
+    assert!(table.contains("HEARTBEAT AGE"), "{table}");
+    assert!(table.contains(nodes[0]["id"].as_str().unwrap()), "{table}");
+    // The same through the API of the serving node (signed in), and refused without a token.
+    let api_nodes = |token: Option<&str>| {
+        let url = format!("{api}/api/v1/nodes");
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let mut req = reqwest::Client::new().get(url);
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                let r = req.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+    };
+    let (status, body) = api_nodes(Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed[0]["id"], nodes[0]["id"], "{listed}");
+    assert_eq!(api_nodes(None).0, 401);
+    // Without PostgreSQL there are no nodes to list: refused, naming the SQLite file.
+    let out = opsdeck(a.path()).args(["nodes"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("opsdeck.db"),
+        "{}",
+        text(&out.stderr)
+    );
     stop(server);
 
     // What the task left is in PostgreSQL, not in a data dir.

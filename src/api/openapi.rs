@@ -69,6 +69,15 @@ pub const ROUTES: &[Op] = &[
     ),
     op(
         "get",
+        "/nodes",
+        "The engines (nodes) registered on this PostgreSQL database with their heartbeat age by the database's clock; empty on SQLite",
+        Some("viewer"),
+        None,
+        &[],
+        "[{id, hostname, pid, version, heartbeat_age_secs}]",
+    ),
+    op(
+        "get",
         "/inventory",
         "Hosts, exec users, tags, apps (inline passwords masked)",
         Some("viewer"),

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(super::openapi::serve))
         .route("/whoami", get(routes::catalog::whoami))
+        .route("/nodes", get(routes::nodes::list))
         .route("/metrics", get(routes::metrics::serve))
         .route("/inventory", get(routes::catalog::inventory))
         .route(

@@ -2,6 +2,7 @@
 
 mod engine;
 mod inventory;
+mod nodes;
 mod output;
 mod serve;
 mod sql;
@@ -99,6 +100,11 @@ enum Command {
     User(user::UserCmd),
     /// Team mode: run the engine headless with the HTTP API (/api/v1) for consoles, CLIs and scripts
     Serve(serve::ServeArgs),
+    /// The engines (nodes) sharing this PostgreSQL database and their heartbeat age
+    Nodes {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 static REMOTE: std::sync::OnceLock<opsdeck::api::client::RemoteBackend> =
@@ -257,6 +263,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
         Some(Command::User(c)) => user::run(&ctx, c),
         Some(Command::Serve(a)) => runtime()?.block_on(serve::run(&ctx, a)),
+        Some(Command::Nodes { json }) => nodes::run(&ctx, json),
     }
 }
 

@@ -103,6 +103,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (task_id, statement)
     );
     "#,
+    // 3: the nodes (engines) sharing a database; only written on PostgreSQL.
+    r#"
+    CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        heartbeat_at TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The same schema on PostgreSQL: integers are BIGINT, times the same UTC text as on SQLite (so both
@@ -200,6 +211,18 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
         statement BIGINT NOT NULL,
         body TEXT NOT NULL,
         PRIMARY KEY (task_id, statement)
+    );
+    "#,
+    // 3: the nodes (engines) sharing a database. Times from the database's clock (`now()`), so
+    // clock skew between nodes does not matter.
+    r#"
+    CREATE TABLE nodes (
+        id TEXT PRIMARY KEY,
+        hostname TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        version TEXT NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     "#,
 ];

@@ -5,6 +5,7 @@ mod audit;
 mod inventory;
 mod logs;
 mod migrations;
+mod nodes;
 mod pg;
 pub(crate) mod sql;
 mod sql_results;
@@ -21,6 +22,7 @@ use rusqlite::Connection;
 
 pub use logs::{LogSender, LogWriter};
 pub use migrations::SCHEMA_VERSION;
+pub use nodes::NodeInfo;
 pub use pg::redact_url;
 pub use tasks::{ScheduledRef, TaskFilter, planned_steps};
 pub use templates::StoredTemplate;
@@ -183,6 +185,7 @@ impl Store {
         match &*self.backend {
             Backend::Lite { .. } => Ok(Ok(EngineClaim {
                 db: None,
+                node: None,
                 held: true.into(),
             })),
             Backend::Pg(db) => {
@@ -190,10 +193,18 @@ impl Store {
                     .map(|h| h.trim().to_string())
                     .unwrap_or_default();
                 let label = format!("opsdeck engine {host} pid {}", std::process::id());
-                Ok(db.claim_engine(&label)?.map(|db| EngineClaim {
-                    db: Some(Box::new(db)),
-                    held: true.into(),
-                }))
+                match db.claim_engine(&label)? {
+                    Ok(db) => {
+                        let id = nodes::local_node_id(&host);
+                        nodes::register(&*db.client()?, &id, &host)?;
+                        Ok(Ok(EngineClaim {
+                            db: Some(Box::new(db)),
+                            node: Some((id, host)),
+                            held: true.into(),
+                        }))
+                    }
+                    Err(holder) => Ok(Err(holder)),
+                }
             }
         }
     }
@@ -246,6 +257,8 @@ fn off_worker<T>(f: impl FnOnce() -> T) -> T {
 /// See [`Store::claim_engine`]; dropping it releases the claim.
 pub struct EngineClaim {
     db: Option<Box<pg::PgDb>>,
+    /// This node's id and host name in the `nodes` table (PostgreSQL).
+    node: Option<(String, String)>,
     held: std::sync::atomic::AtomicBool,
 }
 
@@ -255,12 +268,23 @@ impl EngineClaim {
         self.db.is_some()
     }
 
-    /// Re-takes the claim when its connection was lost; false while another engine holds it.
-    /// Blocks: call it from a blocking thread.
+    /// This node's id in the database's `nodes` table (PostgreSQL only).
+    pub fn node_id(&self) -> Option<&str> {
+        self.node.as_ref().map(|(id, _)| id.as_str())
+    }
+
+    /// Re-takes the claim when its connection was lost and moves this node's heartbeat; false
+    /// while another engine holds the claim. Blocks: call it from a blocking thread.
     pub fn renew(&self) -> Result<bool> {
         match &self.db {
             None => Ok(true),
-            Some(db) => db.renew_engine_lock(&self.held),
+            Some(db) => {
+                let held = db.renew_engine_lock(&self.held)?;
+                if let Some((id, host)) = &self.node {
+                    nodes::heartbeat(&*db.client()?, id, host)?;
+                }
+                Ok(held)
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod logs;
 pub mod metrics;
+pub mod nodes;
 pub mod rollback;
 pub mod submit;
 pub mod tasks;

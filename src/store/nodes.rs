@@ -1,0 +1,84 @@
+//! The nodes (engines) sharing a PostgreSQL database: registration, heartbeat and listing, timed by
+//! the database's clock so clock skew between nodes does not matter.
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use super::sql::block_on;
+use super::{Backend, Result, Store};
+
+/// One engine process known to the database.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeInfo {
+    pub id: String,
+    pub hostname: String,
+    pub pid: i64,
+    pub version: String,
+    /// Seconds since the node's last heartbeat, by the database's clock.
+    pub heartbeat_age_secs: f64,
+}
+
+/// This process's node id: host, pid and start time, unique across restarts.
+pub(super) fn local_node_id(host: &str) -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    format!("{host}:{}:{started}", std::process::id())
+}
+
+/// Registers (or re-registers after a lost connection) the node `id` with a fresh heartbeat.
+pub(super) fn register(client: &Client, id: &str, host: &str) -> Result<()> {
+    block_on(client.execute(
+        "INSERT INTO nodes (id, hostname, pid, version) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()",
+        &[
+            &id,
+            &host,
+            &i64::from(std::process::id()),
+            &env!("CARGO_PKG_VERSION"),
+        ],
+    ))?;
+    Ok(())
+}
+
+/// Moves the node's heartbeat to the database's `now()`; re-registers it if its row is gone.
+pub(super) fn heartbeat(client: &Client, id: &str, host: &str) -> Result<()> {
+    let n = block_on(client.execute(
+        "UPDATE nodes SET heartbeat_at = now() WHERE id = $1",
+        &[&id],
+    ))?;
+    if n == 0 {
+        register(client, id, host)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The nodes registered on this database, most recent heartbeat first. SQLite has none (one
+    /// engine per data directory, guarded by its lock file).
+    pub fn nodes(&self) -> Result<Vec<NodeInfo>> {
+        match &*self.backend {
+            Backend::Lite { .. } => Ok(Vec::new()),
+            Backend::Pg(db) => {
+                let client = db.client()?;
+                let rows = block_on(client.query(
+                    "SELECT id, hostname, pid, version,
+                            extract(epoch FROM now() - heartbeat_at)::float8
+                     FROM nodes ORDER BY heartbeat_at DESC, id",
+                    &[],
+                ))?;
+                Ok(rows
+                    .iter()
+                    .map(|r| NodeInfo {
+                        id: r.get(0),
+                        hostname: r.get(1),
+                        pid: r.get(2),
+                        version: r.get(3),
+                        heartbeat_age_secs: r.get(4),
+                    })
+                    .collect())
+            }
+        }
+    }
+}
