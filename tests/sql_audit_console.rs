@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -81,26 +80,7 @@ fn a_finished_audit_is_rolled_back_from_the_console() {
         ),
     )
     .unwrap();
-    let mut inv = String::new();
-    let _ = write!(
-        inv,
-        "[[exec_users]]\nalias = \"t\"\nuser = \"{}\"\nkey = \"{}\"\n\n\
-         [[hosts]]\nname = \"proxy\"\naddress = \"{}\"\nport = {}\nexec_user = \"t\"\n\n\
-         [[hosts]]\nname = \"app1\"\naddress = \"127.0.0.9\"\nexec_user = \"t\"\n\n\
-         [[tags]]\nname = \"orders\"\nhosts = [\"app1\"]\nproxy = \"proxy\"\n\
-         [[tags.databases]]\nname = \"orders-rw\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
-         schema = \"shop\"\npassword_file = \"{}\"\nrole = \"write\"\n\n\
-         [[users]]\nname = \"alice\"\nrole = \"operator\"\n\
-         [[users]]\nname = \"bob\"\nrole = \"approver\"\n",
-        sshd.user,
-        sshd.client_key.display(),
-        sshd.hosts[0].address,
-        sshd.hosts[0].port,
-        db.host,
-        db.port,
-        db.user,
-        pw.display(),
-    );
+    let inv = support::sql_tag::orders_inventory(&sshd, &db, &pw, "");
     let inv_file = dir.path().join("inventory.toml");
     std::fs::write(&inv_file, inv).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("opsdeck");

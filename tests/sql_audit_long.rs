@@ -7,7 +7,6 @@
 mod common;
 mod support;
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use common::World;
@@ -31,36 +30,13 @@ fn have_system() -> bool {
 
 /// Tag `orders` whose every ALTER runs online (threshold 0), slowed down so a copy can be caught.
 fn inventory(sshd: &Sshd, db: &Mariadb, password_file: &std::path::Path) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "[[exec_users]]\nalias = \"t\"\nuser = \"{}\"\nkey = \"{}\"\n\n\
-         [[hosts]]\nname = \"proxy\"\naddress = \"{}\"\nport = {}\nexec_user = \"t\"\n\n\
-         [[hosts]]\nname = \"app1\"\naddress = \"127.0.0.9\"\nexec_user = \"t\"\n\n\
-         [[tags]]\nname = \"orders\"\nhosts = [\"app1\"]\nproxy = \"proxy\"\nosc_min_table_mb = 0\n\
-         osc_args = [\"--chunk-size\", \"50\", \"--chunk-time\", \"0\", \"--sleep\", \"0.2\"]\n\
-         [[tags.databases]]\nname = \"orders-rw\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
-         schema = \"shop\"\npassword_file = \"{}\"\nrole = \"write\"\n\n\
-         [[users]]\nname = \"alice\"\nrole = \"operator\"\n\
-         [[users]]\nname = \"bob\"\nrole = \"approver\"\n",
-        sshd.user,
-        sshd.client_key.display(),
-        sshd.hosts[0].address,
-        sshd.hosts[0].port,
-        db.host,
-        db.port,
-        db.user,
-        password_file.display(),
-    );
-    s
-}
-
-fn builtin(prefix: &str) -> &'static str {
-    opsdeck::assets::BUILTIN_TEMPLATES
-        .iter()
-        .find(|(f, _)| f.starts_with(prefix))
-        .map(|(_, src)| *src)
-        .unwrap()
+    support::sql_tag::orders_inventory(
+        sshd,
+        db,
+        password_file,
+        "osc_min_table_mb = 0\n\
+         osc_args = [\"--chunk-size\", \"50\", \"--chunk-time\", \"0\", \"--sleep\", \"0.2\"]\n",
+    )
 }
 
 fn form(sql: &str) -> SqlAuditForm {
@@ -122,7 +98,12 @@ async fn setup_with(backup_cap: usize) -> (Sshd, Mariadb, World) {
         sql_backup_max_rows: backup_cap,
         ..Config::default()
     };
-    let w = World::new(&inventory(&sshd, &db, &pw_file), &[builtin("9001")], config).await;
+    let w = World::new(
+        &inventory(&sshd, &db, &pw_file),
+        &[support::sql_tag::builtin("9001")],
+        config,
+    )
+    .await;
     (sshd, db, w)
 }
 

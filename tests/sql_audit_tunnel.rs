@@ -6,7 +6,6 @@
 mod common;
 mod support;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -28,35 +27,12 @@ fn have_system() -> bool {
 
 /// Tag `orders` (tunnel, `max_update_rows` as given) whose write database is the MariaDB.
 fn inventory(sshd: &Sshd, db: &Mariadb, password_file: &Path, max_rows: u64) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "[[exec_users]]\nalias = \"t\"\nuser = \"{}\"\nkey = \"{}\"\n\n\
-         [[hosts]]\nname = \"proxy\"\naddress = \"{}\"\nport = {}\nexec_user = \"t\"\n\n\
-         [[hosts]]\nname = \"app1\"\naddress = \"127.0.0.9\"\nexec_user = \"t\"\n\n\
-         [[tags]]\nname = \"orders\"\nhosts = [\"app1\"]\nproxy = \"proxy\"\nmax_update_rows = {max_rows}\n\
-         [[tags.databases]]\nname = \"orders-rw\"\nhost = \"{}\"\nport = {}\nuser = \"{}\"\n\
-         schema = \"shop\"\npassword_file = \"{}\"\nrole = \"write\"\n\n\
-         [[users]]\nname = \"alice\"\nrole = \"operator\"\n\
-         [[users]]\nname = \"bob\"\nrole = \"approver\"\n",
-        sshd.user,
-        sshd.client_key.display(),
-        sshd.hosts[0].address,
-        sshd.hosts[0].port,
-        db.host,
-        db.port,
-        db.user,
-        password_file.display(),
-    );
-    s
-}
-
-fn builtin(prefix: &str) -> &'static str {
-    opsdeck::assets::BUILTIN_TEMPLATES
-        .iter()
-        .find(|(f, _)| f.starts_with(prefix))
-        .map(|(_, src)| *src)
-        .unwrap()
+    support::sql_tag::orders_inventory(
+        sshd,
+        db,
+        password_file,
+        &format!("max_update_rows = {max_rows}\n"),
+    )
 }
 
 struct Setup {
@@ -97,7 +73,7 @@ async fn setup(sshd: Sshd, max_rows: u64) -> Setup {
         ..Config::default()
     };
     let inv = inventory(&sshd, &db, &pw_file, max_rows);
-    let w = World::new(&inv, &[builtin("9001")], config).await;
+    let w = World::new(&inv, &[support::sql_tag::builtin("9001")], config).await;
     Setup {
         sshd,
         db,

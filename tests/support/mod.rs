@@ -6,6 +6,7 @@
 
 pub mod mariadb;
 pub mod postgres;
+pub mod sql_tag;
 pub mod sshd;
 
 #[allow(unused_imports)]
