@@ -600,7 +600,7 @@ command = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo line $i; sleep 0.00
 /// command from a stand-in `kubeadm` on the hosts' PATH; group 2 (the new nodes) runs it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_add_hands_the_captured_join_command_to_the_new_nodes() {
-    use opsdeck::modules::{Form, ModuleContext, NodeAddForm};
+    use opsdeck::modules::{Form, NodeAddForm};
     if !require_system(support::sshd::SSHD) {
         return;
     }
@@ -624,7 +624,9 @@ async fn node_add_hands_the_captured_join_command_to_the_new_nodes() {
     inv.push_str("[[tags]]\nname = \"k8s\"\nhosts = [\"s1\"]\n");
     let w = World::new(&inv, &[tpl], config(&sshd.known_hosts)).await;
     let b = w.as_user("alice");
-    let ctx = ModuleContext::load(&b, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&b, &w.config)
+        .await
+        .unwrap();
     let form = NodeAddForm {
         cluster_tag: "k8s".into(),
         hosts: vec!["s2".into(), "s3".into()],

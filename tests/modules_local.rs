@@ -11,8 +11,8 @@ use opsdeck::backend::Backend;
 use opsdeck::config::Config;
 use opsdeck::model::{Role, TaskState};
 use opsdeck::modules::{
-    AppPublishForm, ArgRow, CustomForm, CustomJsonForm, CustomProxyForm, Form, ModuleContext,
-    NodeAddForm, ResourceForm,
+    AppPublishForm, ArgRow, CustomForm, CustomJsonForm, CustomProxyForm, Form, NodeAddForm,
+    ResourceForm,
 };
 
 const T: Duration = Duration::from_secs(30);
@@ -167,7 +167,9 @@ async fn world(users: bool) -> World {
 
 async fn run(w: &World, form: &impl Form) -> (i64, Vec<String>) {
     let b = w.as_user("alice");
-    let ctx = ModuleContext::load(&b, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&b, &w.config)
+        .await
+        .unwrap();
     let spec = form.to_spec(&ctx).unwrap();
     let t = b.submit(spec).await.unwrap();
     let id = t.id;

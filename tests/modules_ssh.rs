@@ -14,8 +14,7 @@ use opsdeck::backend::Backend;
 use opsdeck::config::Config;
 use opsdeck::model::TaskState;
 use opsdeck::modules::{
-    AppPublishForm, ArgRow, CustomForm, CustomJsonForm, CustomProxyForm, Form, ModuleContext,
-    ResourceForm,
+    AppPublishForm, ArgRow, CustomForm, CustomJsonForm, CustomProxyForm, Form, ResourceForm,
 };
 use support::{Sshd, require_system};
 
@@ -158,7 +157,9 @@ async fn world(users: bool) -> Option<(Sshd, World)> {
 /// Builds the spec as alice, submits it, has bob approve it when needed, waits for success.
 async fn run(sshd: &Sshd, w: &World, form: &impl Form) -> (i64, Vec<String>) {
     let b = w.as_user("alice");
-    let ctx = ModuleContext::load(&b, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&b, &w.config)
+        .await
+        .unwrap();
     let spec = form.to_spec(&ctx).unwrap();
     let t = b.submit(spec).await.unwrap();
     if t.state == TaskState::PendingApproval {
@@ -259,7 +260,9 @@ async fn a_resource_request_waits_for_approval_then_runs_over_ssh() {
         ..ResourceForm::default()
     };
     let alice = w.as_user("alice");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
     let t = alice.submit(f.to_spec(&ctx).unwrap()).await.unwrap();
     assert_eq!(t.state, TaskState::PendingApproval);
     assert!(w.as_user("alice").approve(t.id, None).await.is_err());

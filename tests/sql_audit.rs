@@ -13,7 +13,7 @@ use opsdeck::backend::Backend;
 use opsdeck::config::Config;
 use opsdeck::model::{Lang, TaskState};
 use opsdeck::modules::sql_optimize::{live_output, online_advice};
-use opsdeck::modules::{Form, ModuleContext, SqlAuditForm, SqlOptimizeForm};
+use opsdeck::modules::{Form, SqlAuditForm, SqlOptimizeForm};
 use support::{Mariadb, Sshd, require_system};
 
 const T: Duration = Duration::from_secs(90);
@@ -148,7 +148,9 @@ async fn an_approved_audit_runs_on_the_write_database_and_stops_at_the_first_fai
     } = setup().await;
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
 
     // An audit nobody approves: it must never run, whatever else runs meanwhile.
     let unapproved = SqlAuditForm {
@@ -276,7 +278,9 @@ async fn sql_optimize_online_reads_indexes_through_the_proxy_and_advises() {
         record,
     } = setup().await;
     let alice = w.as_user("alice");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
     let sql = "SELECT id, qty FROM items WHERE status = 'new' AND qty > 5 ORDER BY id";
     let form = SqlOptimizeForm {
         tag: "orders".into(),

@@ -13,7 +13,7 @@ use common::World;
 use opsdeck::backend::Backend;
 use opsdeck::config::Config;
 use opsdeck::model::{Role, StepState, TaskState};
-use opsdeck::modules::{Form, ModuleContext, SqlAuditForm};
+use opsdeck::modules::{Form, SqlAuditForm};
 use opsdeck::sqlaudit::{StatementResult, StatementStatus};
 use serde_json::json;
 use support::{Mariadb, Sshd, require_system};
@@ -115,7 +115,9 @@ async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table()
     let (sshd, db, w) = setup().await;
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
 
     // 0. A table without any key cannot go through the tool: the approver is warned.
     db.sql("CREATE TABLE shop.nokey (a INT)").unwrap();
@@ -296,7 +298,9 @@ async fn a_cancelled_statement_is_killed_on_the_server() {
     let (_sshd, db, w) = setup().await;
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
     // A statement that only a KILL stops: SLEEP() would also end when its client disconnects, a
     // three-way join of 4,000 rows (64e9 combinations) does not notice.
     let running = "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'UPDATE items SET qty = qty + (SELECT%'";
@@ -403,7 +407,9 @@ async fn the_api_shows_and_submits_the_rollback_of_an_audit() {
     let (_sshd, db, w) = setup().await;
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
     let (url, tokens) = api(&w, &[("alice", Role::Operator), ("val", Role::Viewer)]).await;
     let (op, viewer) = (&tokens[0], &tokens[1]);
     let t = alice
@@ -521,7 +527,9 @@ async fn bench_backup_overhead_and_online_check_latency() {
     .unwrap();
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
     let run = |table: &'static str| {
         let (alice, bob, ctx, w) = (&alice, &bob, &ctx, &w);
         async move {

@@ -13,7 +13,7 @@ use common::World;
 use opsdeck::backend::Backend;
 use opsdeck::config::Config;
 use opsdeck::model::TaskState;
-use opsdeck::modules::{Form, ModuleContext, SqlAuditForm};
+use opsdeck::modules::{Form, SqlAuditForm};
 use opsdeck::sqlaudit::{StatementResult, StatementStatus};
 use support::{Mariadb, Sshd, require_system};
 
@@ -113,7 +113,9 @@ async fn audits_run_through_the_tunnel_checked_by_the_server_with_results_as_dat
     let (w, db) = (&s.w, &s.db);
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
 
     // 1. Checked at submit: the server's verdict and row estimate travel with the task; two rows
     //    are above this tag's max_update_rows (1), a warning the approver sees.
@@ -304,7 +306,9 @@ async fn a_wrong_password_is_named_at_submit_and_at_approval() {
     let s = setup(Sshd::start(1), 5000).await;
     let alice = s.w.as_user("alice");
     let bob = s.w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &s.w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &s.w.config)
+        .await
+        .unwrap();
     let good = form("UPDATE items SET qty = 0 WHERE id = 1;");
     // A hand-made spec cannot point the tunnel anywhere the inventory does not name.
     let mut forged = good.to_spec(&ctx).unwrap();
@@ -356,7 +360,9 @@ async fn a_proxy_that_forbids_forwarding_is_refused_with_the_client_hint() {
     let sshd = Sshd::start_configured(vec!["127.0.0.2".into()], "AllowTcpForwarding no\n");
     let s = setup(sshd, 5000).await;
     let alice = s.w.as_user("alice");
-    let ctx = ModuleContext::load(&alice, &s.w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &s.w.config)
+        .await
+        .unwrap();
     let e = alice
         .submit(
             form("UPDATE items SET qty = 0 WHERE id = 1;")
@@ -383,7 +389,9 @@ async fn a_connection_lost_mid_run_keeps_the_results_so_far_and_fails_the_task()
     let s = setup(Sshd::start(1), 5000).await;
     let alice = s.w.as_user("alice");
     let bob = s.w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &s.w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &s.w.config)
+        .await
+        .unwrap();
     let sql = "UPDATE items SET qty = 12 WHERE id = 1;\nDO SLEEP(30);\nUPDATE items SET qty = 13 WHERE id = 2;";
     let t = alice
         .submit(form(sql).to_spec(&ctx).unwrap())
@@ -446,7 +454,9 @@ async fn a_rollback_restores_exactly_the_changed_rows_and_keeps_rows_changed_sin
     .unwrap();
     let alice = w.as_user("alice");
     let bob = w.as_user("bob");
-    let ctx = ModuleContext::load(&alice, &w.config).await.unwrap();
+    let ctx = opsdeck::backend::load_module_context(&alice, &w.config)
+        .await
+        .unwrap();
 
     // UPDATE of 3 rows, DELETE, INSERT with explicit keys and with AUTO_INCREMENT keys.
     let sql = "UPDATE items SET qty = qty * 2 WHERE id IN (1, 2, 3);\n\

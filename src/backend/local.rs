@@ -269,7 +269,7 @@ impl Backend for LocalBackend {
     }
 
     async fn module_context(&self) -> Result<ModuleContext, BackendError> {
-        ModuleContext::load(self, &self.config).await
+        super::load_module_context(self, &self.config).await
     }
 
     async fn import_template(&self, source: &str) -> Result<StoredTemplate, BackendError> {

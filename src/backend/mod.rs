@@ -18,6 +18,27 @@ use crate::modules::ModuleContext;
 
 pub use local::LocalBackend;
 
+/// The forms' context (inventory, templates, the current user) loaded through a backend.
+pub async fn load_module_context(
+    backend: &dyn Backend,
+    config: &crate::config::Config,
+) -> Result<ModuleContext, BackendError> {
+    let me = backend.whoami().await?;
+    let inventory = backend.inventory().await?;
+    let templates = backend
+        .templates()
+        .await?
+        .into_iter()
+        .map(|s| s.template)
+        .collect();
+    Ok(ModuleContext::new(
+        inventory,
+        templates,
+        config.clone(),
+        me.name,
+    ))
+}
+
 /// The opsdeck version of this build; a front end compares it with its engine's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

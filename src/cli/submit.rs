@@ -426,7 +426,7 @@ pub async fn run(ctx: &Context, cmd: SubmitCmd) -> anyhow::Result<ExitCode> {
         }
         return finish(b.as_ref(), t, c).await;
     }
-    let mctx = ModuleContext::load(b.as_ref(), &ctx.config).await?;
+    let mctx = opsdeck::backend::load_module_context(b.as_ref(), &ctx.config).await?;
     let (spec, adhoc) = build(&cmd, &mctx)?;
     for w in opsdeck::modules::codo_warnings(&spec) {
         eprintln!("warning: {w}");

@@ -500,7 +500,7 @@ async fn rollback(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mctx = opsdeck::modules::ModuleContext::load(b.as_ref(), &ctx.config).await?;
+    let mctx = opsdeck::backend::load_module_context(b.as_ref(), &ctx.config).await?;
     let spec = rollback_spec(&d.task, &plan, approvers, force, &mctx)?;
     let t = b.submit(spec).await?;
     if json {

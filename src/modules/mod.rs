@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Backend, BackendError};
 use crate::config::Config;
 use crate::model::{Invalid, Inventory, ModuleKind, Role, Tag, TaskSpec, Template, User};
 
@@ -66,27 +65,6 @@ impl ModuleContext {
             user: user.into(),
             now: Utc::now(),
         }
-    }
-
-    /// Loads the inventory, templates and the current user through a backend.
-    pub async fn load(
-        backend: &dyn Backend,
-        config: &Config,
-    ) -> Result<ModuleContext, BackendError> {
-        let me = backend.whoami().await?;
-        let inventory = backend.inventory().await?;
-        let templates = backend
-            .templates()
-            .await?
-            .into_iter()
-            .map(|s| s.template)
-            .collect();
-        Ok(ModuleContext::new(
-            inventory,
-            templates,
-            config.clone(),
-            me.name,
-        ))
     }
 
     pub fn template(&self, id: u32) -> Option<&Template> {

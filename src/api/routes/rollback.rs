@@ -15,7 +15,6 @@ use crate::api::routes::submit::FormQuery;
 use crate::api::server::AppState;
 use crate::backend::Backend;
 use crate::model::Role;
-use crate::modules::ModuleContext;
 use crate::modules::sql_audit_rollback::{plan_for, rollback_spec};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -63,7 +62,7 @@ pub async fn rollback(
         })
         .into_response());
     }
-    let mctx = ModuleContext::load(&be, &s.config).await?;
+    let mctx = crate::backend::load_module_context(&be, &s.config).await?;
     // Building the audit checks its SQL offline: a job off the workers.
     let spec = heavy::run("checking the rollback", move || {
         rollback_spec(&d.task, &plan, b.approvers, b.force, &mctx)

@@ -141,7 +141,7 @@ pub fn build_form(
 }
 
 async fn module_context(b: &LocalBackend, s: &AppState) -> ApiResult<ModuleContext> {
-    Ok(ModuleContext::load(b, &s.config).await?)
+    Ok(crate::backend::load_module_context(b, &s.config).await?)
 }
 
 /// Checks the spec against the inventory with the ad-hoc hosts added, so that nothing (not even
