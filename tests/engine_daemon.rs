@@ -3,6 +3,7 @@
 //! replaced, `engine status | stop | unit`, and a killed engine started again by the next command.
 
 mod daemon_support;
+mod support;
 
 use std::time::{Duration, Instant};
 

@@ -5,52 +5,10 @@
 mod support;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use support::tmux::Tmux;
 use support::{Mariadb, Sshd, require_system};
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session.as_str()];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    fn wait_for(&self, what: &str, limit: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if screen.contains(what) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "`{what}` never appeared; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
-    }
-}
 
 #[test]
 fn a_finished_audit_is_rolled_back_from_the_console() {
@@ -113,14 +71,12 @@ fn a_finished_audit_is_rolled_back_from_the_console() {
     cli("bob", "task approve 1");
 
     // The console's engine runs the approved audit; alice opens it and rolls it back.
-    let session = format!("opsdeck-rollback-{}", std::process::id());
-    let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "140", "-y", "40"])
-        .arg(format!("{} {}", env("alice"), bin.display()))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let t = Tmux { session };
+    let t = Tmux::start(
+        "rollback",
+        &format!("{} {}", env("alice"), bin.display()),
+        140,
+        40,
+    );
     t.wait_for("SQL audit on orders", Duration::from_secs(20));
     t.keys(&["Enter"]);
     t.wait_for("succeeded", Duration::from_secs(60));

@@ -8,6 +8,7 @@ pub mod mariadb;
 pub mod postgres;
 pub mod sql_tag;
 pub mod sshd;
+pub mod tmux;
 
 #[allow(unused_imports)]
 pub use mariadb::Mariadb;
