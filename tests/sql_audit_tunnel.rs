@@ -600,7 +600,7 @@ async fn a_rollback_restores_exactly_the_changed_rows_and_keeps_rows_changed_sin
     bob.approve(t.id, None).await.unwrap();
     assert_eq!(w.wait_state(t.id, None, T).await, TaskState::Succeeded);
     let d = alice.task(t.id).await.unwrap();
-    let e = plan_for(&d.task, &d.sql_results).unwrap_err();
+    let e = plan_for(&d.task, &d.sql_results).unwrap_err().to_string();
     assert!(
         e.contains("nothing to roll back") && e.contains("no primary or unique key"),
         "{e}"
@@ -614,7 +614,7 @@ async fn a_rollback_restores_exactly_the_changed_rows_and_keeps_rows_changed_sin
         )
         .await
         .unwrap();
-    let e = plan_for(&pending, &[]).unwrap_err();
+    let e = plan_for(&pending, &[]).unwrap_err().to_string();
     assert!(e.contains("roll back once it has finished"), "{e}");
     s.w.stop().await;
 }

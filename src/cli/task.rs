@@ -488,7 +488,7 @@ async fn rollback(
     use opsdeck::modules::sql_audit_rollback::{plan_for, rollback_spec};
     let b = backend(ctx).await?;
     let d = b.task(id).await?;
-    let plan = plan_for(&d.task, &d.sql_results).map_err(|e| anyhow::anyhow!(e))?;
+    let plan = plan_for(&d.task, &d.sql_results)?;
     if dry_run {
         if json {
             output::json(&plan)?;

@@ -5,26 +5,73 @@
 use super::{Form, ModuleContext, SqlAuditForm};
 use crate::model::sql_audit::{StatementResult, via_tunnel};
 use crate::model::sql_backup::{RollbackPlan, rollback_plan};
-use crate::model::{Invalid, ModuleKind, Task, TaskSpec};
+use crate::model::{Invalid, Lang, ModuleKind, Task, TaskSpec, TaskState};
 use crate::sql::split;
 
+/// Why a task has no rollback; shown in the user's language by the console, in English elsewhere.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoRollback {
+    NotSqlAudit(i64),
+    /// Ran through the mysql client (`sql_via = "client"`), which keeps no backup.
+    ViaClient(i64),
+    NotFinished(i64, TaskState),
+    /// Finished, but no statement left a backup; the notes say why.
+    Nothing(i64, Vec<String>),
+}
+
+impl NoRollback {
+    /// The reason in `lang` (the per-statement notes stay as the backup recorded them).
+    pub fn text(&self, lang: Lang) -> String {
+        let zh = lang == Lang::Zh;
+        match self {
+            NoRollback::NotSqlAudit(id) if zh => format!("任务 {id} 不是 SQL 审核"),
+            NoRollback::NotSqlAudit(id) => format!("task {id} is not an SQL audit"),
+            NoRollback::ViaClient(id) if zh => {
+                format!("任务 {id} 经 mysql 客户端执行（sql_via = \"client\"），没有留下备份")
+            }
+            NoRollback::ViaClient(id) => format!(
+                "task {id} ran through the mysql client (sql_via = \"client\"), which keeps no backup"
+            ),
+            NoRollback::NotFinished(id, state) if zh => {
+                format!("任务 {id} 的状态是 {}；结束后才能回滚", state.as_str())
+            }
+            NoRollback::NotFinished(id, state) => format!(
+                "task {id} is {}; roll back once it has finished",
+                state.as_str()
+            ),
+            NoRollback::Nothing(id, notes) => {
+                let mut msg = if zh {
+                    format!("任务 {id} 没有可回滚的内容")
+                } else {
+                    format!("task {id} has nothing to roll back")
+                };
+                for n in notes {
+                    msg.push_str(&format!("; {n}"));
+                }
+                msg
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for NoRollback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
+impl std::error::Error for NoRollback {}
+
 /// The rollback plan of a finished tunnel SQL audit, or why there is none.
-pub fn plan_for(task: &Task, results: &[serde_json::Value]) -> Result<RollbackPlan, String> {
+pub fn plan_for(task: &Task, results: &[serde_json::Value]) -> Result<RollbackPlan, NoRollback> {
     if task.spec.module != ModuleKind::SqlAudit {
-        return Err(format!("task {} is not an SQL audit", task.id));
+        return Err(NoRollback::NotSqlAudit(task.id));
     }
     if !via_tunnel(&task.spec) {
-        return Err(format!(
-            "task {} ran through the mysql client (sql_via = \"client\"), which keeps no backup",
-            task.id
-        ));
+        return Err(NoRollback::ViaClient(task.id));
     }
     if !task.state.is_final() {
-        return Err(format!(
-            "task {} is {}; roll back once it has finished",
-            task.id,
-            task.state.as_str()
-        ));
+        return Err(NoRollback::NotFinished(task.id, task.state));
     }
     let parsed: Vec<StatementResult> = results
         .iter()
@@ -32,11 +79,7 @@ pub fn plan_for(task: &Task, results: &[serde_json::Value]) -> Result<RollbackPl
         .collect();
     let plan = rollback_plan(&parsed);
     if plan.statements.is_empty() {
-        let mut msg = format!("task {} has nothing to roll back", task.id);
-        for n in &plan.notes {
-            msg.push_str(&format!("; {n}"));
-        }
-        return Err(msg);
+        return Err(NoRollback::Nothing(task.id, plan.notes));
     }
     Ok(plan)
 }

@@ -382,3 +382,30 @@ fn rollback_of_an_sql_audit_shows_its_sql_then_submits_it_for_the_approvers() {
         "{status:?}"
     );
 }
+
+#[test]
+fn rollback_refusals_speak_the_consoles_language() {
+    let mut app = loaded(Lang::Zh);
+    app.update(me("alice", Role::Operator));
+    let mut d = detail();
+    d.task = task(1, TaskState::Succeeded, "alice", &["alice"]);
+    app.open_task(1);
+    app.update(Msg::Task(Box::new(d.clone())));
+    app.update(key('U'));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.1 && status.0.contains("任务 1 不是 SQL 审核"),
+        "{status:?}"
+    );
+    // An SQL audit with a backup, but the form context not loaded yet.
+    d.task.spec.module = ModuleKind::SqlAudit;
+    d.task.spec.extra = serde_json::json!({"sql_via": "tunnel"});
+    d.sql_results = vec![
+        serde_json::json!({"number": 1, "line": 1, "status": "done", "inverse": "DROP TABLE x"}),
+    ];
+    app.update(Msg::Task(Box::new(d)));
+    app.update(key('U'));
+    let status = app.status.clone().unwrap();
+    assert!(status.0.contains("表单上下文仍在加载"), "{status:?}");
+    assert!(!status.0.is_ascii(), "{status:?}");
+}

@@ -51,7 +51,7 @@ pub async fn rollback(
     let be = s.backend(&c.0.name);
     let d = be.task(id).await?;
     let plan = plan_for(&d.task, &d.sql_results)
-        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "no_rollback", e))?;
+        .map_err(|e| ApiError::new(StatusCode::CONFLICT, "no_rollback", e.to_string()))?;
     if q.dry_run {
         return Ok(Json(RollbackPreview {
             of: id,

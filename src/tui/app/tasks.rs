@@ -239,10 +239,11 @@ fn rollback(detail: Option<&TaskDetail>, around: &Around) -> Effect {
     };
     let plan = match plan_for(&d.task, &d.sql_results) {
         Ok(p) => p,
-        Err(e) => return Effect::Status(format!("{name}: {e}"), true),
+        Err(e) => return Effect::Status(format!("{name}: {}", e.text(around.lang)), true),
     };
     let Some(ctx) = around.ctx else {
-        return Effect::Status(format!("{name}: the form context is still loading"), true);
+        let wait = t(around.lang, Key::ContextLoading);
+        return Effect::Status(format!("{name}: {wait}"), true);
     };
     let approvers: Vec<String> = d
         .task
@@ -253,11 +254,10 @@ fn rollback(detail: Option<&TaskDetail>, around: &Around) -> Effect {
         .cloned()
         .collect();
     if approvers.is_empty() {
+        let only_you = t(around.lang, Key::RollbackOnlyYou);
+        let id = d.task.id;
         return Effect::Status(
-            format!(
-                "{name}: the task's approvers are only you; name another: opsdeck task rollback {} --approver NAME",
-                d.task.id
-            ),
+            format!("{name}: {only_you}: opsdeck task rollback {id} --approver NAME"),
             true,
         );
     }
