@@ -401,6 +401,29 @@ async fn perform(b: &dyn Backend, cmd: Cmd) -> Msg {
                     .map(std::sync::Arc::new);
                 Msg::Digested { path, report }
             }
+            Cmd::BuildRollback(job) => {
+                let of = job.task.id;
+                let (sql, notes) = (job.plan.sql(), job.plan.notes.clone());
+                let spec = tokio::task::spawn_blocking(move || {
+                    crate::modules::sql_audit_rollback::rollback_spec(
+                        &job.task,
+                        &job.plan,
+                        job.approvers,
+                        false,
+                        &job.ctx,
+                    )
+                })
+                .await
+                .map_err(|e| BackendError::Other(e.to_string()))?
+                .map(Box::new)
+                .map_err(|e| e.to_string());
+                Msg::RollbackBuilt {
+                    of,
+                    sql,
+                    notes,
+                    spec,
+                }
+            }
             Cmd::LoadContext => Msg::Context(Box::new(b.module_context().await?)),
             Cmd::Submit(spec) => Msg::Submitted(Box::new(b.submit(*spec).await?)),
             Cmd::ApproveAt(id, at) => {

@@ -350,7 +350,33 @@ fn rollback_of_an_sql_audit_shows_its_sql_then_submits_it_for_the_approvers() {
     d.sql_results = vec![done];
     app.open_task(1);
     app.update(Msg::Task(Box::new(d.clone())));
-    app.update(key('U'));
+    let cmds = app.update(key('U'));
+    // The audit is built and checked off the UI thread; the console says so meanwhile.
+    let [Cmd::BuildRollback(job)] = cmds.as_slice() else {
+        panic!("no rollback build: {cmds:?}");
+    };
+    assert!(
+        app.status.as_ref().unwrap().0.contains("checking"),
+        "{:?}",
+        app.status
+    );
+    assert_eq!(app.overlay, Overlay::None);
+    let job = job.clone();
+    let spec = crate::modules::sql_audit_rollback::rollback_spec(
+        &job.task,
+        &job.plan,
+        job.approvers.clone(),
+        false,
+        &job.ctx,
+    )
+    .map(Box::new)
+    .map_err(|e| e.to_string());
+    app.update(Msg::RollbackBuilt {
+        of: 1,
+        sql: job.plan.sql(),
+        notes: job.plan.notes.clone(),
+        spec,
+    });
     let Overlay::Confirm(Confirm::Rollback { of, sql, spec, .. }) = app.overlay.clone() else {
         panic!("no rollback confirmation: {:?}", app.overlay);
     };
@@ -369,6 +395,15 @@ fn rollback_of_an_sql_audit_shows_its_sql_then_submits_it_for_the_approvers() {
             .any(|c| matches!(c, Cmd::Submit(s) if s.extra["rollback"]["of"] == 1)),
         "{cmds:?}"
     );
+
+    // A late answer for a task no longer open asks nothing.
+    app.update(Msg::RollbackBuilt {
+        of: 2,
+        sql: "DROP TABLE extra;".into(),
+        notes: vec![],
+        spec: Err("x".into()),
+    });
+    assert_eq!(app.overlay, Overlay::None);
 
     // A task still running has no rollback: said on the status line, nothing asked.
     let mut running = d.clone();

@@ -242,6 +242,33 @@ impl App {
                 }
                 vec![]
             }
+            Msg::RollbackBuilt {
+                of,
+                sql,
+                notes,
+                spec,
+            } => {
+                self.done_one();
+                // Only while that task's detail is still open and nothing else is asked.
+                let open = self.tasks.detail.as_ref().is_some_and(|d| d.id == of);
+                if !open || self.overlay != Overlay::None {
+                    return vec![];
+                }
+                let name = t(self.lang, Key::Rollback);
+                match spec {
+                    Ok(spec) => {
+                        self.status = None;
+                        self.overlay = Overlay::Confirm(Confirm::Rollback {
+                            of,
+                            sql,
+                            notes,
+                            spec,
+                        });
+                    }
+                    Err(e) => self.status = Some((format!("{name}: {e}"), true)),
+                }
+                vec![]
+            }
             Msg::TemplateImported { id, version } => {
                 self.done_one();
                 self.inv.drafts.remove(&id);

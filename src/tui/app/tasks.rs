@@ -10,7 +10,7 @@ use crate::tui::keys::Action;
 use crate::tui::widgets::line::LineInput;
 use crate::tui::widgets::log_view::{LogView, PAGE};
 
-use super::{Cmd, Confirm, Effect, Overlay, PromptKind, filter_tasks, hosts_of};
+use super::{Cmd, Confirm, Effect, Overlay, PromptKind, RollbackJob, filter_tasks, hosts_of};
 
 /// The Tasks tab's state.
 #[derive(Default)]
@@ -232,7 +232,7 @@ impl TasksTab {
 /// The undo of a finished SQL audit, built from its backups like `opsdeck task rollback`: shown
 /// for confirmation, then submitted as a new audit for the original's approvers (other than you).
 fn rollback(detail: Option<&TaskDetail>, around: &Around) -> Effect {
-    use crate::modules::sql_audit_rollback::{plan_for, rollback_spec};
+    use crate::modules::sql_audit_rollback::plan_for;
     let name = t(around.lang, Key::Rollback);
     let Some(d) = detail else {
         return Effect::Status(format!("{name}: -"), true);
@@ -261,13 +261,14 @@ fn rollback(detail: Option<&TaskDetail>, around: &Around) -> Effect {
             true,
         );
     }
-    match rollback_spec(&d.task, &plan, approvers, false, ctx) {
-        Ok(spec) => Effect::Overlay(Overlay::Confirm(Confirm::Rollback {
-            of: d.task.id,
-            sql: plan.sql(),
-            notes: plan.notes.clone(),
-            spec: Box::new(spec),
-        })),
-        Err(e) => Effect::Status(format!("{name}: {e}"), true),
-    }
+    let checking = t(around.lang, Key::RollbackChecking);
+    Effect::All(vec![
+        Effect::Status(format!("{name}: {checking}"), false),
+        Effect::Load(vec![Cmd::BuildRollback(Box::new(RollbackJob {
+            task: d.task.clone(),
+            plan,
+            approvers,
+            ctx: ctx.clone(),
+        }))]),
+    ])
 }

@@ -116,6 +116,24 @@ pub enum Cmd {
     /// Runs a form's live check off the UI thread, a moment after the last edit (a newer check of
     /// the same form replaces one still waiting).
     Check(Box<CheckJob>),
+    /// Builds a rollback's audit off the UI thread: its offline check of every undo statement can
+    /// take a while on a big backup.
+    BuildRollback(Box<RollbackJob>),
+}
+
+/// What the rollback of task `of` is built from: its plan, for the original's approvers.
+#[derive(Debug, Clone)]
+pub struct RollbackJob {
+    pub task: Task,
+    pub plan: crate::model::sql_backup::RollbackPlan,
+    pub approvers: Vec<String>,
+    pub ctx: ModuleContext,
+}
+
+impl PartialEq for RollbackJob {
+    fn eq(&self, o: &Self) -> bool {
+        self.task.id == o.task.id && self.plan == o.plan && self.approvers == o.approvers
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +172,13 @@ pub enum Msg {
     Digested {
         path: String,
         report: Result<std::sync::Arc<crate::sql::digest::DigestReport>, String>,
+    },
+    /// The rollback audit of task `of`, checked, ready to confirm; or why it cannot be submitted.
+    RollbackBuilt {
+        of: i64,
+        sql: String,
+        notes: Vec<String>,
+        spec: Result<Box<TaskSpec>, String>,
     },
 }
 
