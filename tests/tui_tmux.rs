@@ -4,67 +4,15 @@
 
 mod support;
 
+use support::tmux::Tmux;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session.as_str()];
-        args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-    }
-
-    /// Types text as is (no key names).
-    fn type_text(&self, text: &str) {
-        assert!(
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.session, "-l", text])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn wait_for(&self, what: &str, limit: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if screen.contains(what) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "`{what}` never appeared; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
 
 /// Esc, then a pause: a key right after it would read as Alt+key.
 fn esc(t: &Tmux) {
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
-    }
 }
 
 #[test]
@@ -93,14 +41,7 @@ fn the_console_shows_a_task_running_live_on_the_demo_host() {
         "{}",
         String::from_utf8_lossy(&submit.stderr)
     );
-    let session = format!("opsdeck-e2e-{}", std::process::id());
-    let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "32"])
-        .arg(format!("{env} {}", bin.display()))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let t = Tmux { session };
+    let t = Tmux::start("e2e", &format!("{env} {}", bin.display()), 120, 32);
     t.wait_for("Run a shell command", Duration::from_secs(20));
     t.keys(&["Enter"]);
     // Live lines appear while the task runs, then it succeeds.
@@ -158,14 +99,7 @@ fn a_custom_task_submitted_from_the_console_runs_live() {
     .unwrap();
     std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let env = format!("{env} EDITOR={}", editor.display());
-    let session = format!("opsdeck-e2e-form-{}", std::process::id());
-    let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
-        .arg(format!("{env} {}", bin.display()))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let t = Tmux { session };
+    let t = Tmux::start("e2e-form", &format!("{env} {}", bin.display()), 120, 40);
     t.wait_for("Tasks", Duration::from_secs(20));
     // The Custom tab: tag, (all hosts), template 9504, its COMMAND arg, exec time "now".
     t.keys(&["9"]);
@@ -214,17 +148,12 @@ fn a_paste_is_one_edit_and_esc_never_quits() {
         dir.path().join("config.toml").display(),
         dir.path().join("data").display()
     );
-    let session = format!("opsdeck-e2e-paste-{}", std::process::id());
-    let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40"])
-        .arg(format!(
-            "{env} {}; echo console-exited-$?; sleep 30",
-            bin.display()
-        ))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let t = Tmux { session };
+    let t = Tmux::start(
+        "e2e-paste",
+        &format!("{env} {}; echo console-exited-$?; sleep 30", bin.display()),
+        120,
+        40,
+    );
     t.wait_for("Getting started", Duration::from_secs(20));
     // Esc at the top level only says how to quit.
     esc(&t);

@@ -36,6 +36,17 @@ impl Tmux {
         assert!(Command::new("tmux").args(&args).status().unwrap().success());
     }
 
+    /// Types text as is (no key names).
+    pub fn type_text(&self, text: &str) {
+        assert!(
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, "-l", text])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
     pub fn wait_for(&self, what: &str, limit: Duration) -> String {
         let start = Instant::now();
         loop {
