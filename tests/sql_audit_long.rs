@@ -274,6 +274,14 @@ async fn big_alters_run_online_and_a_cancel_leaves_no_triggers_or_shadow_table()
         processes()
     );
     assert!(!seen_password, "the password was on a command line");
+    // The private option file (it holds the password) is gone from the proxy too.
+    let option_dirs: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("opsdeck-osc-"))
+        .map(|e| e.path())
+        .collect();
+    assert!(option_dirs.is_empty(), "left on the proxy: {option_dirs:?}");
     for id in 1..=t.id {
         for l in w.log_text(id).await {
             assert!(!l.contains(&db.password), "password in a log line: {l}");

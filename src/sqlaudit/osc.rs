@@ -53,9 +53,11 @@ impl OnlineAlter {
         })
     }
 
-    /// The command run on the proxy: a private option file filled from stdin (the password),
-    /// removed on exit and on TERM (after the tool has cleaned up), then the tool itself.
-    pub fn command(&self, target: &DbTarget, extra: &[String]) -> String {
+    /// The command run on the proxy: a private option file filled from stdin (the password) in
+    /// the new directory `$TMPDIR/<dir>` (refused if it exists), removed on exit and on TERM
+    /// (after the tool has cleaned up), then the tool itself. A tool KILLed after its grace
+    /// period skips that trap: [`run`] then removes the directory by name.
+    pub fn command(&self, target: &DbTarget, extra: &[String], dir: &str) -> String {
         let dsn = format!(
             "h={},P={},u={},D={},t={}",
             dsn_value(&target.host),
@@ -66,7 +68,7 @@ impl OnlineAlter {
         );
         let extra: Vec<String> = extra.iter().map(|a| quote(a)).collect();
         format!(
-            "umask 077; d=$(mktemp -d) || exit 1; trap 'rm -rf \"$d\"' EXIT; trap 'exit 143' HUP INT TERM; \
+            "umask 077; d=\"${{TMPDIR:-/tmp}}/{dir}\"; mkdir \"$d\" || exit 1; trap 'rm -rf \"$d\"' EXIT; trap 'exit 143' HUP INT TERM; \
              cat > \"$d/my.cnf\" || exit 1; \
              {TOOL} --defaults-file=\"$d/my.cnf\" --execute --progress time,2 --print \
              --alter {} {} {}",
@@ -151,6 +153,44 @@ fn option_file(target: &DbTarget) -> Result<Vec<u8>, String> {
     Ok(format!("[client]\npassword=\"{escaped}\"\n").into_bytes())
 }
 
+/// A fresh name for the run's private option directory on the proxy: random, so nobody can
+/// create it first (`mkdir` refuses an existing one) and a stopped run's can be removed by name.
+fn option_dir() -> Result<String, String> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| format!("cannot read random bytes from the OS: {e}"))?;
+    Ok(format!("opsdeck-osc-{}", hex::encode(bytes)))
+}
+
+/// After a stop: the tool may have been KILLed before its shell's trap removed the option file
+/// (it holds the password), so remove the directory by name; the log says so only on failure.
+async fn remove_option_dir<F, Fut>(session: &HostSession, dir: &str, say: &F)
+where
+    F: Fn(OutputStream, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let cmd = format!("rm -rf \"${{TMPDIR:-/tmp}}/{dir}\"");
+    let r = session
+        .run(
+            &cmd,
+            None,
+            tx,
+            CancellationToken::new(),
+            Some(Duration::from_secs(30)),
+        )
+        .await;
+    let _ = drain.await;
+    if !r.as_ref().is_ok_and(|o| o.success()) {
+        say(
+            OutputStream::Stderr,
+            format!("opsdeck: could not remove the option directory {dir} on the proxy; remove it by hand"),
+        )
+        .await;
+    }
+}
+
 /// How an online ALTER ended.
 pub struct Ran {
     /// `Err` with the reason when the tool failed (not when it was stopped).
@@ -197,15 +237,22 @@ pub async fn run(
         format!("running online: {}", alter.shown(target, extra)),
     )
     .await;
+    let dir = match option_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
     let outcome = session
         .run(
-            &alter.command(target, extra),
+            &alter.command(target, extra, &dir),
             Some(stdin),
             out.clone(),
             cancel,
             timeout,
         )
         .await;
+    if outcome.as_ref().is_ok_and(|o| o.cancelled || o.timed_out) {
+        remove_option_dir(&session, &dir, &say).await;
+    }
     let ran = match outcome {
         Err(e) => fail(format!("{TOOL} on proxy `{}`: {e}", target.proxy)),
         Ok(o) if o.success() => Ran {
@@ -311,7 +358,16 @@ mod tests {
         let a = OnlineAlter::new("ALTER TABLE items ADD COLUMN note VARCHAR(8);", &t).unwrap();
         assert_eq!((a.schema.as_str(), a.table.as_str()), ("shop", "items"));
         let extra = vec!["--chunk-size".to_string(), "100".to_string()];
-        let cmd = a.command(&t, &extra);
+        let dir = option_dir().unwrap();
+        assert!(dir.starts_with("opsdeck-osc-") && dir.len() == 36, "{dir}");
+        assert_ne!(dir, option_dir().unwrap());
+        let cmd = a.command(&t, &extra, &dir);
+        assert!(
+            cmd.contains(&format!(
+                "d=\"${{TMPDIR:-/tmp}}/{dir}\"; mkdir \"$d\" || exit 1"
+            )),
+            "{cmd}"
+        );
         assert!(!cmd.contains("s3cr"), "{cmd}");
         assert!(
             cmd.contains("--alter 'ADD COLUMN note VARCHAR(8)' --chunk-size 100 h=10.0.0.5,P=3306,u=dba,D=shop,t=items"),
@@ -326,6 +382,22 @@ mod tests {
         assert!(is_shadow("__items_new", "items"));
         assert!(!is_shadow("items_new", "items"));
         assert!(!is_shadow("_other_new", "items"));
+    }
+
+    #[tokio::test]
+    async fn a_stopped_runs_option_dir_is_removed_by_name() {
+        let dir = option_dir().unwrap();
+        let path = std::env::temp_dir().join(&dir);
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("my.cnf"), "[client]\npassword=\"x\"\n").unwrap();
+        let said = std::sync::Mutex::new(Vec::new());
+        let say = |_: OutputStream, l: String| {
+            said.lock().unwrap().push(l);
+            async {}
+        };
+        remove_option_dir(&HostSession::Local, &dir, &say).await;
+        assert!(!path.exists(), "{path:?} is still there");
+        assert!(said.lock().unwrap().is_empty());
     }
 
     #[test]
