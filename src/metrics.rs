@@ -119,6 +119,9 @@ pub fn ssh_connect_failed(reason: &str) {
 /// The text exposition format (version 0.0.4 / OpenMetrics text), with `counts` as the tasks gauge
 /// (every state appears, 0 when it has none).
 pub fn render(counts: &[(TaskState, u64)]) -> String {
+    // Two scrapes at once must not mix their task counts: set and encode under one lock.
+    static RENDER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = RENDER.lock().unwrap_or_else(|p| p.into_inner());
     let m = metrics();
     for s in TaskState::ALL {
         let n = counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n);
