@@ -13,7 +13,7 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::Parser;
 
 use super::DbConn;
-use super::run::describe;
+use super::describe;
 use crate::model::sql_backup::{Backup, BackupKind, RowImage, quote_ident};
 
 /// The single table a DML statement changes and how to find its rows again.

@@ -142,3 +142,15 @@ fn login_error(t: &DbTarget, e: &mysql_async::Error) -> String {
         other => format!("cannot talk MySQL to {}: {other}", t.name()),
     }
 }
+
+/// A driver error as the `mysql` client would print it.
+pub fn describe(e: mysql_async::Error) -> String {
+    match e {
+        mysql_async::Error::Server(s) => {
+            format!("ERROR {} ({}): {}", s.code, s.state, s.message)
+        }
+        mysql_async::Error::Io(e) => format!("lost the connection to the database: {e}"),
+        mysql_async::Error::Driver(e) => format!("driver: {e}"),
+        other => other.to_string(),
+    }
+}

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use mysql_async::Row;
 use mysql_async::prelude::Queryable;
 
+use super::describe;
 use super::kind::{StatementKind, classify, ddl_table};
-use super::run::describe;
 use super::{DbConn, DbTarget, OnlineReport, StatementCheck};
 use crate::config::Config;
 use crate::exec::{HostSession, exec_user_for};

@@ -11,8 +11,8 @@ use mysql_async::prelude::Queryable;
 use tokio::sync::mpsc::Sender;
 use tokio_util::sync::CancellationToken;
 
+use super::describe;
 use super::kind::{TableName, alter_table_parts};
-use super::run::describe;
 use super::{DbConn, DbTarget};
 use crate::exec::render::quote;
 use crate::exec::{HostSession, OutputChunk, OutputStream};

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     DbConn, DbTarget, OnlineReport, StatementKind, StatementResult, StatementStatus, classify,
-    in_transaction,
+    describe, in_transaction,
 };
 use super::{backup, osc};
 use crate::exec::{ExecError, HostSession, OutputChunk, OutputStream, RunOutcome};
@@ -544,18 +544,6 @@ async fn run_one(
         }
     }
     ran
-}
-
-/// A driver error as the `mysql` client would print it.
-pub fn describe(e: mysql_async::Error) -> String {
-    match e {
-        mysql_async::Error::Server(s) => {
-            format!("ERROR {} ({}): {}", s.code, s.state, s.message)
-        }
-        mysql_async::Error::Io(e) => format!("lost the connection to the database: {e}"),
-        mysql_async::Error::Driver(e) => format!("driver: {e}"),
-        other => other.to_string(),
-    }
 }
 
 async fn guarded<T>(
