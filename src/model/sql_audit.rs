@@ -2,6 +2,7 @@
 //! statement and each statement's result after the run, with their text lines (no I/O here).
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::{FieldError, Invalid, ModuleKind, TaskSpec};
 
@@ -51,7 +52,7 @@ pub struct StatementResult {
     pub error: Option<String>,
     /// Before-images (UPDATE, DELETE) or created keys (INSERT), read in the statement's transaction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backup: Option<super::sql_backup::Backup>,
+    pub backup: Option<Backup>,
     /// The statement that undoes this DDL (DROP TABLE, DROP COLUMN, DROP INDEX).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inverse: Option<String>,
@@ -292,6 +293,38 @@ pub fn detail_lines(spec: &TaskSpec, results: &[serde_json::Value]) -> Vec<Strin
         }
     }
     out
+}
+
+/// What a statement did to its table, for its rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupKind {
+    Update,
+    Delete,
+    Insert,
+}
+
+/// The rows a statement changed: every column, before and after, by key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backup {
+    pub kind: BackupKind,
+    /// The table, quoted and schema-qualified when the statement qualified it: `` `shop`.`items` ``.
+    pub table: String,
+    /// The primary (or unique) key's columns.
+    pub key: Vec<String>,
+    /// Every column, in the order of the images.
+    pub columns: Vec<String>,
+    pub rows: Vec<RowImage>,
+}
+
+/// One row: its image before the statement (UPDATE, DELETE) and after it (UPDATE, INSERT). A cell
+/// is `null`, a string (the text form the server sent) or `{"hex": "…"}` for bytes that are not UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowImage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Vec<Value>>,
 }
 
 #[cfg(test)]

@@ -4,42 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::sql_audit::{Backup, BackupKind, RowImage};
 use super::sql_audit::{StatementResult, StatementStatus};
 
 /// Most rows one statement backs up; above it the statement keeps no backup (and says so).
 pub const BACKUP_MAX_ROWS: usize = 50_000;
-
-/// What a statement did to its table, for its rollback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BackupKind {
-    Update,
-    Delete,
-    Insert,
-}
-
-/// The rows a statement changed: every column, before and after, by key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Backup {
-    pub kind: BackupKind,
-    /// The table, quoted and schema-qualified when the statement qualified it: `` `shop`.`items` ``.
-    pub table: String,
-    /// The primary (or unique) key's columns.
-    pub key: Vec<String>,
-    /// Every column, in the order of the images.
-    pub columns: Vec<String>,
-    pub rows: Vec<RowImage>,
-}
-
-/// One row: its image before the statement (UPDATE, DELETE) and after it (UPDATE, INSERT). A cell
-/// is `null`, a string (the text form the server sent) or `{"hex": "…"}` for bytes that are not UTF-8.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RowImage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<Vec<Value>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<Vec<Value>>,
-}
 
 /// A rollback statement's precondition: the row at `key_sql` must still be `expect` (the image the
 /// original run left), or absent when `expect` is `None`.
