@@ -1,8 +1,7 @@
 //! Custom task JSON tab (自定义任务-JSON): CODO's task JSON in an editor validated as you type,
 //! adapted to `modules::CustomJsonForm`.
 
-use super::live::LiveKind;
-use super::{Adapter, Fields};
+use super::{Adapter, Fields, LiveKind};
 use crate::model::{Invalid, TaskSpec};
 use crate::modules::{CustomJsonForm, ModuleContext};
 use crate::tui::i18n::{Key, Lang, t};

@@ -2,6 +2,7 @@
 //! [`CheckJob`] the runtime runs off the UI thread a moment after the last edit; its
 //! [`CheckResult`] carries the edit generation it was made for, so a stale one is dropped.
 
+pub use super::LiveKind;
 use super::Module;
 use crate::model::Lang;
 use crate::sql;
@@ -9,14 +10,6 @@ use crate::tui::widgets::field::Field;
 
 /// How long after the last edit a check runs.
 pub const DEBOUNCE_MS: u64 = 150;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LiveKind {
-    Sql,
-    Json,
-    /// SQL checked, plus the chosen local operation's results (SQL optimize).
-    SqlWithOutput,
-}
 
 /// A check to run: the text as it was at edit generation `generation`.
 #[derive(Debug, Clone, PartialEq)]

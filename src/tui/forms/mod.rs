@@ -19,7 +19,16 @@ use super::widgets::field::{Field, KvRow, PasteRefused, Value};
 use crate::model::{FieldError, Invalid, TaskSpec, Template};
 use crate::modules::{ArgRow, ModuleContext};
 use crate::tui::i18n_fields::field_message;
-use live::{CheckJob, CheckResult, LiveKind};
+use live::{CheckJob, CheckResult};
+
+/// What a form's live check looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveKind {
+    Sql,
+    Json,
+    /// SQL checked, plus the chosen local operation's results (SQL optimize).
+    SqlWithOutput,
+}
 
 /// The eight module tabs, in DESIGN.md's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

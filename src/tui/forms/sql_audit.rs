@@ -2,8 +2,7 @@
 //! The spec (with the check warnings and the score for the approver) comes from
 //! [`SqlAuditForm`], the same form the CLI and the API fill.
 
-use super::live::LiveKind;
-use super::{Adapter, Fields};
+use super::{Adapter, Fields, LiveKind};
 use crate::model::{Invalid, TaskSpec};
 use crate::modules::{Form, ModuleContext, SqlAuditForm};
 use crate::tui::i18n::{Key, Lang, t};

@@ -5,8 +5,7 @@
 //! 9901 through the tag's proxy (`modules::sql_optimize`), whose log holds EXPLAIN and the index
 //! statistics (`opsdeck submit sql-optimize --online` prints the advice computed from them).
 
-use super::live::LiveKind;
-use super::{Adapter, Fields};
+use super::{Adapter, Fields, LiveKind};
 use crate::model::{Invalid, TaskSpec};
 use crate::modules::{Form, ModuleContext};
 use crate::sql;
