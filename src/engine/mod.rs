@@ -89,10 +89,21 @@ async fn heartbeat(inner: Arc<Inner>, claim: Arc<crate::store::EngineClaim>) {
     let lease = inner.config.lease();
     let every = tick_every(lease);
     let mut failing = false;
+    let mut renewed = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = inner.shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
+        }
+        let since = renewed.elapsed();
+        if since > lease / 2 {
+            // A starved machine or a slow database: other nodes take this node's tasks over
+            // once `lease` passes without a renewal.
+            tracing::warn!(
+                "the node heartbeat is late: {:.1}s since the last lease renewal (lease {}s)",
+                since.as_secs_f64(),
+                lease.as_secs()
+            );
         }
         let running: Vec<i64> = {
             let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
@@ -101,6 +112,7 @@ async fn heartbeat(inner: Arc<Inner>, claim: Arc<crate::store::EngineClaim>) {
         let c = claim.clone();
         let tick = match tokio::task::spawn_blocking(move || c.tick(&running, lease)).await {
             Ok(Ok(t)) => {
+                renewed = std::time::Instant::now();
                 if failing {
                     tracing::info!("the node heartbeat works again");
                 }
