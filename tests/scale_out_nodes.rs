@@ -2,7 +2,7 @@
 //! tasks due in the same second each run exactly once, spread over the nodes; `kill -9` of a node
 //! while it runs long tasks has a survivor mark them interrupted within the lease time (the
 //! failover time is measured and printed), a task submitted to the dead node still runs on a
-//! survivor, and nothing runs twice.
+//! survivor, and nothing runs twice; a live node whose task was taken over stops running it.
 
 mod support;
 
@@ -504,4 +504,58 @@ async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_
         );
     }
     drop(nodes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_task_was_taken_over_stops_running_it() {
+    if !postgres::available() || !require_system(support::sshd::SSHD) {
+        return;
+    }
+    let c = Cluster::start();
+    let node = c.node(0, LEASE_SECS);
+    let client = reqwest::Client::new();
+    let store = c.store();
+    let id = submit(&client, &node, &c.token, "taken", 10, chrono::Utc::now()).await;
+    until(&store, Duration::from_secs(30), "the task running", || {
+        c.markers().contains_key(&("start".to_string(), id))
+    })
+    .await;
+    // What a survivor does when this node's lease expired (as after it lost the database for
+    // longer than the lease): the task is interrupted under the node's feet.
+    c.pg.sql(
+        "nodes",
+        &format!("UPDATE tasks SET state = 'interrupted', lease_until = NULL WHERE id = {id}"),
+    )
+    .unwrap();
+    let taken = Instant::now();
+    until(
+        &store,
+        Duration::from_secs(10),
+        "the node stopped the step",
+        || {
+            store
+                .step_runs(id)
+                .unwrap()
+                .iter()
+                .all(|r| r.state != opsdeck::model::StepState::Running)
+        },
+    )
+    .await;
+    eprintln!(
+        "the node stopped its taken-over task {:.2} s after it was taken",
+        taken.elapsed().as_secs_f64()
+    );
+    // Its heartbeat (every second) noticed; the remote command was ended, never finishing.
+    assert!(
+        taken.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        taken.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert_eq!(c.markers().get(&("end".to_string(), id)), None);
+    assert_eq!(
+        store.task(id).unwrap().unwrap().state,
+        TaskState::Interrupted
+    );
+    drop(node);
 }
