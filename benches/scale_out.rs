@@ -12,7 +12,7 @@
 //! so every task is in before any is due), `SCALE_CLIENTS` (20 concurrent submitters),
 //! `SCALE_RUNS` (default `sqlite:1,pg:1,pg:3`).
 //! Without `--bench` (under `cargo test --all-targets`) a smoke run of 12 tasks on one SQLite node,
-//! then on one PostgreSQL node when PostgreSQL is installed.
+//! then on two PostgreSQL nodes when PostgreSQL is installed.
 
 #[path = "../tests/support/mod.rs"]
 #[allow(unused_imports)]
