@@ -64,11 +64,14 @@ impl LocalBackend {
         actions::resolve_actor(&self.store, &self.user)
     }
 
-    fn changed(&self) {
+    /// After an action on `task_id` committed: wakes this engine (or the data dir's engine in
+    /// another process) and, on PostgreSQL, every other node (`NOTIFY opsdeck`).
+    fn changed(&self, task_id: i64) {
         match &self.engine {
             Some(e) => e.notify(),
             None => crate::engine::poke(&self.data_dir),
         }
+        crate::engine::listen::announce_change(&self.store, task_id);
     }
 
     /// The real server's check of a tunnel SQL audit; its refusals are field errors on `sql`.
@@ -130,7 +133,7 @@ impl Backend for LocalBackend {
             // Approval requests reach live subscribers (webhooks) like the runner's state changes.
             e.hub().state_changed(t.id, t.state);
         }
-        self.changed();
+        self.changed(t.id);
         Ok(t)
     }
 
@@ -173,7 +176,7 @@ impl Backend for LocalBackend {
                 actions::approve(&b.store, &b.config, &b.actor()?, id, new_exec_time)
             })
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(t)
     }
 
@@ -187,7 +190,7 @@ impl Backend for LocalBackend {
         let t = self
             .blocking(move |b| actions::cancel(&b.store, &b.actor()?, id))
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(t)
     }
 
@@ -195,7 +198,7 @@ impl Backend for LocalBackend {
         let t = self
             .blocking(move |b| actions::retry(&b.store, &b.actor()?, id))
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(t)
     }
 
@@ -211,14 +214,14 @@ impl Backend for LocalBackend {
                 actions::release(&b.store, &b.actor()?, id, step_run, host.as_deref())
             })
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(n)
     }
 
     async fn skip(&self, id: i64, step_run: i64) -> Result<(), BackendError> {
         self.blocking(move |b| actions::skip(&b.store, &b.actor()?, id, step_run))
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod events;
+pub mod listen;
 mod lock;
 mod runner;
 mod scheduler;
@@ -57,6 +58,8 @@ pub(crate) struct Inner {
     pub global: Arc<Semaphore>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    /// PostgreSQL: `(task, last seq)` of log batches committed by any node (see `listen`).
+    log_ticks: tokio::sync::broadcast::Sender<(i64, u64)>,
 }
 
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
@@ -124,6 +127,7 @@ impl Engine {
             running: Default::default(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            log_ticks: tokio::sync::broadcast::channel(1_024).0,
         });
         scheduler::recover(&inner).await?;
         let socket = lock.socket_path();
@@ -141,6 +145,7 @@ impl Engine {
         }
         let i2 = inner.clone();
         inner.tracker.spawn(async move { scheduler::run(i2).await });
+        listen::spawn(&inner);
         Ok(engine)
     }
 
@@ -172,6 +177,11 @@ impl Engine {
         if let Some(w) = w {
             tokio::task::spawn_blocking(move || w.shutdown()).await.ok();
         }
+    }
+
+    /// PostgreSQL: `(task, last seq)` of each log batch any node commits (nothing on SQLite).
+    pub fn log_ticks(&self) -> tokio::sync::broadcast::Receiver<(i64, u64)> {
+        self.inner.log_ticks.subscribe()
     }
 
     /// Ids of the tasks running in this engine now.
