@@ -54,6 +54,9 @@ pub struct Config {
     /// A PostgreSQL database (`postgres://user:password@host:port/db`) instead of the SQLite file in
     /// the data dir; `--database-url` / OPSDECK_DATABASE_URL win over it.
     pub database_url: Option<String>,
+    /// PostgreSQL: seconds a node's lease on a task holds without renewal (3..=3600).
+    #[serde(deserialize_with = "lease_secs_field")]
+    pub lease_secs: u64,
     /// SQL audits: most rows whose before-images one statement keeps (above: no backup, said).
     pub sql_backup_max_rows: usize,
 }
@@ -304,9 +307,30 @@ impl Default for Config {
             webhooks: Vec::new(),
             cmdb: CmdbConfig::default(),
             database_url: None,
+            lease_secs: DEFAULT_LEASE_SECS,
         }
     }
 }
+
+/// `lease_secs` as a whole number of seconds; anything else (text, a negative or fractional
+/// number) is refused with a message naming the key (the range is checked with the rest).
+fn lease_secs_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = toml::Value::deserialize(d)?;
+    match v {
+        toml::Value::Integer(n) if n >= 0 => Ok(n as u64),
+        other => Err(serde::de::Error::custom(format!(
+            "lease_secs must be a whole number of seconds {}..={}, not {other}",
+            LEASE_SECS_RANGE.start(),
+            LEASE_SECS_RANGE.end()
+        ))),
+    }
+}
+
+/// The default of `lease_secs`.
+pub const DEFAULT_LEASE_SECS: u64 = 30;
+/// The accepted `lease_secs` (and `--lease-secs`): the heartbeat renews at a third of it, at least
+/// once a second.
+pub const LEASE_SECS_RANGE: std::ops::RangeInclusive<u64> = 3..=3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -364,6 +388,17 @@ impl Config {
             return Err(invalid(
                 "sql_backup_max_rows",
                 format!("{} must be 1..=1000000", self.sql_backup_max_rows),
+            ));
+        }
+        if !LEASE_SECS_RANGE.contains(&self.lease_secs) {
+            return Err(invalid(
+                "lease_secs",
+                format!(
+                    "{} must be {}..={} (seconds a node's task lease holds without renewal)",
+                    self.lease_secs,
+                    LEASE_SECS_RANGE.start(),
+                    LEASE_SECS_RANGE.end()
+                ),
             ));
         }
         if self.global_concurrency < self.concurrency {
@@ -496,6 +531,11 @@ impl Config {
         parse_duration(&self.step_timeout).unwrap_or(Duration::from_secs(3600))
     }
 
+    /// How long a node's lease on a task holds without renewal (PostgreSQL).
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs)
+    }
+
     pub fn missed_grace(&self) -> Duration {
         parse_duration(&self.missed_grace).unwrap_or(Duration::from_secs(600))
     }
@@ -602,6 +642,28 @@ mod tests {
         assert_eq!(c.concurrency, Config::default().concurrency);
         assert_eq!(c.host_key_policy, HostKeyPolicy::Strict);
         assert!(!c.allow_self_approval);
+    }
+
+    #[test]
+    fn lease_secs_out_of_range_or_not_a_number_is_refused_naming_the_field() {
+        assert_eq!(Config::default().lease(), Duration::from_secs(30));
+        let c = Config::parse("lease_secs = 3\n", "c.toml").unwrap();
+        assert_eq!(c.lease_secs, 3);
+        for bad in ["0", "2", "3601", "9223372036854775807"] {
+            let e = Config::parse(&format!("lease_secs = {bad}\n"), "c.toml").unwrap_err();
+            let m = e.to_string();
+            assert!(m.starts_with("c.toml: lease_secs: "), "{bad}: {m}");
+            assert!(m.contains("3..=3600"), "{bad}: {m}");
+        }
+        for bad in ["-5", "\"30s\"", "2.5", "true"] {
+            let e = Config::parse(&format!("lease_secs = {bad}\n"), "c.toml").unwrap_err();
+            let m = e.to_string();
+            assert!(m.starts_with("c.toml:1:"), "{bad}: {m}");
+            assert!(
+                m.contains("lease_secs must be a whole number"),
+                "{bad}: {m}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The real binary on PostgreSQL (`--database-url`, OPSDECK_DATABASE_URL, config `database_url`):
 //! commands from two data dirs share one database, `serve` runs a task whose rows and log land
-//! there, a second engine on the same database is refused, and a bad URL starts nothing.
+//! there, a second engine on the same database joins as a second node, and a bad URL starts nothing.
 
 mod support;
 
@@ -67,9 +67,15 @@ impl Drop for Served {
 
 /// Starts `opsdeck serve` on 127.0.0.1:0; its API URL and its process.
 fn serve(dir: &Path, url: &str) -> (String, Served) {
+    serve_with(dir, url, &[])
+}
+
+/// [`serve`] with further arguments.
+fn serve_with(dir: &Path, url: &str, extra: &[&str]) -> (String, Served) {
     let mut child = opsdeck(dir)
         .env("OPSDECK_DATABASE_URL", url)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -87,29 +93,6 @@ fn serve(dir: &Path, url: &str) -> (String, Served) {
         }
     }
     panic!("serve printed no address: {:?}", child.wait());
-}
-
-/// Runs a `serve` that must be refused; its stderr. One that starts instead is killed and fails the test.
-fn refused_serve(dir: &Path, url: &str) -> String {
-    let mut child = opsdeck(dir)
-        .env("OPSDECK_DATABASE_URL", url)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("a second engine started: {}", text(&out.stderr));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(!out.status.success());
-    text(&out.stderr)
 }
 
 fn stop(mut served: Served) {
@@ -199,34 +182,33 @@ fn commands_and_serve_share_one_postgres_database() {
     let out = ok(submit.wait_with_output().unwrap());
     assert!(out.contains("VERSION=eeee arg02=xxxx"), "{out}");
 
-    // A second engine on the same database is refused, naming the first; nothing starts.
+    // A second engine on the same database starts as a second node (leases, not a lock, keep
+    // each task on one node), with its own lease setting.
     let d = tempfile::tempdir().unwrap();
-    let err = refused_serve(d.path(), &url);
-    assert!(err.contains("another opsdeck engine"), "{err}");
-    assert!(err.contains("opsdeck engine"), "{err}");
-    assert!(!err.contains("listening"), "{err}");
-    assert!(!err.contains(postgres::PASSWORD), "{err}");
-    // After a PostgreSQL restart the running engine takes its lock again (within 3 s).
+    let (_api2, second) = serve_with(d.path(), &url, &["--lease-secs", "3"]);
+    // After a PostgreSQL restart both nodes' heartbeats, by the database's clock, keep moving.
     pg.restart();
     std::thread::sleep(Duration::from_secs(5));
-    let err = refused_serve(d.path(), &url);
-    assert!(err.contains("another opsdeck engine"), "{err}");
-    // The running engine is the one node (a refused one never registers); its heartbeat, by the
-    // database's clock, kept moving across the restart.
     let nodes: serde_json::Value = serde_json::from_str(&ok(opsdeck(a.path())
         .args(["--database-url", &url, "nodes", "--json"])
         .output()
         .unwrap()))
     .unwrap();
-    assert_eq!(nodes.as_array().map(Vec::len), Some(1), "{nodes}");
-    assert_eq!(nodes[0]["version"], env!("CARGO_PKG_VERSION"), "{nodes}");
-    let age = nodes[0]["heartbeat_age_secs"].as_f64().unwrap();
-    assert!(age < 4.0, "heartbeat {age}s old: {nodes}");
+    assert_eq!(nodes.as_array().map(Vec::len), Some(2), "{nodes}");
+    for n in nodes.as_array().unwrap() {
+        assert_eq!(n["version"], env!("CARGO_PKG_VERSION"), "{nodes}");
+        let age = n["heartbeat_age_secs"].as_f64().unwrap();
+        assert!(age < 4.0, "heartbeat {age}s old: {nodes}");
+        assert_eq!(n["running"], 0, "{nodes}");
+        assert_eq!(n["running_tasks"], serde_json::json!([]), "{nodes}");
+    }
+    stop(second);
     let table = ok(opsdeck(a.path())
         .args(["--database-url", &url, "nodes"])
         .output()
         .unwrap());
     assert!(table.contains("HEARTBEAT AGE"), "{table}");
+    assert!(table.contains("RUNNING"), "{table}");
     assert!(table.contains(nodes[0]["id"].as_str().unwrap()), "{table}");
     // The same through the API of the serving node (signed in), and refused without a token.
     let api_nodes = |token: Option<&str>| {
@@ -247,7 +229,14 @@ fn commands_and_serve_share_one_postgres_database() {
     let (status, body) = api_nodes(Some(&token));
     assert_eq!(status, 200, "{body}");
     let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(listed[0]["id"], nodes[0]["id"], "{listed}");
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["id"] == nodes[0]["id"]),
+        "{listed}"
+    );
     assert_eq!(api_nodes(None).0, 401);
     // Without PostgreSQL there are no nodes to list: refused, naming the SQLite file.
     let out = opsdeck(a.path()).args(["nodes"]).output().unwrap();
@@ -382,4 +371,40 @@ fn a_bad_database_url_starts_nothing() {
         err.contains("config.toml") && err.contains("database_url"),
         "{err}"
     );
+}
+
+#[test]
+fn bad_lease_settings_are_refused_naming_the_setting_and_start_nothing() {
+    let d = tempfile::tempdir().unwrap();
+    for bad in ["0", "-1", "2", "3601", "99999999999999999999", "thirty", ""] {
+        let out = opsdeck(d.path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--lease-secs", bad])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad}");
+        let err = text(&out.stderr);
+        assert!(err.contains("--lease-secs"), "{bad}: {err}");
+        assert!(!err.contains("listening"), "{bad}: {err}");
+    }
+    // The environment variable is checked the same way.
+    let out = opsdeck(d.path())
+        .env("OPSDECK_LEASE_SECS", "0")
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--lease-secs"));
+    // The config key: refused naming the file and the key, before anything is opened.
+    std::fs::write(d.path().join("config.toml"), "lease_secs = 0\n").unwrap();
+    let out = opsdeck(d.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("config.toml: lease_secs: 0 must be 3..=3600"),
+        "{err}"
+    );
+    assert!(!d.path().join("data/opsdeck.db").exists(), "{err}");
 }

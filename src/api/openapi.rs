@@ -70,11 +70,11 @@ pub const ROUTES: &[Op] = &[
     op(
         "get",
         "/nodes",
-        "The engines (nodes) registered on this PostgreSQL database with their heartbeat age by the database's clock; empty on SQLite",
+        "The engines (nodes) registered on this PostgreSQL database with their heartbeat age by the database's clock and the tasks each runs now (from the tasks' lease owner); empty on SQLite",
         Some("viewer"),
         None,
         &[],
-        "[{id, hostname, pid, version, heartbeat_age_secs}]",
+        "[{id, hostname, pid, version, heartbeat_age_secs, running, running_tasks: [task id]}]",
     ),
     op(
         "get",

@@ -46,6 +46,18 @@ pub struct Cli {
         value_name = "URL"
     )]
     database_url: Option<String>,
+    /// PostgreSQL: seconds a node's lease on a task holds without renewal, 3..=3600; a node that
+    /// stops renewing has its running tasks interrupted by another node after about this long
+    /// [default: config `lease_secs`, 30]
+    #[arg(
+        long,
+        global = true,
+        env = "OPSDECK_LEASE_SECS",
+        value_name = "SECS",
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(3..=3600)
+    )]
+    lease_secs: Option<u64>,
     /// Language of the console and of SQL messages: en or zh [default: config `lang`, then $LANG]
     #[arg(long, global = true, value_parser = ["en", "zh"])]
     lang: Option<String>,
@@ -211,7 +223,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let mut paths = Paths::resolve(cli.config, cli.data_dir)?;
     paths.database_url = cli.database_url;
-    let ctx = Context::open(paths)?;
+    let mut ctx = Context::open(paths)?;
+    if let Some(secs) = cli.lease_secs {
+        ctx.config.lease_secs = secs;
+    }
     if is_console {
         init_logging(
             Some(&ctx.paths.data_dir.join("console.log")),

@@ -45,6 +45,9 @@ struct RunningTask {
 
 pub(crate) struct Inner {
     pub store: Store,
+    /// This engine's node id on PostgreSQL (it claims due tasks with a lease under it); `None`
+    /// on SQLite, one engine per data directory.
+    pub node: Option<String>,
     pub config: Config,
     pub hub: LogHub,
     /// Wakes the scheduler: new task, approval, retry (with `rescan` set), or a task finished.
@@ -71,34 +74,113 @@ pub struct Engine {
     _claim: Arc<crate::store::EngineClaim>,
 }
 
-/// PostgreSQL: re-takes the database's engine lock every few seconds when its connection was lost
-/// (a PostgreSQL restart), so a second engine cannot start in that window unnoticed.
-async fn keep_claim(claim: Arc<crate::store::EngineClaim>, shutdown: CancellationToken) {
-    let mut warned = false;
+/// How often a node beats: a third of the lease, at most 2 s apart (so a dead node's tasks are
+/// marked within the lease time + 2 s) and at least 1 s.
+fn tick_every(lease: std::time::Duration) -> std::time::Duration {
+    (lease / 3).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(2),
+    )
+}
+
+/// PostgreSQL: the node's heartbeat. Each tick moves the node's heartbeat, renews the leases of
+/// the tasks it runs, stops running those whose lease another node took, interrupts the running
+/// tasks of nodes whose lease expired (with a line on each task's log and an audit entry), and
+/// has the scheduler re-read the scheduled tasks (tasks submitted through other nodes, tasks a
+/// dead node had claimed).
+async fn heartbeat(inner: Arc<Inner>, claim: Arc<crate::store::EngineClaim>) {
+    let lease = inner.config.lease();
+    let every = tick_every(lease);
+    let mut failing = false;
+    let mut renewed = std::time::Instant::now();
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(std::time::Duration::from_secs(3)) => {}
+            _ = inner.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
         }
+        let since = renewed.elapsed();
+        if since > lease / 2 {
+            // A starved machine or a slow database: other nodes take this node's tasks over
+            // once `lease` passes without a renewal.
+            tracing::warn!(
+                "the node heartbeat is late: {:.1}s since the last lease renewal (lease {}s)",
+                since.as_secs_f64(),
+                lease.as_secs()
+            );
+        }
+        let running: Vec<i64> = {
+            let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+            map.keys().copied().collect()
+        };
         let c = claim.clone();
-        match tokio::task::spawn_blocking(move || c.renew()).await {
-            Ok(Ok(true)) => warned = false,
-            Ok(Ok(false)) if !warned => {
-                warned = true;
-                tracing::error!(
-                    "this engine lost the database's engine lock after a lost connection and another \
-                     engine holds it now: two engines share the database; stop one"
-                );
+        let tick = match tokio::task::spawn_blocking(move || c.tick(&running, lease)).await {
+            Ok(Ok(t)) => {
+                renewed = std::time::Instant::now();
+                if failing {
+                    tracing::info!("the node heartbeat works again");
+                }
+                failing = false;
+                t
             }
-            Ok(Ok(false)) => {}
-            Ok(Err(e)) => tracing::warn!("cannot renew the engine lock: {e}"),
-            Err(e) => tracing::warn!("renewing the engine lock failed: {e}"),
+            Ok(Err(e)) => {
+                failing = true;
+                tracing::warn!("node heartbeat failed (leases not renewed): {e}");
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!("node heartbeat failed: {e}");
+                continue;
+            }
+        };
+        if !tick.lost.is_empty() {
+            let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+            for id in &tick.lost {
+                if let Some(r) = map.get(id) {
+                    // The runner's watcher reads the task and stops when it is no longer its own.
+                    r.changed.notify_waiters();
+                    r.changed.notify_one();
+                }
+            }
         }
+        for r in &tick.recovered {
+            tracing::warn!("task {}: {}", r.task_id, r.reason);
+            inner
+                .hub
+                .system(
+                    r.task_id,
+                    None,
+                    None,
+                    format!("task interrupted: {}", r.reason),
+                )
+                .await;
+            inner
+                .hub
+                .state_changed(r.task_id, crate::model::TaskState::Interrupted);
+            if let Err(e) = inner.store.audit(
+                "opsdeck",
+                "interrupted",
+                Some(r.task_id),
+                &format!("lease of node {} expired", r.owner),
+            ) {
+                tracing::warn!("task {}: cannot audit its interruption: {e}", r.task_id);
+            }
+        }
+        if !tick.recovered.is_empty() {
+            inner.hub.flush().await;
+            for r in &tick.recovered {
+                inner.hub.forget(r.task_id);
+            }
+        }
+        inner
+            .rescan
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        inner.wake.notify_one();
     }
 }
 
 impl Engine {
-    /// Takes the data directory's engine lock, recovers from a previous crash and starts the scheduler.
+    /// Takes the data directory's engine lock, registers as a node on PostgreSQL, recovers from a
+    /// previous crash and starts the scheduler (and on PostgreSQL the node heartbeat).
     /// Must be called inside a tokio runtime.
     pub async fn start(
         store: Store,
@@ -106,17 +188,11 @@ impl Engine {
         data_dir: &Path,
     ) -> Result<Engine, EngineError> {
         let lock = EngineLock::acquire(data_dir)?;
-        let claim = store.claim_engine()?.map_err(|holder| {
-            EngineError::Conflict(format!(
-                "another opsdeck engine ({holder}) uses the database {}; one engine per PostgreSQL \
-                 database until node leases are built (docs/SCALE-OUT.md): work through it with \
-                 `--server URL`, or stop it",
-                store.describe()
-            ))
-        })?;
+        let claim = store.claim_engine()?;
         let writer = LogWriter::spawn(&store)?;
         let hub = LogHub::new(store.clone(), writer.sender());
         let inner = Arc::new(Inner {
+            node: claim.node_id().map(str::to_string),
             global: Arc::new(Semaphore::new(config.global_concurrency)),
             store,
             config,
@@ -141,7 +217,7 @@ impl Engine {
         if engine._claim.renewable() {
             inner
                 .tracker
-                .spawn(keep_claim(engine._claim.clone(), inner.shutdown.clone()));
+                .spawn(heartbeat(inner.clone(), engine._claim.clone()));
         }
         let i2 = inner.clone();
         inner.tracker.spawn(async move { scheduler::run(i2).await });

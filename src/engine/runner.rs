@@ -188,7 +188,14 @@ pub(super) async fn run_task(
     {
         return Ok(());
     }
-    if !store.transition_task(id, &[TaskState::Scheduled], TaskState::Running, Some(""))? {
+    // Conditional on this node still holding the task (PostgreSQL): never running on two nodes.
+    if !store.transition_task_owned(
+        id,
+        &[TaskState::Scheduled],
+        TaskState::Running,
+        Some(""),
+        inner.node.as_deref(),
+    )? {
         return Ok(());
     }
     inner.hub.state_changed(id, TaskState::Running);
@@ -230,8 +237,10 @@ pub(super) async fn run_task(
                     _ = changed.notified() => {}
                     _ = cancel.cancelled() => return,
                 }
+                // Cancelled by a user, or interrupted by another node that found this node's
+                // lease expired (its heartbeat could not reach the database): stop.
                 if let Ok(Some(t)) = inner.store.task(id)
-                    && t.state == TaskState::Cancelled
+                    && matches!(t.state, TaskState::Cancelled | TaskState::Interrupted)
                 {
                     cancel.cancel();
                     return;

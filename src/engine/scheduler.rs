@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{EngineError, Inner, notify_inner, runner};
 use crate::model::{StepState, TaskState, Trigger};
+use crate::store::Claim;
 
 /// When a scheduled task should start: at its exec time when its first step is timed,
 /// otherwise as soon as it is scheduled (order and manual steps start when reached).
@@ -41,21 +42,21 @@ impl FirstTriggers {
 }
 
 /// After a restart: running tasks become interrupted (never silently re-run); scheduled tasks whose
-/// due time passed longer ago than the grace period become missed.
+/// due time passed longer ago than the grace period become missed. On PostgreSQL only the running
+/// tasks no node owns (from before leases) are touched here: other nodes' tasks are theirs, and a
+/// dead node's (this machine's previous process included) are interrupted by the heartbeat once
+/// its lease expires; a scheduled task another node holds a live lease on is not marked missed.
 pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
     let store = &inner.store;
-    for t in store.tasks(&crate::store::TaskFilter {
-        states: vec![TaskState::Running],
-        ..Default::default()
-    })? {
+    for id in store.unowned_running()? {
         let reason = "opsdeck stopped while this task was running; its log up to then is kept. Retry it to continue from the failed steps";
         if store.transition_task(
-            t.id,
+            id,
             &[TaskState::Running],
             TaskState::Interrupted,
             Some(reason),
         )? {
-            for r in store.step_runs(t.id)? {
+            for r in store.step_runs(id)? {
                 if matches!(
                     r.state,
                     StepState::Running | StepState::Waiting | StepState::Manual
@@ -70,12 +71,12 @@ pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
             }
             inner
                 .hub
-                .system(t.id, None, None, format!("task interrupted: {reason}"))
+                .system(id, None, None, format!("task interrupted: {reason}"))
                 .await;
             store.audit(
                 "opsdeck",
                 "interrupted",
-                Some(t.id),
+                Some(id),
                 "found running at start-up",
             )?;
         }
@@ -87,7 +88,7 @@ pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
     for t in store.scheduled_tasks()? {
         let first = triggers.get(inner, t.spec.template_id, t.template_version);
         let due = due_time(first, t.spec.exec_time, t.updated_at);
-        if due < now - grace {
+        if due < now - grace && store.lease_holder(t.id)?.is_none() {
             let reason = format!(
                 "its start time {} passed while opsdeck was not running (more than {} ago); retry it to run it now",
                 crate::model::fmt_local(due),
@@ -165,8 +166,17 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 break;
             }
             queue.pop_first();
-            crate::metrics::scheduler_lateness(now - due);
-            start(&inner, id);
+            match claim(&inner, id) {
+                Claim::Claimed => {
+                    crate::metrics::scheduler_lateness(now - due);
+                    start(&inner, id);
+                }
+                // Another node runs it (or is about to): look again when its lease could expire.
+                Claim::Taken => {
+                    queue.insert((now + lease_span(&inner), id));
+                }
+                Claim::Gone => {}
+            }
         }
         let sleep = queue
             .first()
@@ -180,6 +190,30 @@ pub(super) async fn run(inner: Arc<Inner>) {
             } => {}
             _ = inner.wake.notified() => {}
             _ = inner.shutdown.cancelled() => break,
+        }
+    }
+}
+
+/// The lease time as a chrono span (for re-looking at tasks other nodes hold).
+fn lease_span(inner: &Inner) -> chrono::Duration {
+    chrono::Duration::from_std(inner.config.lease()).unwrap_or(chrono::Duration::seconds(30))
+}
+
+/// Claims a due task for this node before running it (PostgreSQL; always granted on SQLite). A
+/// task this node already runs is `Gone` here; a store error retries after a second.
+fn claim(inner: &Inner, id: i64) -> Claim {
+    let Some(node) = &inner.node else {
+        return Claim::Claimed;
+    };
+    if running_ids(inner).contains(&id) {
+        return Claim::Gone;
+    }
+    match inner.store.claim_task(id, node, inner.config.lease()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("scheduler cannot claim task {id}: {e}");
+            inner.rescan.store(true, Ordering::SeqCst);
+            Claim::Gone
         }
     }
 }

@@ -114,6 +114,11 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_at TEXT NOT NULL
     );
     "#,
+    // 4: node leases on tasks (PostgreSQL only writes them; SQLite keeps one engine per data dir).
+    r#"
+    ALTER TABLE tasks ADD COLUMN owner TEXT;
+    ALTER TABLE tasks ADD COLUMN lease_until TEXT;
+    "#,
 ];
 
 /// The same schema on PostgreSQL: integers are BIGINT, times the same UTC text as on SQLite (so both
@@ -224,6 +229,13 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
         started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         heartbeat_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
+    "#,
+    // 4: node leases: the node running (or about to run) a task and until when its claim holds,
+    // by the database's clock. `owner` stays after the task ends (which node ran it).
+    r#"
+    ALTER TABLE tasks ADD COLUMN owner TEXT;
+    ALTER TABLE tasks ADD COLUMN lease_until TIMESTAMPTZ;
+    CREATE INDEX tasks_running_by_owner ON tasks (owner) WHERE state = 'running';
     "#,
 ];
 

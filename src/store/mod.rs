@@ -3,6 +3,7 @@
 
 mod audit;
 mod inventory;
+mod leases;
 mod logs;
 mod migrations;
 mod nodes;
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
+pub use leases::{Claim, Recovered};
 pub use logs::{LogSender, LogWriter};
 pub use migrations::SCHEMA_VERSION;
 pub use nodes::NodeInfo;
@@ -179,34 +181,27 @@ impl Store {
         }
     }
 
-    /// The right to run this database's engine. SQLite: always granted (the data dir's lock file
-    /// guards it). PostgreSQL: a session advisory lock on a connection of its own, held as long as
-    /// the returned claim lives (several engines on one database need node leases, not built yet);
-    /// `Err(holder)` names the engine holding it.
-    pub fn claim_engine(&self) -> Result<std::result::Result<EngineClaim, String>> {
+    /// This engine's place on the database. SQLite: nothing to hold (the data dir's lock file
+    /// guards it). PostgreSQL: a node registered in `nodes`, with a connection of its own for its
+    /// heartbeat and lease renewals; any number of nodes may share the database.
+    pub fn claim_engine(&self) -> Result<EngineClaim> {
         match &*self.backend {
-            Backend::Lite { .. } => Ok(Ok(EngineClaim {
+            Backend::Lite { .. } => Ok(EngineClaim {
                 db: None,
                 node: None,
-                held: true.into(),
-            })),
+            }),
             Backend::Pg(db) => {
                 let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
                     .map(|h| h.trim().to_string())
                     .unwrap_or_default();
                 let label = format!("opsdeck engine {host} pid {}", std::process::id());
-                match db.claim_engine(&label)? {
-                    Ok(db) => {
-                        let id = nodes::local_node_id(&host);
-                        nodes::register(&*db.client()?, &id, &host)?;
-                        Ok(Ok(EngineClaim {
-                            db: Some(Box::new(db)),
-                            node: Some((id, host)),
-                            held: true.into(),
-                        }))
-                    }
-                    Err(holder) => Ok(Err(holder)),
-                }
+                let db = db.reopen_as(&label)?;
+                let id = nodes::local_node_id(&host);
+                nodes::register(&*db.client()?, &id, &host)?;
+                Ok(EngineClaim {
+                    db: Some(Box::new(db)),
+                    node: Some((id, host)),
+                })
             }
         }
     }
@@ -256,16 +251,25 @@ fn off_worker<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// See [`Store::claim_engine`]; dropping it releases the claim.
+/// See [`Store::claim_engine`].
 pub struct EngineClaim {
     db: Option<Box<pg::PgDb>>,
     /// This node's id and host name in the `nodes` table (PostgreSQL).
     node: Option<(String, String)>,
-    held: std::sync::atomic::AtomicBool,
+}
+
+/// What one heartbeat found (see [`EngineClaim::tick`]).
+#[derive(Debug, Default)]
+pub struct Tick {
+    /// Tasks this node runs whose lease it no longer holds (a survivor took them over after the
+    /// lease expired, or they ended): stop running them.
+    pub lost: Vec<i64>,
+    /// Running tasks of dead nodes this node just marked interrupted.
+    pub recovered: Vec<Recovered>,
 }
 
 impl EngineClaim {
-    /// Whether the claim needs renewing at all (PostgreSQL).
+    /// Whether the claim has a heartbeat at all (PostgreSQL).
     pub fn renewable(&self) -> bool {
         self.db.is_some()
     }
@@ -275,19 +279,33 @@ impl EngineClaim {
         self.node.as_ref().map(|(id, _)| id.as_str())
     }
 
-    /// Re-takes the claim when its connection was lost and moves this node's heartbeat; false
-    /// while another engine holds the claim. Blocks: call it from a blocking thread.
-    pub fn renew(&self) -> Result<bool> {
-        match &self.db {
-            None => Ok(true),
-            Some(db) => {
-                let held = db.renew_engine_lock(&self.held)?;
-                if let Some((id, host)) = &self.node {
-                    nodes::heartbeat(&*db.client()?, id, host)?;
-                }
-                Ok(held)
-            }
+    /// Moves this node's heartbeat (registering it again if its row is gone); nothing on SQLite.
+    /// Blocks: call it from a blocking thread.
+    pub fn renew(&self) -> Result<()> {
+        if let (Some(db), Some((id, host))) = (&self.db, &self.node) {
+            nodes::heartbeat(&*db.client()?, id, host)?;
         }
+        Ok(())
+    }
+
+    /// One heartbeat on PostgreSQL: moves the node's heartbeat, renews its leases on `running`
+    /// for `lease`, interrupts the running tasks of nodes whose lease expired, and forgets node
+    /// rows silent for a day. Nothing on SQLite. Blocks: call it from a blocking thread.
+    pub fn tick(&self, running: &[i64], lease: std::time::Duration) -> Result<Tick> {
+        let (Some(db), Some((id, host))) = (&self.db, &self.node) else {
+            return Ok(Tick::default());
+        };
+        let mut client = db.client()?;
+        nodes::heartbeat(&client, id, host)?;
+        let held = leases::renew(&client, id, running, lease)?;
+        let lost = running
+            .iter()
+            .copied()
+            .filter(|t| !held.contains(t))
+            .collect();
+        let recovered = leases::interrupt_expired(&mut client, id)?;
+        leases::forget_old_nodes(&client, id)?;
+        Ok(Tick { lost, recovered })
     }
 }
 

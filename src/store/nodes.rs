@@ -1,5 +1,5 @@
-//! The nodes (engines) sharing a PostgreSQL database: registration, heartbeat and listing, timed by
-//! the database's clock so clock skew between nodes does not matter.
+//! The nodes (engines) sharing a PostgreSQL database: registration, heartbeat and listing with
+//! the tasks each runs, timed by the database's clock so clock skew between nodes does not matter.
 
 use serde::Serialize;
 use tokio_postgres::Client;
@@ -16,14 +16,27 @@ pub struct NodeInfo {
     pub version: String,
     /// Seconds since the node's last heartbeat, by the database's clock.
     pub heartbeat_age_secs: f64,
+    /// How many tasks the node runs now (`running_tasks.len()`).
+    pub running: usize,
+    /// Ids of the tasks the node runs now (state running, owner this node), ascending.
+    pub running_tasks: Vec<i64>,
 }
 
-/// This process's node id: host, pid and start time, unique across restarts.
+/// A node id: host, pid and start time in milliseconds, unique across restarts (and between
+/// engines of one process: the time part never repeats within a process).
 pub(super) fn local_node_id(host: &str) -> String {
-    let started = std::time::SystemTime::now()
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
+        .map(|d| d.as_millis() as u64)
         .unwrap_or_default();
+    let prev = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    let started = now.max(prev + 1);
     format!("{host}:{}:{started}", std::process::id())
 }
 
@@ -63,19 +76,27 @@ impl Store {
             Backend::Pg(db) => {
                 let client = db.client()?;
                 let rows = block_on(client.query(
-                    "SELECT id, hostname, pid, version,
-                            extract(epoch FROM now() - heartbeat_at)::float8
-                     FROM nodes ORDER BY heartbeat_at DESC, id",
+                    "SELECT n.id, n.hostname, n.pid, n.version,
+                            extract(epoch FROM now() - n.heartbeat_at)::float8,
+                            coalesce(array_agg(t.id ORDER BY t.id) FILTER (WHERE t.id IS NOT NULL),
+                                     '{}'::bigint[])
+                     FROM nodes n LEFT JOIN tasks t ON t.owner = n.id AND t.state = 'running'
+                     GROUP BY n.id ORDER BY n.heartbeat_at DESC, n.id",
                     &[],
                 ))?;
                 Ok(rows
                     .iter()
-                    .map(|r| NodeInfo {
-                        id: r.get(0),
-                        hostname: r.get(1),
-                        pid: r.get(2),
-                        version: r.get(3),
-                        heartbeat_age_secs: r.get(4),
+                    .map(|r| {
+                        let running_tasks: Vec<i64> = r.get(5);
+                        NodeInfo {
+                            id: r.get(0),
+                            hostname: r.get(1),
+                            pid: r.get(2),
+                            version: r.get(3),
+                            heartbeat_age_secs: r.get(4),
+                            running: running_tasks.len(),
+                            running_tasks,
+                        }
                     })
                     .collect())
             }

@@ -14,8 +14,6 @@ use super::{Result, StoreError};
 
 /// Serializes migrations between nodes starting at once (an arbitrary constant: "opsdeck" in ASCII).
 const MIGRATION_LOCK: i64 = 0x006f_7073_6465_636b;
-/// Held (session advisory lock) by the one engine allowed on a database until node leases exist.
-const ENGINE_LOCK: i64 = 0x6f70_7365;
 /// Used when the URL does not set `connect_timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -149,53 +147,15 @@ impl PgDb {
         self.refuse_newer(&client)
     }
 
-    /// A connection of its own holding the database's engine lock (released when this process or
-    /// the connection ends), or who holds it.
-    pub fn claim_engine(&self, label: &str) -> Result<std::result::Result<PgDb, String>> {
+    /// A second connection with the same settings, named `label` in `pg_stat_activity`.
+    pub fn reopen_as(&self, label: &str) -> Result<PgDb> {
         let mut config = self.config.clone();
         config.application_name(label);
-        let client = open(&config, &self.shown)?;
-        let got: bool =
-            block_on(client.query_one("SELECT pg_try_advisory_lock($1)", &[&ENGINE_LOCK]))?.get(0);
-        if got {
-            return Ok(Ok(PgDb {
-                config,
-                shown: self.shown.clone(),
-                client: Mutex::new(client),
-            }));
-        }
-        let holder = block_on(client.query_opt(
-            "SELECT a.application_name::text, coalesce(host(a.client_addr), 'the local socket')
-             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.granted AND l.objid::text::bigint = $1 AND l.objsubid = 1",
-            &[&ENGINE_LOCK],
-        ))?;
-        Ok(Err(match holder {
-            Some(r) => format!(
-                "{}, connected from {}",
-                r.get::<_, String>(0),
-                r.get::<_, String>(1)
-            ),
-            None => "unknown holder".into(),
-        }))
-    }
-
-    /// Keeps the engine lock taken by [`PgDb::claim_engine`] on this connection: after the
-    /// connection was lost (a PostgreSQL restart) it connects again and re-takes the lock. False
-    /// while another engine holds it.
-    pub fn renew_engine_lock(&self, held: &std::sync::atomic::AtomicBool) -> Result<bool> {
-        use std::sync::atomic::Ordering;
-        let mut c = self.client.lock().unwrap_or_else(|p| p.into_inner());
-        if c.is_closed() {
-            held.store(false, Ordering::SeqCst);
-            *c = open(&self.config, &self.shown)?;
-        }
-        if !held.load(Ordering::SeqCst) {
-            let got: bool =
-                block_on(c.query_one("SELECT pg_try_advisory_lock($1)", &[&ENGINE_LOCK]))?.get(0);
-            held.store(got, Ordering::SeqCst);
-        }
-        Ok(held.load(Ordering::SeqCst))
+        Ok(PgDb {
+            client: Mutex::new(open(&config, &self.shown)?),
+            config,
+            shown: self.shown.clone(),
+        })
     }
 
     fn refuse_newer(&self, client: &Client) -> Result<()> {

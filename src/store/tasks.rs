@@ -168,6 +168,7 @@ impl Store {
 
     /// Moves a task to `to` only if its state is one of `from`; returns whether it moved.
     /// Sets `started_at` on entering running and `finished_at` on entering a final state.
+    /// A final state also ends the task's lease (its `owner` stays: the node that ran it).
     pub fn transition_task(
         &self,
         id: i64,
@@ -175,9 +176,22 @@ impl Store {
         to: TaskState,
         reason: Option<&str>,
     ) -> Result<bool> {
+        self.transition_task_owned(id, from, to, reason, None)
+    }
+
+    /// [`Store::transition_task`], and with `owner` only while that node holds the task (its
+    /// lease claim): a runner's scheduled → running can then happen on one node only.
+    pub fn transition_task_owned(
+        &self,
+        id: i64,
+        from: &[TaskState],
+        to: TaskState,
+        reason: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<bool> {
         let now = ts(Utc::now());
         let placeholders = (0..from.len())
-            .map(|i| format!("?{}", i + 5))
+            .map(|i| format!("?{}", i + 6))
             .collect::<Vec<_>>()
             .join(",");
         let sql = format!(
@@ -185,10 +199,11 @@ impl Store {
                started_at = CASE WHEN ?2 = 'running' AND started_at IS NULL THEN ?3 ELSE started_at END,
                finished_at = CASE WHEN ?2 IN ('succeeded','failed','rejected','cancelled','interrupted','missed') THEN ?3
                                   WHEN ?2 IN ('running','scheduled') THEN NULL ELSE finished_at END,
+               lease_until = CASE WHEN ?2 IN ('running','scheduled') THEN lease_until ELSE NULL END,
                reason = coalesce(?4, reason)
-             WHERE id = ?1 AND state IN ({placeholders})"
+             WHERE id = ?1 AND (CAST(?5 AS TEXT) IS NULL OR owner = ?5) AND state IN ({placeholders})"
         );
-        let mut p = vals![id, to.as_str(), now, reason].to_vec();
+        let mut p = vals![id, to.as_str(), now, reason, owner].to_vec();
         p.extend(from.iter().map(|s| Val::from(s.as_str())));
         let n = self.with(|q| q.exec(&sql, &p))?;
         Ok(n == 1)

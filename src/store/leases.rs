@@ -1,0 +1,175 @@
+//! Task leases on PostgreSQL: a node claims a due task before running it, renews the leases of the
+//! tasks it runs with its heartbeat, and survivors interrupt the running tasks of a node whose lease
+//! expired. Every time is the database's `now()`, so clock skew between nodes does not matter.
+//! SQLite has one engine per data directory: claims are always granted there and nothing expires.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio_postgres::Client;
+
+use super::sql::block_on;
+use super::{Backend, Result, Store, ts};
+
+/// What claiming a due task found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This node holds the task now: run it.
+    Claimed,
+    /// Still scheduled, but another node holds a live lease on it: look again after the lease.
+    Taken,
+    /// No longer scheduled (started, finished, cancelled or deleted elsewhere): forget it.
+    Gone,
+}
+
+/// A running task of a dead node that this node marked interrupted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub task_id: i64,
+    /// The node that stopped renewing its lease.
+    pub owner: String,
+    /// The reason stored on the task (names the node and when its lease ended).
+    pub reason: String,
+}
+
+fn secs(lease: Duration) -> f64 {
+    lease.as_secs_f64()
+}
+
+impl Store {
+    /// Claims the scheduled task `id` for `node` for `lease`, by the database's clock: granted when
+    /// nobody holds it, its lease expired, or `node` holds it already. One node wins a race.
+    pub fn claim_task(&self, id: i64, node: &str, lease: Duration) -> Result<Claim> {
+        let Backend::Pg(db) = &*self.backend else {
+            return Ok(Claim::Claimed);
+        };
+        super::off_worker(|| {
+            let client = db.client()?;
+            let n = block_on(client.execute(
+                "UPDATE tasks SET owner = $2, lease_until = now() + make_interval(secs => $3)
+                 WHERE id = $1 AND state = 'scheduled'
+                   AND (lease_until IS NULL OR lease_until < now() OR owner = $2)",
+                &[&id, &node, &secs(lease)],
+            ))?;
+            if n == 1 {
+                return Ok(Claim::Claimed);
+            }
+            let scheduled = block_on(client.query_opt(
+                "SELECT 1 FROM tasks WHERE id = $1 AND state = 'scheduled'",
+                &[&id],
+            ))?;
+            Ok(if scheduled.is_some() {
+                Claim::Taken
+            } else {
+                Claim::Gone
+            })
+        })
+    }
+
+    /// The node holding a live lease on task `id`, if any (always `None` on SQLite).
+    pub fn lease_holder(&self, id: i64) -> Result<Option<String>> {
+        let Backend::Pg(db) = &*self.backend else {
+            return Ok(None);
+        };
+        super::off_worker(|| {
+            let client = db.client()?;
+            let row = block_on(client.query_opt(
+                "SELECT owner FROM tasks WHERE id = $1 AND lease_until > now()",
+                &[&id],
+            ))?;
+            Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
+        })
+    }
+
+    /// Running tasks no node holds: on SQLite every running task (one engine per data directory);
+    /// on PostgreSQL those without an owner, from before leases existed. What a starting engine
+    /// recovers; other nodes' tasks are left to their leases.
+    pub fn unowned_running(&self) -> Result<Vec<i64>> {
+        self.with(|q| {
+            q.rows(
+                "tasks",
+                "SELECT id FROM tasks WHERE state = 'running' AND owner IS NULL ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.i64(0))
+            .collect()
+        })
+    }
+
+    /// The node that claimed task `id` last (kept after it ends: who ran it). `None` on SQLite.
+    pub fn task_owner(&self, id: i64) -> Result<Option<String>> {
+        self.with(|q| {
+            Ok(q.row(
+                "tasks",
+                "SELECT owner FROM tasks WHERE id = ?1",
+                &super::sql::vals![id],
+            )?
+            .map(|r| r.opt_str(0))
+            .transpose()?
+            .flatten())
+        })
+    }
+}
+
+/// Renews `node`'s leases on `ids` (the tasks it runs or is about to run); returns the ids it still
+/// holds. A task missing from the answer was taken from this node (a survivor interrupted it after
+/// the lease expired, or it ended).
+pub(super) fn renew(client: &Client, node: &str, ids: &[i64], lease: Duration) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = block_on(client.query(
+        "UPDATE tasks SET lease_until = now() + make_interval(secs => $3)
+         WHERE owner = $1 AND id = ANY($2) AND state IN ('scheduled', 'running')
+         RETURNING id",
+        &[&node, &ids, &secs(lease)],
+    ))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// Marks interrupted every running task whose owner is another node and whose lease expired, and
+/// fails its unfinished step runs, in one transaction. Each row is updated conditionally, so when
+/// several survivors look at once exactly one wins each task.
+pub(super) fn interrupt_expired(client: &mut Client, me: &str) -> Result<Vec<Recovered>> {
+    let now = ts(Utc::now());
+    let tx = block_on(client.transaction())?;
+    let rows = block_on(tx.query(
+        "UPDATE tasks SET state = 'interrupted', updated_at = $2, finished_at = $2,
+                reason = 'node ' || owner || ' stopped renewing its lease at '
+                         || to_char(lease_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+                         || ' UTC (database clock); interrupted, never re-run: retry it to continue \
+                         from the failed steps',
+                lease_until = NULL
+         WHERE state = 'running' AND owner IS NOT NULL AND owner <> $1 AND lease_until < now()
+         RETURNING id, owner, reason",
+        &[&me, &now],
+    ))?;
+    let out: Vec<Recovered> = rows
+        .iter()
+        .map(|r| Recovered {
+            task_id: r.get(0),
+            owner: r.get(1),
+            reason: r.get(2),
+        })
+        .collect();
+    if !out.is_empty() {
+        let ids: Vec<i64> = out.iter().map(|r| r.task_id).collect();
+        block_on(tx.execute(
+            "UPDATE step_runs SET state = 'failed', finished_at = $2,
+                    reason = 'interrupted: the node running it stopped renewing its lease'
+             WHERE task_id = ANY($1) AND state IN ('running', 'waiting', 'manual')",
+            &[&ids, &now],
+        ))?;
+    }
+    block_on(tx.commit())?;
+    Ok(out)
+}
+
+/// Deletes the rows of nodes whose heartbeat is older than a day (stopped or crashed long ago).
+pub(super) fn forget_old_nodes(client: &Client, me: &str) -> Result<u64> {
+    Ok(block_on(client.execute(
+        "DELETE FROM nodes WHERE id <> $1 AND heartbeat_at < now() - interval '1 day'",
+        &[&me],
+    ))?)
+}

@@ -1,0 +1,449 @@
+//! Several `opsdeck serve` nodes on one real PostgreSQL, running steps on a real sshd host: 300
+//! tasks due in the same second each run exactly once, spread over the nodes; `kill -9` of a node
+//! while it runs long tasks has a survivor mark them interrupted within the lease time (the
+//! failover time is measured and printed), a task submitted to the dead node still runs on a
+//! survivor, and nothing runs twice.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opsdeck::model::{TaskFilter, TaskState};
+use opsdeck::store::Store;
+use support::postgres::{self, Postgres};
+use support::{Sshd, require_system};
+
+/// A short lease so failover is quick; the heartbeat runs every second.
+const LEASE_SECS: u64 = 3;
+/// The burst test is about exactly-once, not failover: a lease that a loaded two-core machine
+/// (300 SSH sessions starting at once) cannot miss.
+const BURST_LEASE_SECS: u64 = 15;
+
+/// A `serve` node, killed when dropped.
+struct Node {
+    child: Child,
+    api: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The database, the sshd host, the admin token and a place for markers, shared by the nodes.
+struct Cluster {
+    _pg: Postgres,
+    sshd: Sshd,
+    url: String,
+    token: String,
+    dir: tempfile::TempDir,
+    markers: PathBuf,
+}
+
+fn opsdeck(dir: &Path, url: &str) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("opsdeck"));
+    c.env("OPSDECK_CONFIG", dir.join("config.toml"))
+        .env("OPSDECK_DATA_DIR", dir.join("data"))
+        .env("OPSDECK_DATABASE_URL", url)
+        .env_remove("OPSDECK_SERVER")
+        .env_remove("OPSDECK_LEASE_SECS")
+        .env("USER", "tester")
+        .stdin(Stdio::null());
+    c
+}
+
+fn ok(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Cluster {
+    /// PostgreSQL, one sshd host `s1`, and template 1 whose step writes `start <task id>` to the
+    /// marker file, sleeps `${SECS}` and writes `end <task id>`.
+    fn start() -> Cluster {
+        let pg = Postgres::start();
+        let url = pg.create_db("nodes");
+        let sshd = Sshd::start(1);
+        let dir = tempfile::tempdir().unwrap();
+        let markers = dir.path().join("markers");
+        let admin = dir.path().join("admin");
+        std::fs::create_dir_all(&admin).unwrap();
+        let token = ok(opsdeck(&admin, &url).args(["user", "add", "root", "--role", "admin"]))
+            .trim()
+            .to_string();
+        let h = &sshd.hosts[0];
+        let inv = dir.path().join("inv.toml");
+        std::fs::write(
+            &inv,
+            format!(
+                "[[exec_users]]\nalias = \"t\"\nuser = \"{}\"\nkey = \"{}\"\n\n\
+                 [[hosts]]\nname = \"s1\"\naddress = \"{}\"\nport = {}\nexec_user = \"t\"\n",
+                sshd.user,
+                sshd.client_key.display(),
+                h.address,
+                h.port
+            ),
+        )
+        .unwrap();
+        ok(opsdeck(&admin, &url)
+            .args(["inventory", "import"])
+            .arg(&inv));
+        let tpl = dir.path().join("tpl.toml");
+        std::fs::write(
+            &tpl,
+            format!(
+                "id = 1\nname = \"marker\"\n[[args]]\nname = \"SECS\"\ndefault = \"0\"\n\
+                 [[steps]]\ngroup = 1\nlevel = 1\nname = \"mark\"\n\
+                 command = \"echo start ${{FLOW_ID}} >> {m}; sleep ${{SECS}}; echo end ${{FLOW_ID}} >> {m}\"\n",
+                m = markers.display()
+            ),
+        )
+        .unwrap();
+        ok(opsdeck(&admin, &url).args(["template", "import"]).arg(&tpl));
+        Cluster {
+            _pg: pg,
+            sshd,
+            url,
+            token,
+            dir,
+            markers,
+        }
+    }
+
+    /// Starts node `n` (a data dir of its own) with a lease of `lease` seconds, running at most
+    /// 8 steps at once (the shared sshd host is one machine).
+    fn node(&self, n: usize, lease: u64) -> Node {
+        let d = self.dir.path().join(format!("node{n}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("config.toml"),
+            format!(
+                "known_hosts = \"{}\"\nconnect_timeout = \"10s\"\nconcurrency = 4\nglobal_concurrency = 8\n",
+                self.sshd.known_hosts.display()
+            ),
+        )
+        .unwrap();
+        let mut child = opsdeck(&d, &self.url)
+            .args(["serve", "--listen", "127.0.0.1:0", "--lease-secs"])
+            .arg(lease.to_string())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        for l in lines.by_ref() {
+            let l = l.unwrap();
+            if let Some(i) = l.find("http://") {
+                std::thread::spawn(move || lines.for_each(drop));
+                let api = l[i..].split("/api/v1").next().unwrap().to_string();
+                return Node { child, api };
+            }
+        }
+        panic!("node {n} printed no address: {:?}", child.wait());
+    }
+
+    fn store(&self) -> Store {
+        Store::connect(&self.url).unwrap()
+    }
+
+    /// `start`/`end` marker counts per task id.
+    fn markers(&self) -> BTreeMap<(String, i64), usize> {
+        let text = std::fs::read_to_string(&self.markers).unwrap_or_default();
+        let mut out = BTreeMap::new();
+        for l in text.lines() {
+            let mut w = l.split_whitespace();
+            let (Some(kind), Some(id)) = (w.next(), w.next().and_then(|i| i.parse().ok())) else {
+                panic!("a torn marker line: {l:?}");
+            };
+            *out.entry((kind.to_string(), id)).or_default() += 1;
+        }
+        out
+    }
+}
+
+async fn submit(
+    client: &reqwest::Client,
+    node: &Node,
+    token: &str,
+    name: &str,
+    secs: u32,
+    at: chrono::DateTime<chrono::Utc>,
+) -> i64 {
+    let body = serde_json::json!({
+        "name": name,
+        "template_id": 1,
+        "args": {"SECS": secs.to_string()},
+        "hosts": {"1": ["s1"]},
+        "exec_time": at.to_rfc3339(),
+        "approvers": [],
+        "needs_approval": false,
+    });
+    let r = client
+        .post(format!("{}/api/v1/tasks", node.api))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let st = r.status().as_u16();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(st, 201, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+/// Waits until `done` holds, failing with `what` after `limit`.
+async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !done() {
+        assert!(t.elapsed() < limit, "{what} not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn states(store: &Store) -> BTreeMap<i64, TaskState> {
+    store
+        .tasks(&TaskFilter {
+            limit: Some(10_000),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t.state))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_run_300_tasks_due_at_once_each_exactly_once() {
+    if !postgres::available() || !require_system(support::sshd::SSHD) {
+        return;
+    }
+    let c = Cluster::start();
+    let nodes: Vec<Node> = (0..3).map(|i| c.node(i, BURST_LEASE_SECS)).collect();
+    let client = reqwest::Client::new();
+    // All due in the same whole second, far enough ahead for every node to have seen them
+    // (submitted at once, a third through each node).
+    let due = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() + 15, 0).unwrap();
+    let submitted = Instant::now();
+    let ids: BTreeSet<i64> = futures::future::join_all((0..300).map(|i| {
+        let (client, node, token) = (&client, &nodes[i % 3], &c.token);
+        async move { submit(client, node, token, &format!("t{i}"), 0, due).await }
+    }))
+    .await
+    .into_iter()
+    .collect();
+    assert_eq!(ids.len(), 300);
+    eprintln!(
+        "300 submits took {:.1} s; due at {due} ({})",
+        submitted.elapsed().as_secs_f64(),
+        if chrono::Utc::now() < due {
+            "before it"
+        } else {
+            "after it: the nodes raced for overdue tasks"
+        }
+    );
+    let store = c.store();
+    until(Duration::from_secs(120), "300 tasks finished", || {
+        let s = states(&store);
+        ids.iter().all(|id| {
+            s.get(id)
+                .is_some_and(|st| !matches!(st, TaskState::Scheduled | TaskState::Running))
+        })
+    })
+    .await;
+    let s = states(&store);
+    let not_ok: Vec<_> = ids
+        .iter()
+        .filter(|id| s[id] != TaskState::Succeeded)
+        .collect();
+    if let Some(id) = not_ok.first() {
+        let t = store.task(**id).unwrap().unwrap();
+        let log: Vec<String> = store
+            .logs(**id, 0, 50)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.text)
+            .collect();
+        panic!(
+            "{} not succeeded ({not_ok:?}); task {id}: {:?} {}\n{}",
+            not_ok.len(),
+            t.state,
+            t.reason,
+            log.join("\n")
+        );
+    }
+    // Every task wrote its start and end markers exactly once.
+    let m = c.markers();
+    for id in &ids {
+        for kind in ["start", "end"] {
+            assert_eq!(
+                m.get(&(kind.to_string(), *id)),
+                Some(&1),
+                "task {id}: {kind} markers"
+            );
+        }
+    }
+    assert_eq!(m.values().sum::<usize>(), 600, "no stray markers");
+    // Spread over the nodes (the owner column keeps who ran each).
+    let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+    for id in &ids {
+        let owner = store.task_owner(*id).unwrap().expect("an owner");
+        *per_node.entry(owner).or_default() += 1;
+    }
+    eprintln!("tasks per node: {per_node:?}");
+    assert!(per_node.len() > 1, "all on one node: {per_node:?}");
+    assert_eq!(per_node.values().sum::<usize>(), 300);
+    // Each node's own step lines are in the one database (no node lost its log).
+    let lines = store.logs(*ids.first().unwrap(), 0, 100).unwrap();
+    assert!(!lines.is_empty());
+    drop(nodes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_lease() {
+    if !postgres::available() || !require_system(support::sshd::SSHD) {
+        return;
+    }
+    let c = Cluster::start();
+    let mut nodes: Vec<Option<Node>> = (0..3).map(|i| Some(c.node(i, LEASE_SECS))).collect();
+    let client = reqwest::Client::new();
+    let store = c.store();
+    // Long tasks, due now, spread over the nodes.
+    let now = chrono::Utc::now();
+    let mut long = Vec::new();
+    for i in 0..9 {
+        let node = nodes[i % 3].as_ref().unwrap();
+        long.push(submit(&client, node, &c.token, &format!("long{i}"), 12, now).await);
+    }
+    until(Duration::from_secs(30), "all long tasks running", || {
+        let s = states(&store);
+        let m = c.markers();
+        long.iter()
+            .all(|id| s[id] == TaskState::Running && m.contains_key(&("start".to_string(), *id)))
+    })
+    .await;
+    // The victim: a node running at least one of them (node ids are HOST:PID:START).
+    let listed = store.nodes().unwrap();
+    let victim_info = listed
+        .iter()
+        .find(|n| n.running > 0)
+        .expect("a node runs tasks")
+        .clone();
+    let victim = nodes
+        .iter()
+        .position(|n| {
+            n.as_ref()
+                .is_some_and(|n| i64::from(n.child.id()) == victim_info.pid)
+        })
+        .expect("the victim is one of ours");
+    let victims: Vec<i64> = victim_info.running_tasks.clone();
+    // A task submitted to the victim, due after its death.
+    let later = submit(
+        &client,
+        nodes[victim].as_ref().unwrap(),
+        &c.token,
+        "later",
+        0,
+        chrono::Utc::now() + chrono::Duration::seconds(3),
+    )
+    .await;
+    let mut dead = nodes[victim].take().unwrap();
+    let killed = Instant::now();
+    dead.child.kill().unwrap(); // SIGKILL
+    dead.child.wait().unwrap();
+    let api = nodes.iter().flatten().next().unwrap().api.clone();
+    drop(dead);
+
+    until(
+        Duration::from_secs(LEASE_SECS + 10),
+        "the dead node's tasks interrupted",
+        || {
+            let s = states(&store);
+            victims.iter().all(|id| s[id] == TaskState::Interrupted)
+        },
+    )
+    .await;
+    let failover = killed.elapsed();
+    eprintln!(
+        "failover: {:.2} s from kill -9 to {} running task(s) marked interrupted (lease {LEASE_SECS} s, goal under {} s)",
+        failover.as_secs_f64(),
+        victims.len(),
+        LEASE_SECS + 2
+    );
+    assert!(
+        failover < Duration::from_secs(LEASE_SECS + 3),
+        "failover took {failover:?}"
+    );
+    // The reason and a log line name the dead node, readable through a surviving node.
+    for id in &victims {
+        let t = store.task(*id).unwrap().unwrap();
+        assert!(
+            t.reason.contains(&format!(
+                "node {} stopped renewing its lease",
+                victim_info.id
+            )),
+            "{}",
+            t.reason
+        );
+        let r = client
+            .get(format!("{api}/api/v1/tasks/{id}/logs"))
+            .bearer_auth(&c.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let body = r.text().await.unwrap();
+        assert!(body.contains("stopped renewing its lease"), "{body}");
+        assert!(
+            body.contains("started"),
+            "the log from before the kill: {body}"
+        );
+        let audits = store.audit_entries(Some(*id), 50).unwrap();
+        assert!(
+            audits.iter().any(|a| a.action == "interrupted"),
+            "{audits:?}"
+        );
+    }
+    // The task submitted to the dead node runs on a survivor; the other long tasks finish.
+    until(Duration::from_secs(40), "the rest finished", || {
+        let s = states(&store);
+        s[&later] == TaskState::Succeeded
+            && long
+                .iter()
+                .filter(|id| !victims.contains(id))
+                .all(|id| s[id] == TaskState::Succeeded)
+    })
+    .await;
+    assert_ne!(
+        store.task_owner(later).unwrap().as_deref(),
+        Some(victim_info.id.as_str())
+    );
+    // Nothing ran twice, and the interrupted tasks were not re-run anywhere (nor finished by an
+    // orphaned remote process of the dead node).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let m = c.markers();
+    for id in long.iter().chain([&later]) {
+        assert_eq!(
+            m.get(&("start".to_string(), *id)),
+            Some(&1),
+            "task {id} started once"
+        );
+    }
+    for id in &victims {
+        assert_eq!(m.get(&("end".to_string(), *id)), None, "task {id} ended");
+        assert_eq!(
+            store.task(*id).unwrap().unwrap().state,
+            TaskState::Interrupted
+        );
+    }
+    drop(nodes);
+}

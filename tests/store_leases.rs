@@ -1,0 +1,258 @@
+//! Task leases at the store level on a real PostgreSQL: one claimant wins a due task, the
+//! scheduled → running step is conditional on the claim, renewals report lost tasks, exactly one
+//! survivor interrupts a dead node's running tasks, and `nodes()` lists the tasks each node runs.
+//! On SQLite claims are always granted and nothing expires (one engine per data directory).
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use opsdeck::model::{ModuleKind, Step, StepState, TaskSpec, TaskState, Template, Trigger};
+use opsdeck::store::{Claim, Store};
+use support::postgres::{self, Postgres};
+
+fn template() -> Template {
+    Template {
+        id: 1,
+        name: "t".into(),
+        description: String::new(),
+        approvers: vec![],
+        args: vec![],
+        steps: vec![Step {
+            group: 1,
+            level: 1,
+            name: "run".into(),
+            command: "true".into(),
+            timeout: None,
+            trigger: Trigger::Order,
+            exec_user: None,
+            force_host: None,
+            capture: None,
+            capture_secret: false,
+            stdin: vec![],
+        }],
+    }
+}
+
+fn scheduled(store: &Store) -> i64 {
+    let t = template();
+    let v = match store.template(1, None).unwrap() {
+        Some(s) => s.version,
+        None => store.put_template(&t, "", "me").unwrap(),
+    };
+    let spec = TaskSpec {
+        name: "lease".into(),
+        module: ModuleKind::Custom,
+        submitter: "alice".into(),
+        template_id: 1,
+        args: Default::default(),
+        hosts: [(1, vec!["a".to_string()])].into(),
+        exec_time: Utc::now(),
+        approvers: vec![],
+        needs_approval: false,
+        details: String::new(),
+        extra: serde_json::Value::Null,
+    };
+    store
+        .insert_task(&spec, &t, v, TaskState::Scheduled)
+        .unwrap()
+        .id
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+#[test]
+fn sqlite_claims_are_always_granted_and_nothing_is_owned() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("opsdeck.db")).unwrap();
+    let id = scheduled(&store);
+    assert_eq!(store.claim_task(id, "x", LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(store.claim_task(id, "y", LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(store.lease_holder(id).unwrap(), None);
+    let claim = store.claim_engine().unwrap();
+    assert!(claim.tick(&[id], LEASE).unwrap().lost.is_empty());
+    assert!(
+        store
+            .transition_task(id, &[TaskState::Scheduled], TaskState::Running, None)
+            .unwrap()
+    );
+    // A crashed SQLite engine's running tasks are all recovered at the next start.
+    assert_eq!(store.unowned_running().unwrap(), vec![id]);
+}
+
+#[test]
+fn postgres_leases_give_each_task_to_one_node_and_survivors_interrupt_a_dead_ones() {
+    if !postgres::available() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.create_db("leases");
+    let store = Store::connect(&url).unwrap();
+    let (a, b) = (store.claim_engine().unwrap(), store.claim_engine().unwrap());
+    // Claims made in one process at once are still distinct nodes.
+    let c = store.claim_engine().unwrap();
+    let (na, nb, nc) = (
+        a.node_id().unwrap().to_string(),
+        b.node_id().unwrap().to_string(),
+        c.node_id().unwrap().to_string(),
+    );
+    assert!(na != nc && nb != nc, "{na} {nb} {nc}");
+
+    // Many nodes racing for one task: exactly one wins.
+    let id = scheduled(&store);
+    let winners: Vec<Claim> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|i| {
+                let url = url.clone();
+                s.spawn(move || {
+                    let st = Store::connect(&url).unwrap();
+                    st.claim_task(id, &format!("racer-{i}"), LEASE).unwrap()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        winners.iter().filter(|c| **c == Claim::Claimed).count(),
+        1,
+        "{winners:?}"
+    );
+    assert_eq!(
+        winners.iter().filter(|c| **c == Claim::Taken).count(),
+        7,
+        "{winners:?}"
+    );
+    let holder = store.lease_holder(id).unwrap().expect("a live lease");
+    assert!(holder.starts_with("racer-"), "{holder}");
+    // Only the holder may start it; another node's scheduled → running changes nothing.
+    assert!(
+        !store
+            .transition_task_owned(
+                id,
+                &[TaskState::Scheduled],
+                TaskState::Running,
+                None,
+                Some(&na)
+            )
+            .unwrap()
+    );
+    assert_eq!(store.task(id).unwrap().unwrap().state, TaskState::Scheduled);
+    // The holder claims again (renewal), and an expired lease is claimable by another node.
+    assert_eq!(
+        store.claim_task(id, &holder, LEASE).unwrap(),
+        Claim::Claimed
+    );
+    pg.sql(
+        "leases",
+        &format!("UPDATE tasks SET lease_until = now() - interval '1 second' WHERE id = {id}"),
+    )
+    .unwrap();
+    assert_eq!(store.claim_task(id, &na, LEASE).unwrap(), Claim::Claimed);
+    assert!(
+        store
+            .transition_task_owned(
+                id,
+                &[TaskState::Scheduled],
+                TaskState::Running,
+                None,
+                Some(&na)
+            )
+            .unwrap()
+    );
+    // A running task is gone for claimers.
+    assert_eq!(store.claim_task(id, &nb, LEASE).unwrap(), Claim::Gone);
+    let step = store.step_runs(id).unwrap()[0].id;
+    store
+        .set_step_state(step, StepState::Running, None, "")
+        .unwrap();
+
+    // A second task runs on B; the listing shows each node's running tasks.
+    let id_b = scheduled(&store);
+    assert_eq!(store.claim_task(id_b, &nb, LEASE).unwrap(), Claim::Claimed);
+    assert!(
+        store
+            .transition_task_owned(
+                id_b,
+                &[TaskState::Scheduled],
+                TaskState::Running,
+                None,
+                Some(&nb)
+            )
+            .unwrap()
+    );
+    let nodes = store.nodes().unwrap();
+    let of = |n: &str| nodes.iter().find(|x| x.id == n).unwrap().clone();
+    assert_eq!(of(&na).running_tasks, vec![id]);
+    assert_eq!(of(&na).running, 1);
+    assert_eq!(of(&nb).running_tasks, vec![id_b]);
+    assert_eq!(of(&nc).running, 0);
+
+    // A's renewals keep its task; nobody interrupts a live lease.
+    let t = a.tick(&[id], LEASE).unwrap();
+    assert!(t.lost.is_empty() && t.recovered.is_empty(), "{t:?}");
+    assert!(c.tick(&[], LEASE).unwrap().recovered.is_empty());
+
+    // A stops renewing (its lease ends, by the database's clock): B and C look at once, exactly
+    // one marks the task interrupted, with the reason naming A; B's own task is untouched.
+    pg.sql(
+        "leases",
+        &format!("UPDATE tasks SET lease_until = now() - interval '1 second' WHERE id = {id}"),
+    )
+    .unwrap();
+    let (rb, rc) = std::thread::scope(|s| {
+        let hb = s.spawn(|| b.tick(&[id_b], LEASE).unwrap());
+        let hc = s.spawn(|| c.tick(&[], LEASE).unwrap());
+        (hb.join().unwrap(), hc.join().unwrap())
+    });
+    let all: Vec<_> = rb.recovered.iter().chain(rc.recovered.iter()).collect();
+    assert_eq!(all.len(), 1, "{rb:?} {rc:?}");
+    assert_eq!(all[0].task_id, id);
+    assert_eq!(all[0].owner, na);
+    assert!(rb.lost.is_empty(), "{rb:?}");
+    let task = store.task(id).unwrap().unwrap();
+    assert_eq!(task.state, TaskState::Interrupted);
+    assert!(task.finished_at.is_some());
+    assert!(
+        task.reason
+            .contains(&format!("node {na} stopped renewing its lease at"))
+            && task.reason.contains("never re-run"),
+        "{}",
+        task.reason
+    );
+    assert_eq!(
+        store.step_run(step).unwrap().unwrap().state,
+        StepState::Failed
+    );
+    assert_eq!(store.task(id_b).unwrap().unwrap().state, TaskState::Running);
+    // A comes back (its heartbeat worked again): the task is no longer its own, and it is told.
+    let t = a.tick(&[id], LEASE).unwrap();
+    assert_eq!(t.lost, vec![id]);
+    // The owner stays for history; the lease is gone. A retry makes it claimable again.
+    assert_eq!(store.task_owner(id).unwrap().as_deref(), Some(na.as_str()));
+    assert_eq!(store.lease_holder(id).unwrap(), None);
+    assert!(
+        store
+            .transition_task(id, &[TaskState::Interrupted], TaskState::Scheduled, None)
+            .unwrap()
+    );
+    assert_eq!(store.claim_task(id, &nc, LEASE).unwrap(), Claim::Claimed);
+    // Pre-lease running tasks (no owner) are what a starting engine recovers; owned ones are not.
+    pg.sql(
+        "leases",
+        &format!("UPDATE tasks SET owner = NULL, state = 'running' WHERE id = {id}"),
+    )
+    .unwrap();
+    assert_eq!(store.unowned_running().unwrap(), vec![id]);
+
+    // Rows of nodes silent for over a day are deleted by any node's tick.
+    pg.sql(
+        "leases",
+        &format!("UPDATE nodes SET heartbeat_at = now() - interval '25 hours' WHERE id = '{na}'"),
+    )
+    .unwrap();
+    b.tick(&[id_b], LEASE).unwrap();
+    let ids: Vec<String> = store.nodes().unwrap().into_iter().map(|n| n.id).collect();
+    assert!(!ids.contains(&na), "{ids:?}");
+    assert!(ids.contains(&nb) && ids.contains(&nc), "{ids:?}");
+}
