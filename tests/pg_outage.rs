@@ -7,13 +7,10 @@ mod support;
 use std::time::Duration;
 
 use chrono::Utc;
-use opsdeck::backend::{Backend, LocalBackend};
-use opsdeck::config::Config;
-use opsdeck::engine::Engine;
-use opsdeck::model::{
-    Inventory, LogLine, ModuleKind, Role, Stream, TaskSpec, TaskState, Template, User,
-};
+use opsdeck::backend::Backend;
+use opsdeck::model::{LogLine, Stream, TaskState};
 use opsdeck::store::{LogWriter, Store};
+use support::pg_engine;
 use support::postgres::{self, Postgres};
 
 fn line(task_id: i64, seq: u64) -> LogLine {
@@ -170,22 +167,6 @@ trigger = "timed"
 command = "echo fired"
 "#;
 
-fn spec(template_id: u32, at: chrono::DateTime<Utc>) -> TaskSpec {
-    TaskSpec {
-        name: "outage".into(),
-        module: ModuleKind::Custom,
-        submitter: "alice".into(),
-        template_id,
-        args: Default::default(),
-        hosts: [(1, vec!["h1".to_string()])].into_iter().collect(),
-        exec_time: at,
-        approvers: vec![],
-        needs_approval: false,
-        details: String::new(),
-        extra: serde_json::Value::Null,
-    }
-}
-
 /// An engine on PostgreSQL while the server restarts: it reconnects by itself, the running task
 /// finishes with every line stored (no gap in the sequence), a task scheduled for during the
 /// outage fires when it is back.
@@ -197,40 +178,20 @@ async fn the_engine_rides_out_a_postgres_restart() {
     let mut pg = Postgres::start();
     let url = pg.create_db("e");
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&url).unwrap();
-    let inv: Inventory = toml::from_str(
-        "[[hosts]]\nname = \"h1\"\naddress = \"127.0.0.1\"\nconnection = \"local\"\n",
-    )
-    .unwrap();
-    store.import_inventory(inv, false).unwrap().unwrap();
-    for t in [CHATTY, QUICK] {
-        let tpl: Template = toml::from_str(t).unwrap();
-        store.put_template(&tpl, t, "test").unwrap();
-    }
-    store
-        .put_user(
-            &User {
-                name: "alice".into(),
-                display_name: String::new(),
-                role: Role::Admin,
-            },
-            None,
-        )
-        .unwrap();
-    let config = Config::default();
-    let engine = Engine::start(store.clone(), config.clone(), dir.path())
+    let store = pg_engine::seed(&url, 1, &[CHATTY, QUICK]);
+    let engine = pg_engine::engine(&store, dir.path()).await;
+    let b = pg_engine::backend(&store, dir.path(), Some(engine.clone()), "alice");
+    let running = b
+        .submit(pg_engine::spec(50, Utc::now(), false))
         .await
-        .unwrap();
-    let b = LocalBackend::new(
-        store.clone(),
-        config,
-        "alice".into(),
-        dir.path().to_path_buf(),
-        Some(engine.clone()),
-    );
-    let running = b.submit(spec(50, Utc::now())).await.unwrap().id;
+        .unwrap()
+        .id;
     let scheduled = b
-        .submit(spec(51, Utc::now() + chrono::Duration::seconds(4)))
+        .submit(pg_engine::spec(
+            51,
+            Utc::now() + chrono::Duration::seconds(4),
+            false,
+        ))
         .await
         .unwrap()
         .id;

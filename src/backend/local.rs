@@ -71,7 +71,7 @@ impl LocalBackend {
             Some(e) => e.notify(),
             None => crate::engine::poke(&self.data_dir),
         }
-        crate::engine::listen::announce_change(&self.store, task_id);
+        crate::engine::listen::announce_change(&self.store, task_id, self.engine.as_ref());
     }
 
     /// The real server's check of a tunnel SQL audit; its refusals are field errors on `sql`.

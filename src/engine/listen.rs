@@ -2,10 +2,10 @@
 //! and hands committed log batches to followers (`LISTEN opsdeck_log`), on one dedicated
 //! connection that is re-established when lost, with a polling fallback.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Inner, notify_inner};
+use super::{Engine, Inner, notify_inner};
 use crate::store::{CHANGE_CHANNEL, LOG_CHANNEL, Notice, Store};
 
 /// The fallback: a wake this often even when no notification came (one lost in an outage, a
@@ -14,26 +14,27 @@ pub const POLL: Duration = Duration::from_secs(3);
 /// Wait between attempts to listen again while the database is away.
 const RELISTEN: Duration = Duration::from_secs(1);
 
-/// This process's mark on the changes it announces, so its own engine (already woken directly)
-/// skips them.
-fn origin() -> &'static str {
-    static ORIGIN: OnceLock<String> = OnceLock::new();
-    ORIGIN.get_or_init(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        format!("{}-{nanos}", std::process::id())
-    })
+/// A new engine's mark on the changes announced through it, so that engine (already woken
+/// directly) skips them when they come back.
+pub(super) fn new_origin() -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{nanos}-{n}", std::process::id())
 }
 
-/// Tells every node that `task_id` changed (after the action committed): `NOTIFY opsdeck`. Nothing
-/// on SQLite. A failure is only logged: the nodes' polling fallback still finds the change.
-pub fn announce_change(store: &Store, task_id: i64) {
+/// Tells every node that `task_id` changed (after the action committed): `NOTIFY opsdeck`, marked
+/// with the origin of the engine that was woken directly, if any. Nothing on SQLite. A failure is
+/// only logged: the nodes' polling fallback still finds the change.
+pub fn announce_change(store: &Store, task_id: i64, woken: Option<&Engine>) {
     if !store.is_postgres() {
         return;
     }
-    if let Err(e) = store.announce(CHANGE_CHANNEL, &format!("{task_id} {}", origin())) {
+    let origin = woken.map(|e| e.inner.origin.as_str()).unwrap_or("-");
+    if let Err(e) = store.announce(CHANGE_CHANNEL, &format!("{task_id} {origin}")) {
         tracing::warn!(
             task = task_id,
             "cannot notify the other nodes of a change (they find it within {}s): {e}",
@@ -51,7 +52,8 @@ pub(super) fn spawn(inner: &Arc<Inner>) {
 
 fn handle(inner: &Inner, n: Notice) {
     if n.channel == CHANGE_CHANNEL {
-        if !n.payload.ends_with(origin()) {
+        let from = n.payload.split_once(' ').map(|(_, o)| o);
+        if from != Some(inner.origin.as_str()) {
             notify_inner(inner);
         }
     } else if n.channel == LOG_CHANNEL

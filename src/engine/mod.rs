@@ -63,6 +63,8 @@ pub(crate) struct Inner {
     shutdown: CancellationToken,
     /// PostgreSQL: `(task, last seq)` of log batches committed by any node (see `listen`).
     log_ticks: tokio::sync::broadcast::Sender<(i64, u64)>,
+    /// This engine's mark on the changes it announces (see `listen`).
+    origin: String,
 }
 
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
@@ -204,6 +206,7 @@ impl Engine {
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             log_ticks: tokio::sync::broadcast::channel(1_024).0,
+            origin: listen::new_origin(),
         });
         scheduler::recover(&inner).await?;
         let socket = lock.socket_path();
