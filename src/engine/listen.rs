@@ -52,9 +52,16 @@ pub(super) fn spawn(inner: &Arc<Inner>) {
 
 fn handle(inner: &Inner, n: Notice) {
     if n.channel == CHANGE_CHANNEL {
-        let from = n.payload.split_once(' ').map(|(_, o)| o);
-        if from != Some(inner.origin.as_str()) {
+        let (task, from) = n
+            .payload
+            .split_once(' ')
+            .unwrap_or((n.payload.as_str(), ""));
+        if from != inner.origin {
             notify_inner(inner);
+        }
+        // Followers of the task re-read its state (sequence 0: no line is announced).
+        if let Ok(task) = task.parse::<i64>() {
+            let _ = inner.log_ticks.send((task, 0));
         }
     } else if n.channel == LOG_CHANNEL
         && let Some((task, seq)) = n.payload.split_once(':')

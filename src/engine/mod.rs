@@ -61,7 +61,8 @@ pub(crate) struct Inner {
     pub global: Arc<Semaphore>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
-    /// PostgreSQL: `(task, last seq)` of log batches committed by any node (see `listen`).
+    /// PostgreSQL: `(task, last seq)` of log batches committed by any node, `(task, 0)` for an
+    /// announced change (see `listen`).
     log_ticks: tokio::sync::broadcast::Sender<(i64, u64)>,
     /// This engine's mark on the changes it announces (see `listen`).
     origin: String,
@@ -258,7 +259,8 @@ impl Engine {
         }
     }
 
-    /// PostgreSQL: `(task, last seq)` of each log batch any node commits (nothing on SQLite).
+    /// PostgreSQL: `(task, last seq)` of each log batch any node commits, `(task, 0)` when an
+    /// action changed the task (nothing on SQLite).
     pub fn log_ticks(&self) -> tokio::sync::broadcast::Receiver<(i64, u64)> {
         self.inner.log_ticks.subscribe()
     }
