@@ -76,7 +76,7 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let admin = dir.path().join("admin");
         std::fs::create_dir_all(&admin).unwrap();
-        let mut user = |name: &str| {
+        let user = |name: &str| {
             ok(opsdeck(&admin, &url).args(["user", "add", name, "--role", "admin"]))
                 .trim()
                 .to_string()
