@@ -2,7 +2,7 @@
 //! tasks due in the same second each run exactly once, spread over the nodes; `kill -9` of a node
 //! while it runs long tasks has a survivor mark them interrupted within the lease time (the
 //! failover time is measured and printed), a task submitted to the dead node still runs on a
-//! survivor, and nothing runs twice.
+//! survivor, and nothing runs twice; a live node whose task was taken over stops running it.
 
 mod support;
 
@@ -38,7 +38,7 @@ impl Drop for Node {
 
 /// The database, the sshd host, the admin token and a place for markers, shared by the nodes.
 struct Cluster {
-    _pg: Postgres,
+    pg: Postgres,
     sshd: Sshd,
     url: String,
     token: String,
@@ -69,8 +69,8 @@ fn ok(c: &mut Command) -> String {
 }
 
 impl Cluster {
-    /// PostgreSQL, one sshd host `s1`, and template 1 whose step writes `start <task id>` to the
-    /// marker file, sleeps `${SECS}` and writes `end <task id>`.
+    /// PostgreSQL, one sshd host `s1`, and template 1 whose timed step (not before the task's exec
+    /// time) writes `start <task id>` to the marker file, sleeps `${SECS}` and writes `end <task id>`.
     fn start() -> Cluster {
         let pg = Postgres::start();
         let url = pg.create_db("nodes");
@@ -104,7 +104,7 @@ impl Cluster {
             &tpl,
             format!(
                 "id = 1\nname = \"marker\"\n[[args]]\nname = \"SECS\"\ndefault = \"0\"\n\
-                 [[steps]]\ngroup = 1\nlevel = 1\nname = \"mark\"\n\
+                 [[steps]]\ngroup = 1\nlevel = 1\nname = \"mark\"\ntrigger = \"timed\"\n\
                  command = \"echo start ${{FLOW_ID}} >> {m}; sleep ${{SECS}}; echo end ${{FLOW_ID}} >> {m}\"\n",
                 m = markers.display()
             ),
@@ -112,7 +112,7 @@ impl Cluster {
         .unwrap();
         ok(opsdeck(&admin, &url).args(["template", "import"]).arg(&tpl));
         Cluster {
-            _pg: pg,
+            pg,
             sshd,
             url,
             token,
@@ -201,11 +201,20 @@ async fn submit(
     v["id"].as_i64().unwrap()
 }
 
-/// Waits until `done` holds, failing with `what` after `limit`.
-async fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+/// Waits until `done` holds, failing with `what` (and every task's state) after `limit`.
+async fn until(store: &Store, limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let t = Instant::now();
     while !done() {
-        assert!(t.elapsed() < limit, "{what} not within {limit:?}");
+        if t.elapsed() > limit {
+            let detail = store
+                .tasks(&TaskFilter::default())
+                .unwrap()
+                .into_iter()
+                .map(|t| format!("#{} {} {:?} {}", t.id, t.spec.name, t.state, t.reason))
+                .collect::<Vec<_>>()
+                .join("\n");
+            panic!("{what} not within {limit:?}\n{detail}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -252,13 +261,18 @@ async fn three_nodes_run_300_tasks_due_at_once_each_exactly_once() {
         }
     );
     let store = c.store();
-    until(Duration::from_secs(120), "300 tasks finished", || {
-        let s = states(&store);
-        ids.iter().all(|id| {
-            s.get(id)
-                .is_some_and(|st| !matches!(st, TaskState::Scheduled | TaskState::Running))
-        })
-    })
+    until(
+        &store,
+        Duration::from_secs(120),
+        "300 tasks finished",
+        || {
+            let s = states(&store);
+            ids.iter().all(|id| {
+                s.get(id)
+                    .is_some_and(|st| !matches!(st, TaskState::Scheduled | TaskState::Running))
+            })
+        },
+    )
     .await;
     let s = states(&store);
     let not_ok: Vec<_> = ids
@@ -324,12 +338,18 @@ async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_
         let node = nodes[i % 3].as_ref().unwrap();
         long.push(submit(&client, node, &c.token, &format!("long{i}"), 12, now).await);
     }
-    until(Duration::from_secs(30), "all long tasks running", || {
-        let s = states(&store);
-        let m = c.markers();
-        long.iter()
-            .all(|id| s[id] == TaskState::Running && m.contains_key(&("start".to_string(), *id)))
-    })
+    until(
+        &store,
+        Duration::from_secs(30),
+        "all long tasks running",
+        || {
+            let s = states(&store);
+            let m = c.markers();
+            long.iter().all(|id| {
+                s[id] == TaskState::Running && m.contains_key(&("start".to_string(), *id))
+            })
+        },
+    )
     .await;
     // The victim: a node running at least one of them (node ids are HOST:PID:START).
     let listed = store.nodes().unwrap();
@@ -353,9 +373,34 @@ async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_
         &c.token,
         "later",
         0,
-        chrono::Utc::now() + chrono::Duration::seconds(3),
+        chrono::Utc::now() + chrono::Duration::seconds(8),
     )
     .await;
+    // A task the victim claimed but had not started (as while it waits for a maintenance window):
+    // its lease, 12 s from now, must run out before a survivor takes it.
+    let held = submit(
+        &client,
+        nodes[victim].as_ref().unwrap(),
+        &c.token,
+        "held",
+        0,
+        chrono::Utc::now() + chrono::Duration::seconds(8),
+    )
+    .await;
+    c.pg.sql(
+        "nodes",
+        &format!(
+            "UPDATE tasks SET owner = '{}', lease_until = now() + interval '12 seconds' WHERE id = {held}",
+            victim_info.id
+        ),
+    )
+    .unwrap();
+    let held_until = Instant::now() + Duration::from_secs(11);
+    let s = states(&store);
+    assert!(
+        s[&later] == TaskState::Scheduled && s[&held] == TaskState::Scheduled,
+        "the machine is too slow for this test: the tasks due after the kill started before it"
+    );
     let mut dead = nodes[victim].take().unwrap();
     let killed = Instant::now();
     dead.child.kill().unwrap(); // SIGKILL
@@ -364,6 +409,7 @@ async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_
     drop(dead);
 
     until(
+        &store,
         Duration::from_secs(LEASE_SECS + 10),
         "the dead node's tasks interrupted",
         || {
@@ -414,7 +460,7 @@ async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_
         );
     }
     // The task submitted to the dead node runs on a survivor; the other long tasks finish.
-    until(Duration::from_secs(40), "the rest finished", || {
+    until(&store, Duration::from_secs(40), "the rest finished", || {
         let s = states(&store);
         s[&later] == TaskState::Succeeded
             && long
@@ -427,11 +473,23 @@ async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_
         store.task_owner(later).unwrap().as_deref(),
         Some(victim_info.id.as_str())
     );
+    until(&store, Duration::from_secs(30), "the held task ran", || {
+        states(&store)[&held] == TaskState::Succeeded
+    })
+    .await;
+    assert!(
+        Instant::now() > held_until,
+        "a survivor took a task whose lease had not run out"
+    );
+    assert_ne!(
+        store.task_owner(held).unwrap().as_deref(),
+        Some(victim_info.id.as_str())
+    );
     // Nothing ran twice, and the interrupted tasks were not re-run anywhere (nor finished by an
     // orphaned remote process of the dead node).
     tokio::time::sleep(Duration::from_secs(2)).await;
     let m = c.markers();
-    for id in long.iter().chain([&later]) {
+    for id in long.iter().chain([&later, &held]) {
         assert_eq!(
             m.get(&("start".to_string(), *id)),
             Some(&1),
@@ -446,4 +504,58 @@ async fn a_killed_node_s_running_tasks_are_interrupted_by_a_survivor_within_the_
         );
     }
     drop(nodes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_task_was_taken_over_stops_running_it() {
+    if !postgres::available() || !require_system(support::sshd::SSHD) {
+        return;
+    }
+    let c = Cluster::start();
+    let node = c.node(0, LEASE_SECS);
+    let client = reqwest::Client::new();
+    let store = c.store();
+    let id = submit(&client, &node, &c.token, "taken", 10, chrono::Utc::now()).await;
+    until(&store, Duration::from_secs(30), "the task running", || {
+        c.markers().contains_key(&("start".to_string(), id))
+    })
+    .await;
+    // What a survivor does when this node's lease expired (as after it lost the database for
+    // longer than the lease): the task is interrupted under the node's feet.
+    c.pg.sql(
+        "nodes",
+        &format!("UPDATE tasks SET state = 'interrupted', lease_until = NULL WHERE id = {id}"),
+    )
+    .unwrap();
+    let taken = Instant::now();
+    until(
+        &store,
+        Duration::from_secs(10),
+        "the node stopped the step",
+        || {
+            store
+                .step_runs(id)
+                .unwrap()
+                .iter()
+                .all(|r| r.state != opsdeck::model::StepState::Running)
+        },
+    )
+    .await;
+    eprintln!(
+        "the node stopped its taken-over task {:.2} s after it was taken",
+        taken.elapsed().as_secs_f64()
+    );
+    // Its heartbeat (every second) noticed; the remote command was ended, never finishing.
+    assert!(
+        taken.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        taken.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert_eq!(c.markers().get(&("end".to_string(), id)), None);
+    assert_eq!(
+        store.task(id).unwrap().unwrap().state,
+        TaskState::Interrupted
+    );
+    drop(node);
 }

@@ -256,3 +256,38 @@ fn postgres_leases_give_each_task_to_one_node_and_survivors_interrupt_a_dead_one
     assert!(!ids.contains(&na), "{ids:?}");
     assert!(ids.contains(&nb) && ids.contains(&nc), "{ids:?}");
 }
+
+#[test]
+fn a_node_refuses_to_join_an_engine_of_an_older_opsdeck_that_takes_no_leases() {
+    if !postgres::available() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.create_db("legacy");
+    let store = Store::connect(&url).unwrap();
+    // An engine of an opsdeck before leases holds this session lock while it runs.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (client, conn) = rt
+        .block_on(tokio_postgres::connect(&url, tokio_postgres::NoTls))
+        .unwrap();
+    rt.spawn(conn);
+    rt.block_on(client.execute("SET application_name = 'opsdeck engine old pid 1'", &[]))
+        .unwrap();
+    rt.block_on(client.execute("SELECT pg_advisory_lock($1)", &[&0x6f70_7365_i64]))
+        .unwrap();
+    let e = store.claim_engine().err().expect("refused").to_string();
+    assert!(e.contains("older opsdeck"), "{e}");
+    assert!(e.contains("opsdeck engine old pid 1"), "{e}");
+    assert!(!e.contains(postgres::PASSWORD), "{e}");
+    assert!(
+        store.nodes().unwrap().is_empty(),
+        "a refused node never registers"
+    );
+    // Once it stopped, nodes start (and do not keep the old lock: several may run).
+    drop(client);
+    std::thread::sleep(Duration::from_millis(500));
+    let a = store.claim_engine().unwrap();
+    let b = store.claim_engine().unwrap();
+    assert_ne!(a.node_id(), b.node_id());
+    assert_eq!(store.nodes().unwrap().len(), 2);
+}

@@ -67,6 +67,11 @@ pub enum StoreError {
         database: String,
         message: String,
     },
+    #[error(
+        "an engine of an older opsdeck ({holder}) runs on the database {url}; it does not take task \
+         leases, so this node would not start alongside it: stop it (or upgrade it) first"
+    )]
+    LegacyEngine { holder: String, url: String },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("database error: {}", pg::error_text(.0))]
@@ -196,6 +201,12 @@ impl Store {
                     .unwrap_or_default();
                 let label = format!("opsdeck engine {host} pid {}", std::process::id());
                 let db = db.reopen_as(&label)?;
+                if let Some(holder) = db.legacy_engine()? {
+                    return Err(StoreError::LegacyEngine {
+                        holder,
+                        url: db.shown().to_string(),
+                    });
+                }
                 let id = nodes::local_node_id(&host);
                 nodes::register(&*db.client()?, &id, &host)?;
                 Ok(EngineClaim {

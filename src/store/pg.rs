@@ -14,6 +14,9 @@ use super::{Result, StoreError};
 
 /// Serializes migrations between nodes starting at once (an arbitrary constant: "opsdeck" in ASCII).
 const MIGRATION_LOCK: i64 = 0x006f_7073_6465_636b;
+/// The session advisory lock opsdeck before node leases (schema 3) held as the one engine of a
+/// database; a node checks that nobody holds it, so an old engine and new nodes never share one.
+const LEGACY_ENGINE_LOCK: i64 = 0x6f70_7365;
 /// Used when the URL does not set `connect_timeout`.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -156,6 +159,33 @@ impl PgDb {
             config,
             shown: self.shown.clone(),
         })
+    }
+
+    /// Who holds the one-engine lock of opsdeck versions before node leases (an engine of an
+    /// older opsdeck still running on this database), if anyone.
+    pub fn legacy_engine(&self) -> Result<Option<String>> {
+        let client = self.client()?;
+        let got: bool =
+            block_on(client.query_one("SELECT pg_try_advisory_lock($1)", &[&LEGACY_ENGINE_LOCK]))?
+                .get(0);
+        if got {
+            block_on(client.execute("SELECT pg_advisory_unlock($1)", &[&LEGACY_ENGINE_LOCK]))?;
+            return Ok(None);
+        }
+        let holder = block_on(client.query_opt(
+            "SELECT a.application_name::text, coalesce(host(a.client_addr), 'the local socket')
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objid::text::bigint = $1 AND l.objsubid = 1",
+            &[&LEGACY_ENGINE_LOCK],
+        ))?;
+        Ok(Some(match holder {
+            Some(r) => format!(
+                "{}, connected from {}",
+                r.get::<_, String>(0),
+                r.get::<_, String>(1)
+            ),
+            None => "unknown holder".into(),
+        }))
     }
 
     fn refuse_newer(&self, client: &Client) -> Result<()> {
