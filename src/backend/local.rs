@@ -64,11 +64,14 @@ impl LocalBackend {
         actions::resolve_actor(&self.store, &self.user)
     }
 
-    fn changed(&self) {
+    /// After an action on `task_id` committed: wakes this engine (or the data dir's engine in
+    /// another process) and, on PostgreSQL, every other node (`NOTIFY opsdeck`).
+    fn changed(&self, task_id: i64) {
         match &self.engine {
             Some(e) => e.notify(),
             None => crate::engine::poke(&self.data_dir),
         }
+        crate::engine::listen::announce_change(&self.store, task_id, self.engine.as_ref());
     }
 
     /// The real server's check of a tunnel SQL audit; its refusals are field errors on `sql`.
@@ -130,7 +133,7 @@ impl Backend for LocalBackend {
             // Approval requests reach live subscribers (webhooks) like the runner's state changes.
             e.hub().state_changed(t.id, t.state);
         }
-        self.changed();
+        self.changed(t.id);
         Ok(t)
     }
 
@@ -173,7 +176,7 @@ impl Backend for LocalBackend {
                 actions::approve(&b.store, &b.config, &b.actor()?, id, new_exec_time)
             })
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(t)
     }
 
@@ -187,7 +190,7 @@ impl Backend for LocalBackend {
         let t = self
             .blocking(move |b| actions::cancel(&b.store, &b.actor()?, id))
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(t)
     }
 
@@ -195,7 +198,7 @@ impl Backend for LocalBackend {
         let t = self
             .blocking(move |b| actions::retry(&b.store, &b.actor()?, id))
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(t)
     }
 
@@ -211,14 +214,14 @@ impl Backend for LocalBackend {
                 actions::release(&b.store, &b.actor()?, id, step_run, host.as_deref())
             })
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(n)
     }
 
     async fn skip(&self, id: i64, step_run: i64) -> Result<(), BackendError> {
         self.blocking(move |b| actions::skip(&b.store, &b.actor()?, id, step_run))
             .await?;
-        self.changed();
+        self.changed(id);
         Ok(())
     }
 
@@ -293,8 +296,14 @@ impl Backend for LocalBackend {
     }
 }
 
+/// How long a follower of a task another node runs waits for that node's next log batch
+/// notification before it looks at the store anyway.
+const REMOTE_POLL: Duration = Duration::from_millis(500);
+
 /// Sends a task's lines from `next` on: first what the store has, then live lines from the engine's
-/// broadcast (re-reading the store on any gap), or by polling the store when the engine runs elsewhere.
+/// broadcast (re-reading the store on any gap). A task another node runs (PostgreSQL) is read from
+/// the store each time a node commits a batch of its lines (`NOTIFY opsdeck_log`) or an action
+/// changes it, else every [`REMOTE_POLL`]; without an engine in this process the store is polled.
 async fn follow_task(
     store: Store,
     engine: Option<Engine>,
@@ -303,6 +312,10 @@ async fn follow_task(
     tx: tokio::sync::mpsc::Sender<LogLine>,
 ) -> Result<(), EngineError> {
     let mut live = engine.as_ref().map(|e| e.hub().subscribe());
+    let mut ticks = engine
+        .as_ref()
+        .filter(|e| e.store().is_postgres())
+        .map(|e| e.log_ticks());
     loop {
         // A follower that went away (a closed HTTP stream) while the task was quiet: stop polling.
         if tx.is_closed() {
@@ -340,6 +353,26 @@ async fn follow_task(
             let rest = store.logs(id, next, 1)?;
             if rest.is_empty() {
                 return Ok(());
+            }
+            continue;
+        }
+        if let (Some(e), Some(t)) = (&engine, ticks.as_mut())
+            && !e.running_tasks().contains(&id)
+        {
+            // Another node runs it (or nobody yet): wait for its next committed batch.
+            let tick = tokio::time::timeout(REMOTE_POLL, async {
+                loop {
+                    match t.recv().await {
+                        Ok((task, _)) if task == id => return true,
+                        Ok(_) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return true,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+                    }
+                }
+            })
+            .await;
+            if tick == Ok(false) {
+                ticks = None;
             }
             continue;
         }

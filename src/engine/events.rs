@@ -39,13 +39,38 @@ impl LogHub {
         }
     }
 
-    fn counter(&self, task_id: i64) -> Arc<Mutex<u64>> {
+    /// The task's next-sequence counter; a new one starts after the last stored line. That read is
+    /// retried through a short database outage: starting at 1 would overwrite the stored log.
+    async fn counter(&self, task_id: i64) -> Arc<Mutex<u64>> {
+        if let Some(c) = self
+            .seqs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&task_id)
+        {
+            return c.clone();
+        }
+        let mut last = None;
+        for wait in [0, 200, 400, 800, 1_600, 3_200, 5_000] {
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            match self.store.last_log_seq(task_id) {
+                Ok(n) => {
+                    last = Some(n);
+                    break;
+                }
+                Err(e) => tracing::warn!(task = task_id, "cannot read the last log line: {e}"),
+            }
+        }
+        let last = last.unwrap_or_else(|| {
+            tracing::error!(
+                task = task_id,
+                "the last log line could not be read; new lines are numbered from 1 and may replace stored ones"
+            );
+            0
+        });
         let mut map = self.seqs.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(task_id)
-            .or_insert_with(|| {
-                let last = self.store.last_log_seq(task_id).unwrap_or(0);
-                Arc::new(Mutex::new(last + 1))
-            })
+            .or_insert_with(|| Arc::new(Mutex::new(last + 1)))
             .clone()
     }
 
@@ -58,7 +83,7 @@ impl LogHub {
         stream: Stream,
         text: String,
     ) {
-        let counter = self.counter(task_id);
+        let counter = self.counter(task_id).await;
         let mut next = counter.lock().await;
         let line = LogLine {
             task_id,

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod events;
+pub mod listen;
 mod lock;
 mod runner;
 mod scheduler;
@@ -60,6 +61,11 @@ pub(crate) struct Inner {
     pub global: Arc<Semaphore>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    /// PostgreSQL: `(task, last seq)` of log batches committed by any node, `(task, 0)` for an
+    /// announced change (see `listen`).
+    log_ticks: tokio::sync::broadcast::Sender<(i64, u64)>,
+    /// This engine's mark on the changes it announces (see `listen`).
+    origin: String,
 }
 
 /// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
@@ -200,6 +206,8 @@ impl Engine {
             running: Default::default(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            log_ticks: tokio::sync::broadcast::channel(1_024).0,
+            origin: listen::new_origin(),
         });
         scheduler::recover(&inner).await?;
         let socket = lock.socket_path();
@@ -217,6 +225,7 @@ impl Engine {
         }
         let i2 = inner.clone();
         inner.tracker.spawn(async move { scheduler::run(i2).await });
+        listen::spawn(&inner);
         Ok(engine)
     }
 
@@ -248,6 +257,12 @@ impl Engine {
         if let Some(w) = w {
             tokio::task::spawn_blocking(move || w.shutdown()).await.ok();
         }
+    }
+
+    /// PostgreSQL: `(task, last seq)` of each log batch any node commits, `(task, 0)` when an
+    /// action changed the task (nothing on SQLite).
+    pub fn log_ticks(&self) -> tokio::sync::broadcast::Receiver<(i64, u64)> {
+        self.inner.log_ticks.subscribe()
     }
 
     /// Ids of the tasks running in this engine now.

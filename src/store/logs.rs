@@ -1,11 +1,14 @@
-//! Log lines: a batched writer thread (one transaction per batch) and reads by task and sequence range.
+//! Log lines: a batched writer thread (one transaction per batch) that keeps and retries batches
+//! the database refused (an outage), and reads by task and sequence range.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::{mpsc, oneshot};
 
-use super::sql::{Val, vals};
+use super::sql::{Q, Val, vals};
 use super::{Result, Store, StoreError};
 use crate::model::{LogLine, Stream};
 
@@ -13,6 +16,16 @@ use crate::model::{LogLine, Stream};
 pub const LOG_CHANNEL_CAPACITY: usize = 16_384;
 /// Most lines written in one transaction.
 const MAX_BATCH: usize = 8_192;
+/// Bytes of log lines kept in memory while the database cannot be written (an outage); past it
+/// the oldest lines are dropped, and each task they belonged to gets a line saying so.
+pub const MAX_PENDING_BYTES: usize = 64 << 20;
+/// Wait before the first retry of a failed batch; it doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// `flush` callers are let go after the database has refused lines this long (their lines stay queued).
+const FLUSH_PATIENCE: Duration = Duration::from_secs(30);
+/// At shutdown, how long lines the database refuses are still retried before they are given up.
+const STOP_PATIENCE: Duration = Duration::from_secs(10);
 
 enum Msg {
     Line(LogLine),
@@ -41,7 +54,8 @@ impl LogSender {
             .map_err(|_| StoreError::WriterGone)
     }
 
-    /// Resolves once every line sent before this call is committed.
+    /// Resolves once every line sent before this call is committed (or, during an outage longer
+    /// than half a minute, once waiting longer is pointless: the lines stay queued and retried).
     pub async fn flush(&self) -> Result<()> {
         let (tx, rx) = oneshot::channel();
         self.tx
@@ -58,43 +72,274 @@ pub struct LogWriter {
     handle: Option<JoinHandle<()>>,
 }
 
+/// Since when, and how, the database refuses lines.
+struct Failing {
+    since: Instant,
+    next_try: Instant,
+    wait: Duration,
+    error: String,
+    waiters_released: bool,
+}
+
+/// The writer thread's state: lines not yet committed, in arrival order (so each task's lines reach
+/// the store in sequence order: a follower reading `seq >= n` never skips one written later).
+struct Queue {
+    store: Store,
+    pending: VecDeque<LogLine>,
+    bytes: usize,
+    /// Lines received, and lines committed or given up; a flush waits for `done` to reach its mark.
+    received: u64,
+    done: u64,
+    waiters: Vec<(u64, oneshot::Sender<()>)>,
+    failing: Option<Failing>,
+    max_bytes: usize,
+    /// Lines dropped to keep under `max_bytes`, per task: (first seq, last seq, count, step run);
+    /// written as one line per task, at its first lost sequence number, before anything else.
+    lost: BTreeMap<i64, (u64, u64, u64, Option<i64>)>,
+}
+
+fn line_bytes(l: &LogLine) -> usize {
+    l.text.len() + l.host.as_ref().map_or(0, String::len) + std::mem::size_of::<LogLine>()
+}
+
+impl Queue {
+    fn take(&mut self, msg: Msg, stop: &mut bool) {
+        match msg {
+            Msg::Line(l) => {
+                self.bytes += line_bytes(&l);
+                self.received += 1;
+                self.pending.push_back(l);
+                if self.bytes > self.max_bytes {
+                    self.drop_oldest();
+                }
+            }
+            Msg::Flush(w) => self.waiters.push((self.received, w)),
+            Msg::Stop => *stop = true,
+        }
+    }
+
+    /// Writes up to one batch from the front; on failure keeps it and schedules a retry.
+    fn write_some(&mut self) {
+        let result = if !self.lost.is_empty() {
+            let markers = self.markers();
+            self.store.write_log_batch(&markers).map(|()| {
+                self.lost.clear();
+            })
+        } else if self.pending.is_empty() {
+            return;
+        } else {
+            let n = self.pending.len().min(MAX_BATCH);
+            let batch = &self.pending.make_contiguous()[..n];
+            self.store.write_log_batch(batch).map(|()| {
+                let freed: usize = self.pending.drain(..n).map(|l| line_bytes(&l)).sum();
+                self.bytes -= freed;
+                self.done += n as u64;
+            })
+        };
+        let n = self.pending.len().min(MAX_BATCH);
+        match result {
+            Ok(()) => {
+                if let Some(f) = self.failing.take() {
+                    tracing::warn!(
+                        "the database takes log lines again after {:.1}s; the kept lines are being written",
+                        f.since.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            Err(e) => {
+                let now = Instant::now();
+                match &mut self.failing {
+                    Some(f) => {
+                        f.wait = (f.wait * 2).min(RETRY_MAX);
+                        f.next_try = now + f.wait;
+                        f.error = e.to_string();
+                    }
+                    None => {
+                        tracing::warn!(
+                            "writing {n} log lines failed: {e}; they are kept in memory (up to {} MiB) \
+                             and retried until the database takes them",
+                            self.max_bytes >> 20
+                        );
+                        self.failing = Some(Failing {
+                            since: now,
+                            next_try: now + RETRY_FIRST,
+                            wait: RETRY_FIRST,
+                            error: e.to_string(),
+                            waiters_released: false,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The buffer is full during a long outage: drops the oldest quarter of it. Each task that lost
+    /// lines gets one line, at its first lost sequence number, saying how many and why.
+    fn drop_oldest(&mut self) {
+        let target = self.max_bytes / 4 * 3;
+        let mut total = 0u64;
+        while self.bytes > target
+            && let Some(l) = self.pending.pop_front()
+        {
+            self.bytes -= line_bytes(&l);
+            self.done += 1;
+            total += 1;
+            let e = self
+                .lost
+                .entry(l.task_id)
+                .or_insert((l.seq, l.seq, 0, l.step_run_id));
+            e.1 = l.seq;
+            e.2 += 1;
+        }
+        tracing::error!(
+            "the database could not be written for {}: {total} log lines were dropped to keep the \
+             buffer under {} MiB; each task that lost lines gets a line saying so",
+            self.outage(),
+            self.max_bytes >> 20
+        );
+    }
+
+    fn outage(&self) -> String {
+        self.failing
+            .as_ref()
+            .map(|f| format!("{:.0}s ({})", f.since.elapsed().as_secs_f64(), f.error))
+            .unwrap_or_else(|| "a while".into())
+    }
+
+    /// One line per task that lost lines, standing at the first lost sequence number.
+    fn markers(&self) -> Vec<LogLine> {
+        let outage = self.outage();
+        self.lost
+            .iter()
+            .map(|(&task_id, &(first, last, n, step_run_id))| LogLine {
+                task_id,
+                seq: first,
+                step_run_id,
+                host: None,
+                ts: Utc::now(),
+                stream: Stream::System,
+                text: format!(
+                    "opsdeck lost {n} log line(s) of this task (seq {first}-{last}): the database could \
+                     not be written for {outage} and the {} MiB buffer was full",
+                    self.max_bytes >> 20
+                ),
+            })
+            .collect()
+    }
+
+    /// Lets go the flush callers whose lines are done, or all of them after a long outage.
+    fn release_waiters(&mut self) {
+        let done = self.done;
+        let give_up = self
+            .failing
+            .as_mut()
+            .filter(|f| f.since.elapsed() >= FLUSH_PATIENCE);
+        if let Some(f) = give_up {
+            if !f.waiters_released {
+                f.waiters_released = true;
+                tracing::error!(
+                    "the database has refused log lines for {:.0}s ({}); {} lines wait in memory",
+                    f.since.elapsed().as_secs_f64(),
+                    f.error,
+                    self.pending.len()
+                );
+            }
+            for (_, w) in self.waiters.drain(..) {
+                let _ = w.send(());
+            }
+            return;
+        }
+        if !self.lost.is_empty() {
+            return;
+        }
+        let (ready, wait): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiters)
+            .into_iter()
+            .partition(|(mark, _)| *mark <= done);
+        self.waiters = wait;
+        for (_, w) in ready {
+            let _ = w.send(());
+        }
+    }
+
+    /// At shutdown, after [`STOP_PATIENCE`] of failures: what is left is lost, loudly.
+    fn give_up(&mut self) {
+        if !self.pending.is_empty() {
+            tracing::error!(
+                "{} log lines could not be written before the writer stopped (the database refused \
+                 them: {}); they are lost",
+                self.pending.len(),
+                self.failing
+                    .as_ref()
+                    .map(|f| f.error.as_str())
+                    .unwrap_or("")
+            );
+        }
+        self.done += self.pending.len() as u64;
+        self.pending.clear();
+        self.lost.clear();
+        self.bytes = 0;
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        let mut stop = false;
+        loop {
+            if self.pending.is_empty() && self.lost.is_empty() && !stop {
+                match rx.blocking_recv() {
+                    Some(m) => self.take(m, &mut stop),
+                    None => stop = true,
+                }
+            }
+            // Whatever else is queued, without waiting: a batch, or everything while failing (the
+            // producers must not stall on a full channel during an outage).
+            while !stop && (self.failing.is_some() || self.pending.len() < MAX_BATCH) {
+                match rx.try_recv() {
+                    Ok(m) => self.take(m, &mut stop),
+                    Err(_) => break,
+                }
+            }
+            match &self.failing {
+                Some(f) if stop && f.since.elapsed() >= STOP_PATIENCE => self.give_up(),
+                Some(f) if Instant::now() < f.next_try => {
+                    let left = f.next_try.saturating_duration_since(Instant::now());
+                    std::thread::sleep(left.min(Duration::from_millis(50)));
+                }
+                _ => self.write_some(),
+            }
+            self.release_waiters();
+            if stop && self.pending.is_empty() && self.lost.is_empty() {
+                break;
+            }
+        }
+        for (_, w) in self.waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
+}
+
 impl LogWriter {
     /// Starts a writer with its own connection to the database `store` has opened.
     pub fn spawn(store: &Store) -> Result<LogWriter> {
+        Self::spawn_with_limit(store, MAX_PENDING_BYTES)
+    }
+
+    /// [`spawn`](Self::spawn) with another bound on the lines kept during an outage (tests).
+    pub fn spawn_with_limit(store: &Store, max_bytes: usize) -> Result<LogWriter> {
         let own = store.reopen()?;
-        let (tx, mut rx) = mpsc::channel::<Msg>(LOG_CHANNEL_CAPACITY);
+        let (tx, rx) = mpsc::channel::<Msg>(LOG_CHANNEL_CAPACITY);
+        let queue = Queue {
+            store: own,
+            pending: VecDeque::new(),
+            bytes: 0,
+            received: 0,
+            done: 0,
+            waiters: Vec::new(),
+            failing: None,
+            max_bytes,
+            lost: BTreeMap::new(),
+        };
         let handle = std::thread::Builder::new()
             .name("opsdeck-log-writer".into())
-            .spawn(move || {
-                let mut batch: Vec<LogLine> = Vec::with_capacity(MAX_BATCH);
-                let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
-                let mut stop = false;
-                while !stop && let Some(first) = rx.blocking_recv() {
-                    let mut next = Some(first);
-                    while let Some(msg) = next.take() {
-                        match msg {
-                            Msg::Line(l) => batch.push(l),
-                            Msg::Flush(w) => waiters.push(w),
-                            Msg::Stop => {
-                                stop = true;
-                                break;
-                            }
-                        }
-                        if batch.len() >= MAX_BATCH {
-                            break;
-                        }
-                        next = rx.try_recv().ok();
-                    }
-                    if let Err(e) = own.write_log_batch(&batch) {
-                        // The store is the log's only home; say so loudly rather than dropping silently.
-                        tracing::error!("writing {} log lines failed: {e}", batch.len());
-                    }
-                    batch.clear();
-                    for w in waiters.drain(..) {
-                        let _ = w.send(());
-                    }
-                }
-            })
+            .spawn(move || queue.run(rx))
             .map_err(|e| StoreError::Corrupt {
                 table: "log_lines",
                 message: format!("cannot start the log writer thread: {e}"),
@@ -109,8 +354,8 @@ impl LogWriter {
         self.sender.clone()
     }
 
-    /// Writes what was queued before this call, then stops the thread; later sends fail with
-    /// [`StoreError::WriterGone`].
+    /// Writes what was queued before this call (retrying a refusing database for a few seconds),
+    /// then stops the thread; later sends fail with [`StoreError::WriterGone`].
     pub fn shutdown(mut self) {
         let handle = self.handle.take();
         // A plain thread, so this also works when called from inside an async runtime.
@@ -152,7 +397,21 @@ impl Store {
                  ON CONFLICT (task_id, seq) DO UPDATE SET step_run_id = excluded.step_run_id,
                    host = excluded.host, ts = excluded.ts, stream = excluded.stream, text = excluded.text",
                 &rows,
-            )
+            )?;
+            if let Q::Pg(_) = q {
+                // Followers on other nodes wake on this (delivered when the batch commits).
+                let mut last: BTreeMap<i64, u64> = BTreeMap::new();
+                for l in batch {
+                    last.insert(l.task_id, l.seq);
+                }
+                for (task, seq) in last {
+                    q.exec(
+                        "SELECT pg_notify(?1, ?2)",
+                        &vals![super::notify::LOG_CHANNEL, format!("{task}:{seq}")],
+                    )?;
+                }
+            }
+            Ok(())
         })
     }
 }

@@ -87,6 +87,11 @@ impl PgDb {
         &self.shown
     }
 
+    /// The connection settings (a listening connection opens its own with them).
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
+        &self.config
+    }
+
     /// The connection, re-established first when the server closed it (a restart, a failover).
     pub fn client(&self) -> Result<MutexGuard<'_, Client>> {
         let mut c = self.client.lock().unwrap_or_else(|p| p.into_inner());

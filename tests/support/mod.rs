@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod mariadb;
+pub mod pg_engine;
 pub mod postgres;
 pub mod sql_tag;
 pub mod sshd;

@@ -181,6 +181,20 @@ impl Postgres {
         self.wait_ready();
     }
 
+    /// Stops the server (an outage: clients' connections fail) until [`Postgres::start_again`].
+    pub fn stop(&mut self) {
+        self.shutdown();
+    }
+
+    /// Starts a server stopped by [`Postgres::stop`] on the same port and data.
+    pub fn start_again(&mut self) {
+        self.child = launch(&self.bin, self.dir.path(), self.port, self.run_as);
+        let addr: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        wait_for_tcp(addr, &mut self.child, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("postgres did not come back: {e}\n{}", self.log()));
+        self.wait_ready();
+    }
+
     /// Fast shutdown by PID (SIGINT: abort sessions, stop cleanly); the group kill is the fallback.
     fn shutdown(&mut self) {
         if let Some(pid) = self.pid() {
