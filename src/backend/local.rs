@@ -68,7 +68,7 @@ impl LocalBackend {
     /// another process) and, on PostgreSQL, every other node (`NOTIFY opsdeck`).
     fn changed(&self, task_id: i64) {
         match &self.engine {
-            Some(e) => e.notify(),
+            Some(e) => e.notify_task(task_id),
             None => crate::engine::poke(&self.data_dir),
         }
         crate::engine::listen::announce_change(&self.store, task_id, self.engine.as_ref());

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Engine, Inner, notify_inner};
+use super::{Engine, Inner, notify_inner, notify_task};
 use crate::store::{CHANGE_CHANNEL, LOG_CHANNEL, Notice, Store};
 
 /// The fallback: a wake this often even when no notification came (one lost in an outage, a
@@ -56,11 +56,15 @@ fn handle(inner: &Inner, n: Notice) {
             .payload
             .split_once(' ')
             .unwrap_or((n.payload.as_str(), ""));
+        let task = task.parse::<i64>().ok();
         if from != inner.origin {
-            notify_inner(inner);
+            match task {
+                Some(id) => notify_task(inner, id),
+                None => notify_inner(inner),
+            }
         }
         // Followers of the task re-read its state (sequence 0: no line is announced).
-        if let Ok(task) = task.parse::<i64>() {
+        if let Some(task) = task {
             let _ = inner.log_ticks.send((task, 0));
         }
     } else if n.channel == LOG_CHANNEL

@@ -89,8 +89,7 @@ fn tick_every(lease: std::time::Duration) -> std::time::Duration {
 /// PostgreSQL: the node's heartbeat. Each tick moves the node's heartbeat, renews the leases of
 /// the tasks it runs, stops running those whose lease another node took, interrupts the running
 /// tasks of nodes whose lease expired (with a line on each task's log and an audit entry), and
-/// has the scheduler re-read the scheduled tasks (tasks submitted through other nodes, tasks a
-/// dead node had claimed).
+/// wakes the scheduler.
 async fn heartbeat(inner: Arc<Inner>, claim: Arc<crate::store::EngineClaim>) {
     let lease = inner.config.lease();
     let every = tick_every(lease);
@@ -174,9 +173,9 @@ async fn heartbeat(inner: Arc<Inner>, claim: Arc<crate::store::EngineClaim>) {
                 inner.hub.forget(r.task_id);
             }
         }
-        inner
-            .rescan
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // New tasks reach the scheduler by notification (and the listener's polling fallback
+        // re-reads everything); a task a dead node had claimed stays in every node's queue and is
+        // claimed once its lease ran out. So the tick itself only wakes the scheduler.
         inner.wake.notify_one();
     }
 }
@@ -246,6 +245,11 @@ impl Engine {
         notify_inner(&self.inner);
     }
 
+    /// Tells the engine task `id` changed (submitted, approved, cancelled…): it re-reads that task.
+    pub fn notify_task(&self, id: i64) {
+        notify_task(&self.inner, id);
+    }
+
     /// Stops scheduling, cancels running tasks (they end as interrupted on the next start if killed
     /// before finishing) and waits for every line to be written.
     pub async fn shutdown(&self) {
@@ -271,6 +275,23 @@ impl Engine {
         let mut v: Vec<i64> = map.keys().copied().collect();
         v.sort();
         v
+    }
+}
+
+/// Wakes the scheduler for one task (a submit or an action on it): only that task is re-read, not
+/// every scheduled one, and its runner, if it runs here, compares its view with the store. Keeps a
+/// burst of submits on several nodes from re-reading thousands of scheduled tasks per submit.
+pub(crate) fn notify_task(inner: &Inner, id: i64) {
+    inner
+        .finished
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(id);
+    inner.wake.notify_one();
+    let map = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(r) = map.get(&id) {
+        r.changed.notify_waiters();
+        r.changed.notify_one();
     }
 }
 

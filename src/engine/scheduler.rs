@@ -112,11 +112,45 @@ pub(super) async fn recover(inner: &Arc<Inner>) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// The scheduler's queue: tasks by due time, with each task's entry found by id in O(log n), so
+/// re-reading one task among thousands costs no scan.
+#[derive(Default)]
+struct Queue {
+    by_due: BTreeSet<(DateTime<Utc>, i64)>,
+    due_of: HashMap<i64, DateTime<Utc>>,
+}
+
+impl Queue {
+    /// Adds `id` due at `due`, replacing its earlier entry.
+    fn put(&mut self, id: i64, due: DateTime<Utc>) {
+        if let Some(old) = self.due_of.insert(id, due) {
+            self.by_due.remove(&(old, id));
+        }
+        self.by_due.insert((due, id));
+    }
+
+    fn remove(&mut self, id: i64) {
+        if let Some(old) = self.due_of.remove(&id) {
+            self.by_due.remove(&(old, id));
+        }
+    }
+
+    fn first(&self) -> Option<(DateTime<Utc>, i64)> {
+        self.by_due.first().copied()
+    }
+
+    fn clear(&mut self) {
+        self.by_due.clear();
+        self.due_of.clear();
+    }
+}
+
 /// The main loop: a queue of (due time, task id). It is rebuilt from the store (a light query, no
-/// spec parsing) when the store changed; when a task finishes only that task is looked at again, so
-/// thousands of short tasks do not cost a full re-read each.
+/// spec parsing) on a full wake (a poke, the polling fallback); when a task finishes or is named by a
+/// change (a submit, an action, another node's notification) only that task is looked at again, so
+/// thousands of short tasks or submits do not cost a full re-read each.
 pub(super) async fn run(inner: Arc<Inner>) {
-    let mut queue: BTreeSet<(DateTime<Utc>, i64)> = BTreeSet::new();
+    let mut queue = Queue::default();
     let mut triggers = FirstTriggers::default();
     loop {
         if inner.rescan.swap(false, Ordering::SeqCst) {
@@ -135,7 +169,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                             continue;
                         }
                         let first = triggers.get(&inner, t.template_id, t.template_version);
-                        queue.insert((due_time(first, t.exec_time, t.updated_at), t.id));
+                        queue.put(t.id, due_time(first, t.exec_time, t.updated_at));
                     }
                 }
                 Err(e) => {
@@ -149,11 +183,11 @@ pub(super) async fn run(inner: Arc<Inner>) {
         for id in finished {
             match inner.store.scheduled_ref(id) {
                 Ok(Some(t)) => {
-                    queue.retain(|&(_, q)| q != t.id);
                     let first = triggers.get(&inner, t.template_id, t.template_version);
-                    queue.insert((due_time(first, t.exec_time, t.updated_at), t.id));
+                    queue.put(t.id, due_time(first, t.exec_time, t.updated_at));
                 }
-                Ok(None) => {}
+                // No longer scheduled (cancelled, started elsewhere): nothing to wait for.
+                Ok(None) => queue.remove(id),
                 Err(e) => {
                     tracing::error!("scheduler cannot read task {id}: {e}");
                     inner.rescan.store(true, Ordering::SeqCst);
@@ -161,26 +195,24 @@ pub(super) async fn run(inner: Arc<Inner>) {
             }
         }
         let now = Utc::now();
-        while let Some(&(due, id)) = queue.first() {
+        while let Some((due, id)) = queue.first() {
             if due > now {
                 break;
             }
-            queue.pop_first();
+            queue.remove(id);
             match claim(&inner, id) {
                 Claim::Claimed => {
                     crate::metrics::scheduler_lateness(now - due);
                     start(&inner, id);
                 }
                 // Another node runs it (or is about to): look again when its lease could expire.
-                Claim::Taken => {
-                    queue.insert((now + lease_span(&inner), id));
-                }
+                Claim::Taken => queue.put(id, now + lease_span(&inner)),
                 Claim::Gone => {}
             }
         }
         let sleep = queue
             .first()
-            .map(|(due, _)| (*due - Utc::now()).to_std().unwrap_or_default());
+            .map(|(due, _)| (due - Utc::now()).to_std().unwrap_or_default());
         tokio::select! {
             _ = async {
                 match sleep {
@@ -280,4 +312,30 @@ pub(super) fn listen_for_pokes(
         let _ = std::fs::remove_file(&path);
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_replaces_and_removes_a_task_by_id() {
+        let t = |s: i64| DateTime::<Utc>::from_timestamp(s, 0).unwrap();
+        let mut q = Queue::default();
+        q.put(1, t(30));
+        q.put(2, t(20));
+        q.put(3, t(10));
+        assert_eq!(q.first(), Some((t(10), 3)));
+        // Re-reading task 3 (an approval moved its time) leaves one entry for it.
+        q.put(3, t(40));
+        assert_eq!(q.first(), Some((t(20), 2)));
+        assert_eq!(q.by_due.len(), 3);
+        q.remove(2);
+        q.remove(2);
+        q.remove(99);
+        assert_eq!(q.first(), Some((t(30), 1)));
+        assert_eq!((q.by_due.len(), q.due_of.len()), (2, 2));
+        q.clear();
+        assert_eq!(q.first(), None);
+    }
 }
