@@ -251,6 +251,7 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                             "summary": r.summary.get(lang),
                             "explanation": r.explain.get(lang),
                             "offline": r.check.is_some(),
+                            "differs_from_soar": sql::score::soar::differs(r.id).map(|t| t.get(lang)),
                         })
                     })
                     .collect();
@@ -263,6 +264,13 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                         ""
                     };
                     crate::outln!("{}  L{}  {}{live}", r.id, r.level, r.summary.get(lang));
+                    if let Some(d) = sql::score::soar::differs(r.id) {
+                        crate::outln!(
+                            "           {} {}",
+                            tr(lang, "differs from SOAR:", "与 SOAR 不同："),
+                            d.get(lang)
+                        );
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -17,6 +17,7 @@ mod lock;
 mod result;
 pub mod rule;
 mod security;
+pub mod soar;
 mod style;
 mod subquery;
 mod table;
@@ -346,13 +347,22 @@ fn score_one(
             .any(|(by, gone)| *gone == r.id && ids.contains(by))
     });
     let parse_error = found.iter().any(|(r, _)| r.id == ERR_000.id);
-    let sum: u32 = found.iter().map(|(r, _)| u32::from(r.level)).sum();
+    found.sort_by_key(|(r, h)| (r.id, h.at));
+    // As SOAR (its findings are a map keyed by rule id): a rule found several times in one
+    // statement costs its level once.
+    let mut sum = 0u32;
+    let mut last = "";
+    for (r, _) in &found {
+        if r.id != last {
+            sum += u32::from(r.level);
+            last = r.id;
+        }
+    }
     let score = if parse_error {
         0
     } else {
         100u32.saturating_sub(5 * sum)
     };
-    found.sort_by_key(|(r, h)| (r.id, h.at));
     let mut findings: Vec<Finding> = found
         .into_iter()
         .map(|(r, h)| Finding {
@@ -472,15 +482,39 @@ mod tests {
 
     #[test]
     fn score_is_100_minus_five_times_levels_floored_at_zero() {
+        let distinct_sum = |r: &ScoreReport| {
+            let mut d: Vec<(&str, u8)> = r.findings().map(|f| (f.id.as_str(), f.level)).collect();
+            d.dedup();
+            d.iter().map(|(_, l)| u32::from(*l)).sum::<u32>()
+        };
         let r = score("SELECT * FROM t;", &ScoreOptions::default(), Lang::En);
-        let sum: u32 = r.findings().map(|f| u32::from(f.level)).sum();
+        let sum = distinct_sum(&r);
         assert!(sum > 0);
         assert_eq!(r.score, 100u32.saturating_sub(5 * sum));
         let many = "SELECT * FROM a, b LEFT JOIN c ON a.x=c.x WHERE a.x LIKE '%q' OR a.x LIKE '%r' \
                     ORDER BY RAND() LIMIT 10, 20;";
         let r = score(many, &ScoreOptions::default(), Lang::En);
-        let sum: u32 = r.findings().map(|f| u32::from(f.level)).sum();
-        assert_eq!(r.score, 100u32.saturating_sub(5 * sum));
+        assert_eq!(r.score, 100u32.saturating_sub(5 * distinct_sum(&r)));
+    }
+
+    #[test]
+    fn a_rule_found_several_times_costs_its_level_once() {
+        // SOAR (advisor/rules.go, FormatSuggest/formatJSON) keys findings by rule id, so each
+        // rule found in a statement subtracts 5 x its level once.
+        let r = score(
+            "SELECT a FROM t WHERE LOWER(b) = 'x' AND UPPER(c) = 'Y' AND 1 = 1;",
+            &ScoreOptions::default(),
+            Lang::En,
+        );
+        let fun: Vec<_> = r.findings().filter(|f| f.id == "FUN.001").collect();
+        assert_eq!(fun.len(), 2, "{:?}", ids(&r));
+        let mut distinct: Vec<(&str, u8)> =
+            r.findings().map(|f| (f.id.as_str(), f.level)).collect();
+        distinct.dedup();
+        let sum: u32 = distinct.iter().map(|(_, l)| u32::from(*l)).sum();
+        let all: u32 = r.findings().map(|f| u32::from(f.level)).sum();
+        assert!(all > sum);
+        assert_eq!(r.score, 100 - 5 * sum);
     }
 
     #[test]
