@@ -534,6 +534,26 @@ fn sql_score_advise_and_rules() {
     let out = e.cmd().args(["sql", "rules", "--json"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.as_array().unwrap().len() > 130);
+    // Deliberate differences from SOAR are stated per rule, in both outputs.
+    let cla = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "CLA.010")
+        .unwrap();
+    assert!(
+        cla["differs_from_soar"]
+            .as_str()
+            .unwrap()
+            .contains("non-ASCII")
+    );
+    let text = e.cmd().args(["sql", "rules"]).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let fun = text.split("\nFUN.003").nth(1).unwrap();
+    assert!(
+        fun.lines().nth(1).unwrap().contains("differs from SOAR:"),
+        "{fun}"
+    );
 }
 
 #[test]

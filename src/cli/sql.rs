@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use opsdeck::model::Lang;
 use opsdeck::sql;
-use opsdeck::sql::score::{ScoreOptions, star_string};
 
 use super::output;
 
 #[path = "sql_digest.rs"]
 mod digest_cmd;
+#[path = "sql_score.rs"]
+mod score_cmd;
 
 #[derive(Subcommand)]
 pub enum SqlCmd {
@@ -226,18 +227,7 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
             verbose,
         } => {
             let (src, name) = read(&file)?;
-            let report = sql::score::score(&src, &ScoreOptions::default(), lang);
-            if json {
-                output::json(&report)?;
-            } else {
-                print_score(&report, &name, verbose, lang);
-            }
-            let parse_error = report.findings().any(|f| f.id == "ERR.000");
-            Ok(if parse_error {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            score_cmd::run(&src, &name, json, verbose, lang)
         }
         SqlCmd::Advise { file, json } => {
             let (src, _) = read(&file)?;
@@ -261,6 +251,7 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                             "summary": r.summary.get(lang),
                             "explanation": r.explain.get(lang),
                             "offline": r.check.is_some(),
+                            "differs_from_soar": sql::score::soar::differs(r.id).map(|t| t.get(lang)),
                         })
                     })
                     .collect();
@@ -273,68 +264,17 @@ pub fn run(cmd: SqlCmd, lang: Lang) -> anyhow::Result<ExitCode> {
                         ""
                     };
                     crate::outln!("{}  L{}  {}{live}", r.id, r.level, r.summary.get(lang));
+                    if let Some(d) = sql::score::soar::differs(r.id) {
+                        crate::outln!(
+                            "           {} {}",
+                            tr(lang, "differs from SOAR:", "与 SOAR 不同："),
+                            d.get(lang)
+                        );
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-fn print_score(report: &sql::score::ScoreReport, name: &str, verbose: bool, lang: Lang) {
-    for st in &report.statements {
-        let first = st.text.lines().next().unwrap_or_default();
-        let first: String = first.chars().take(60).collect();
-        crate::outln!(
-            "{} {} ({name}:{}): {} {:.1}  {}/100  {first}",
-            tr(lang, "statement", "语句"),
-            st.number,
-            st.start.line,
-            star_string(st.stars),
-            st.stars,
-            st.score,
-        );
-        for f in &st.findings {
-            if f.id == "OK" {
-                crate::outln!("  OK");
-                continue;
-            }
-            let at = f
-                .position
-                .map(|p| format!(" {name}:{}:{}", p.line, p.column))
-                .unwrap_or_default();
-            let detail = f
-                .detail
-                .as_deref()
-                .map(|d| format!(" [{d}]"))
-                .unwrap_or_default();
-            crate::outln!("  {} {}{at}  {}{detail}", f.id, f.severity, f.summary);
-            crate::outln!("      {}", f.explanation);
-        }
-    }
-    match lang {
-        Lang::En => crate::outln!(
-            "{} statement(s); lowest score {} ({})",
-            report.statements.len(),
-            report.score,
-            star_string(report.stars)
-        ),
-        Lang::Zh => crate::outln!(
-            "共 {} 条语句；最低得分 {}（{}）",
-            report.statements.len(),
-            report.score,
-            star_string(report.stars)
-        ),
-    }
-    if verbose && !report.skipped.is_empty() {
-        crate::outln!(
-            "{} {}",
-            tr(
-                lang,
-                "skipped (need a live database):",
-                "已跳过（需要在线数据库）："
-            ),
-            report.skipped.join(", ")
-        );
     }
 }
 

@@ -72,7 +72,7 @@ pub fn check(sql: &str) -> CheckReport {
 
 /// Checks every statement of `sql`, with messages in `lang`.
 pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
-    check_statements(sql, lang, false).0
+    check_statements(sql, lang)
 }
 
 /// What the check already computed for one statement, for the score to reuse: the split
@@ -83,45 +83,54 @@ pub(crate) struct Parsed {
     pub ast: Option<sqlparser::ast::Statement>,
 }
 
-/// [`check_in`], keeping each statement's tokens and tree (parsed once).
-pub(crate) fn check_parsed(sql: &str, lang: Lang) -> (CheckReport, Vec<Parsed>) {
-    check_statements(sql, lang, true)
+/// One checked statement with its diagnostics and what was parsed, handed over by
+/// [`check_each`] as soon as it is checked.
+pub(crate) struct OneChecked {
+    pub statement: CheckedStatement,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    /// `None` only for a script refused as too large that holds no statement at all.
+    pub parsed: Option<Parsed>,
 }
 
-/// The check; with `keep`, also each statement's tokens and tree (else dropped at once, so a
-/// large script does not hold every tree).
-fn check_statements(sql: &str, lang: Lang, keep: bool) -> (CheckReport, Vec<Parsed>) {
-    let mut parsed = Vec::new();
-    let mut report = CheckReport::default();
+/// The check, one statement at a time: `f` gets each statement, its diagnostics, tokens and
+/// tree, and nothing is kept once it returns (so a large script never holds every tree).
+pub(crate) fn check_each(sql: &str, lang: Lang, mut f: impl FnMut(OneChecked)) {
     let mut lines = Lines::new(sql);
     if let Some(message) = too_large(sql) {
         let position = Position { line: 1, column: 1 };
-        report.errors.push(Diagnostic {
-            statement: 1,
-            position,
-            id: MessageId::Limit,
-            message: render_in(MessageId::Limit, &message, lang),
-            snippet: lines.snippet(position),
-        });
-        report.statements.push(CheckedStatement {
-            number: 1,
-            kind: String::new(),
-            text: String::new(),
-            range: 0..sql.len(),
-            start: position,
-            status: Status::Error,
-        });
         // The score still reports the first statement (as refused by the limit).
-        parsed.extend(split(sql).into_iter().take(1).map(|split| Parsed {
+        let parsed = split(sql).into_iter().next().map(|split| Parsed {
             split,
             toks: Vec::new(),
             ast: None,
-        }));
-        return (report, parsed);
+        });
+        f(OneChecked {
+            statement: CheckedStatement {
+                number: 1,
+                kind: String::new(),
+                text: String::new(),
+                range: 0..sql.len(),
+                start: position,
+                status: Status::Error,
+            },
+            errors: vec![Diagnostic {
+                statement: 1,
+                position,
+                id: MessageId::Limit,
+                message: render_in(MessageId::Limit, &message, lang),
+                snippet: lines.snippet(position),
+            }],
+            warnings: Vec::new(),
+            parsed,
+        });
+        return;
     }
     for (n, st) in split(sql).into_iter().enumerate() {
         let number = n + 1;
         let (status, diags, toks, ast) = check_one(&st);
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
         for (rel, id, detail) in diags {
             let position = absolute(&st, rel);
             let d = Diagnostic {
@@ -132,30 +141,42 @@ fn check_statements(sql: &str, lang: Lang, keep: bool) -> (CheckReport, Vec<Pars
                 snippet: lines.snippet(position),
             };
             if status == Status::Error {
-                report.errors.push(d);
+                errors.push(d);
             } else {
-                report.warnings.push(d);
+                warnings.push(d);
             }
         }
-        report.statements.push(CheckedStatement {
+        let statement = CheckedStatement {
             number,
             kind: kind_of(&toks),
             text: st.text.clone(),
             range: st.range.clone(),
             start: st.start,
             status,
-        });
-        if !keep {
-            continue;
-        }
+        };
         let ast = ast.and_then(|mut v| (v.len() == 1).then(|| v.remove(0)));
-        parsed.push(Parsed {
-            split: st,
-            toks,
-            ast,
+        f(OneChecked {
+            statement,
+            errors,
+            warnings,
+            parsed: Some(Parsed {
+                split: st,
+                toks,
+                ast,
+            }),
         });
     }
-    (report, parsed)
+}
+
+/// The whole check report; trees and tokens are dropped as it goes.
+fn check_statements(sql: &str, lang: Lang) -> CheckReport {
+    let mut report = CheckReport::default();
+    check_each(sql, lang, |one| {
+        report.statements.push(one.statement);
+        report.errors.extend(one.errors);
+        report.warnings.extend(one.warnings);
+    });
+    report
 }
 
 type Found = ((usize, usize), MessageId, String);

@@ -35,16 +35,30 @@ pub fn word(t: &Tok) -> Option<String> {
     }
 }
 
+/// True when the token is an unquoted word whose upper-case spelling is `kw` (without
+/// allocating, as [`word`] does: the score asks this of every token many times).
+fn spelled(t: &Tok, kw: &str) -> bool {
+    match &t.token {
+        Token::Word(w) if w.quote_style.is_none() => {
+            w.value.len() == kw.len()
+                && w.value
+                    .bytes()
+                    .zip(kw.bytes())
+                    .all(|(a, b)| a.to_ascii_uppercase() == b)
+        }
+        _ => false,
+    }
+}
+
 /// True when the token at `i` is the unquoted word `kw` (upper case).
 pub fn is_word(toks: &[Tok], i: usize, kw: &str) -> bool {
-    toks.get(i).and_then(word).is_some_and(|w| w == kw)
+    toks.get(i).is_some_and(|t| spelled(t, kw))
 }
 
 /// True when the words `seq` appear at `i`, `i+1`, … (each entry may list alternatives with `|`).
 pub fn is_seq(toks: &[Tok], i: usize, seq: &[&str]) -> bool {
     seq.iter().enumerate().all(|(k, alts)| {
         toks.get(i + k)
-            .and_then(word)
-            .is_some_and(|w| alts.split('|').any(|a| a == w))
+            .is_some_and(|t| alts.split('|').any(|a| spelled(t, a)))
     })
 }

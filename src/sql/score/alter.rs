@@ -128,12 +128,7 @@ fn repeated_alter(c: &Ctx) -> Vec<Hit> {
     let Some((_, name)) = alter_table(c.toks) else {
         return Vec::new();
     };
-    let earlier = c
-        .altered
-        .iter()
-        .take(c.index)
-        .any(|n| n.as_deref() == Some(name.as_str()));
-    if earlier {
+    if c.altered.contains(&name) {
         c.toks
             .first()
             .map(|t| vec![Hit::tok(t).with(name)])

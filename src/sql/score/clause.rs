@@ -2,7 +2,7 @@
 
 use sqlparser::ast::{
     AssignmentTarget, BinaryOperator, Expr, GroupByExpr, LimitClause, OrderByKind, Query, Select,
-    SetExpr, Spanned, Statement, Value,
+    SelectItem, SetExpr, Spanned, Statement, Value,
 };
 use sqlparser::tokenizer::Token;
 
@@ -414,7 +414,25 @@ fn order_by_expression(c: &Ctx) -> Vec<Hit> {
     out
 }
 
-/// CLA.010: GROUP BY an expression or function.
+/// SOAR's test of a GROUP BY key's text for CLA.010: a function call (a letter or digit right
+/// before `(`) or any character other than letters, digits, `_ , . \` ( )` and spaces (an
+/// operator, a quote). Unlike SOAR, non-ASCII letters (`GROUP BY 地区`) count as letters.
+fn soar_expression_text(text: &str) -> bool {
+    let b = text.as_bytes();
+    let call = b
+        .windows(2)
+        .any(|w| w[0].is_ascii_alphanumeric() && w[1] == b'(');
+    call || text.chars().any(|ch| {
+        !(ch.is_ascii_alphanumeric()
+            || matches!(ch, '_' | ',' | '.' | '`' | ' ' | '(' | ')')
+            || (!ch.is_ascii() && ch.is_alphanumeric()))
+    })
+}
+
+/// CLA.010, as SOAR decides it: a GROUP BY key that is a function call or has an operator or
+/// a quote in its text, or that names a select-list alias of such an expression
+/// (`SELECT a - b AS d … GROUP BY d`). Like SOAR, `CASE WHEN a THEN 1 END` (words only) is not
+/// flagged.
 fn group_by_expression(c: &Ctx) -> Vec<Hit> {
     let Some(stmt) = c.ast else {
         return Vec::new();
@@ -422,7 +440,18 @@ fn group_by_expression(c: &Ctx) -> Vec<Hit> {
     let mut out = Vec::new();
     each_select(stmt, |s, _| {
         for e in group_exprs(s) {
-            if is_expression_key(e) {
+            let flagged = soar_expression_text(&e.to_string())
+                || column_name(e).is_some_and(|g| {
+                    matches!(unnest(e), Expr::Identifier(_))
+                        && s.projection.iter().any(|item| match item {
+                            SelectItem::ExprWithAlias { expr, alias } => {
+                                alias.value.eq_ignore_ascii_case(&g)
+                                    && soar_expression_text(&expr.to_string())
+                            }
+                            _ => false,
+                        })
+                });
+            if flagged {
                 out.push(Hit::span(e.span()));
             }
         }
@@ -443,6 +472,12 @@ fn table_without_comment(c: &Ctx) -> Vec<Hit> {
     let Some(open) = (start..t.len()).find(|&i| t[i].token == Token::LParen) else {
         return Vec::new();
     };
+    // Like SOAR, only a table defined by a column list: not `CREATE TABLE … AS SELECT (…)`.
+    if (start..open)
+        .any(|i| word(&t[i]).is_some_and(|w| matches!(w.as_str(), "AS" | "SELECT" | "LIKE")))
+    {
+        return Vec::new();
+    }
     let mut depth = 0usize;
     let mut close = None;
     for (i, tok) in t.iter().enumerate().skip(open) {
@@ -659,12 +694,26 @@ mod tests {
 
     #[test]
     fn cla_010_group_by_expression() {
+        // SOAR (RuleGroupByExpr): a function or a character other than letters, digits,
+        // `_ , . ` ( )` and spaces in the GROUP BY text, or an alias of such an expression.
         assert_rule(
             "CLA.010",
-            &["SELECT COUNT(*) FROM t GROUP BY DATE(created)"],
+            &[
+                "SELECT COUNT(*) FROM t GROUP BY DATE(created)",
+                "SELECT COUNT(*) FROM t GROUP BY a - b",
+                "SELECT a - b AS d, COUNT(*) FROM t GROUP BY d",
+                "SELECT FROM_UNIXTIME(ts) AS day, COUNT(*) FROM t GROUP BY day",
+                "SELECT COUNT(*) FROM t GROUP BY RAND()",
+                "SELECT COUNT(*) FROM t GROUP BY 'x'",
+            ],
             &[
                 "SELECT COUNT(*) FROM t GROUP BY created",
                 "SELECT COUNT(*) FROM t",
+                "SELECT a, COUNT(*) FROM t GROUP BY 1",
+                "SELECT a AS x, COUNT(*) FROM t GROUP BY x",
+                "SELECT COUNT(*) FROM t GROUP BY t.a, `b`",
+                "SELECT COUNT(*) FROM t GROUP BY CASE WHEN a THEN b END",
+                "SELECT COUNT(*) FROM t GROUP BY 地区",
             ],
         );
     }
@@ -681,6 +730,8 @@ mod tests {
                 "CREATE TABLE t (id INT) ENGINE=InnoDB COMMENT='orders'",
                 "CREATE TABLE t (id INT) COMMENT 'orders' PARTITION BY HASH(id) PARTITIONS 4",
                 "CREATE TABLE t2 LIKE t",
+                // SOAR (RuleTblCommentCheck) looks only at a CREATE TABLE with a column list.
+                "CREATE TABLE t2 AS SELECT (1) AS a",
                 "SELECT 1",
             ],
         );

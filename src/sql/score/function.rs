@@ -4,13 +4,13 @@ use std::collections::HashSet;
 
 use sqlparser::ast::{
     BinaryOperator, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Spanned, Statement,
+    FunctionArgumentList, FunctionArguments, Spanned,
 };
 use sqlparser::tokenizer::Token;
 
 use super::arg::dedup;
 use super::rule::{Ctx, Hit, Rule, Text};
-use super::walk::{any_expr, column_name, each_expr, each_select, is_literal, top_select, unnest};
+use super::walk::{any_expr, column_name, each_expr, is_literal, top_select};
 use crate::sql::tokens::word;
 
 pub(super) const RULES: &[Rule] = &[
@@ -44,14 +44,14 @@ pub(super) const RULES: &[Rule] = &[
         id: "FUN.003",
         level: 3,
         summary: Text {
-            en: "string concatenation on nullable columns (needs the schema)",
+            en: "`||` string concatenation (NULL makes the whole result NULL)",
             zh: "使用了合并为可空列的字符串连接",
         },
         explain: Text {
-            en: "Concatenating a NULL column makes the whole result NULL. Whether the columns are nullable needs the table definitions of a live database, so the rule is skipped offline; wrap nullable columns in COALESCE()/IFNULL() when concatenating.",
-            zh: "在一些查询请求中，您需要强制让某一列或者某个表达式返回非 NULL 的值，从而让查询逻辑变得更简单，但又不想将这个值存下来。可以使用 COALESCE() 函数来构造连接的表达式，这样即使是空值列也不会使整表达式变为 NULL。判断列是否可空需要线上数据库的表结构，离线检查时跳过。",
+            en: "`a || b` concatenates only under the PIPES_AS_CONCAT SQL mode (otherwise it is OR), and concatenating a NULL column makes the whole result NULL. Use CONCAT() and wrap nullable columns in COALESCE()/IFNULL(). Like SOAR, any `||` is reported: whether the columns are nullable is not checked.",
+            zh: "在一些查询请求中，您需要强制让某一列或者某个表达式返回非 NULL 的值，从而让查询逻辑变得更简单，但又不想将这个值存下来。可以使用 COALESCE() 函数来构造连接的表达式，这样即使是空值列也不会使整表达式变为 NULL。与 SOAR 相同，出现 `||` 即提示，不检查列是否可空。",
         },
-        check: None,
+        check: Some(pipes_concat),
     },
     Rule {
         id: "FUN.004",
@@ -168,28 +168,6 @@ fn single_arg(f: &Function) -> Option<&FunctionArgExpr> {
     }
 }
 
-/// Calls `f` on the WHERE condition of every SELECT, UPDATE and DELETE of the statement.
-pub(super) fn each_where(stmt: &Statement, mut f: impl FnMut(&Expr)) {
-    each_select(stmt, |s, _| {
-        if let Some(w) = &s.selection {
-            f(w);
-        }
-    });
-    match stmt {
-        Statement::Update(u) => {
-            if let Some(w) = &u.selection {
-                f(w);
-            }
-        }
-        Statement::Delete(d) => {
-            if let Some(w) = &d.selection {
-                f(w);
-            }
-        }
-        _ => {}
-    }
-}
-
 pub(super) fn is_comparison(op: &BinaryOperator) -> bool {
     matches!(
         op,
@@ -203,43 +181,41 @@ pub(super) fn is_comparison(op: &BinaryOperator) -> bool {
     )
 }
 
-fn is_column(e: &Expr) -> bool {
-    matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-}
-
-/// FUN.001: the tested side of a WHERE predicate is a function or an operation on a column.
+/// FUN.001, as SOAR decides it: anywhere in the statement (WHERE, ON, HAVING, the select
+/// list), the left side of a comparison (`=`, `<>`, `<`, …, `LIKE`, `REGEXP`, `IN`) is written
+/// ending in `)`: a function call, a parenthesised expression or a subquery. `a + 1 = 5`,
+/// `5 = f(a)` and `f(a) BETWEEN …` are not flagged, as in SOAR.
 fn function_on_column(c: &Ctx) -> Vec<Hit> {
     let Some(stmt) = c.ast else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_where(stmt, |w| {
-        each_expr(w, |e| {
-            let tested = match e {
-                Expr::BinaryOp { left, op, .. } if is_comparison(op) => left,
-                Expr::Like { expr, .. }
-                | Expr::RLike { expr, .. }
-                | Expr::InList { expr, .. }
-                | Expr::InSubquery { expr, .. }
-                | Expr::Between { expr, .. } => expr,
-                _ => return,
-            };
-            let inner = unnest(tested);
-            let computed = !matches!(
-                inner,
-                Expr::Identifier(_)
-                    | Expr::CompoundIdentifier(_)
-                    | Expr::Value(_)
-                    | Expr::Tuple(_)
-                    | Expr::Subquery(_)
-                    | Expr::Exists { .. }
-            );
-            if computed && any_expr(inner, is_column) {
-                out.push(Hit::span(tested.span()).with(inner.to_string()));
-            }
-        });
+    each_expr(stmt, |e| {
+        let tested = match e {
+            Expr::BinaryOp { left, op, .. } if is_comparison(op) => left,
+            Expr::Like { expr, .. }
+            | Expr::RLike { expr, .. }
+            | Expr::InList { expr, .. }
+            | Expr::InSubquery { expr, .. } => expr,
+            _ => return,
+        };
+        let text = tested.to_string();
+        if text.ends_with(')') {
+            out.push(Hit::span(tested.span()).with(text));
+        }
     });
     dedup(out)
+}
+
+/// FUN.003, as SOAR decides it: the statement uses `||` (string concatenation under
+/// PIPES_AS_CONCAT, else OR). SOAR searches the raw text; opsdeck its tokens, so `||` inside a
+/// string or a comment does not count.
+fn pipes_concat(c: &Ctx) -> Vec<Hit> {
+    c.toks
+        .iter()
+        .find(|t| t.token == Token::StringConcat)
+        .map(|t| vec![Hit::tok(t)])
+        .unwrap_or_default()
 }
 
 /// COUNT(*), COUNT(constant) or COUNT(col) (no DISTINCT): the argument, `None` for other calls.
@@ -418,20 +394,29 @@ mod tests {
 
     #[test]
     fn fun_001_function_on_column() {
+        // SOAR (advisor/heuristic.go, RuleCompareWithFunction): any comparison whose left side,
+        // printed, ends with `)`, wherever it is; the right side and arithmetic do not count.
         assert_rule(
             "FUN.001",
             &[
                 "SELECT id FROM t WHERE substring(name, 1, 3) = 'abc'",
-                "SELECT id FROM t WHERE a + 1 = 5",
                 "UPDATE t SET a = 1 WHERE DATE(created) = '2020-01-01'",
                 "SELECT id FROM t WHERE UPPER(name) LIKE 'A%'",
                 "SELECT id FROM t WHERE x = 1 AND YEAR(d) IN (2020, 2021)",
+                "SELECT a.id FROM a JOIN b ON LOWER(a.k) = b.k",
+                "SELECT k FROM t GROUP BY k HAVING COUNT(*) > 1",
+                "SELECT id FROM t WHERE (a + 1) = 5",
+                "SELECT id FROM t WHERE (SELECT MAX(x) FROM u) > 1",
+                "SELECT id FROM t WHERE (a, b) = (1, 2)",
+                "SELECT id FROM t WHERE NOW() > d",
             ],
             &[
+                "SELECT id FROM t WHERE a + 1 = 5",
                 "SELECT id FROM t WHERE name = substring('abcdef', 1, 3)",
                 "SELECT id FROM t WHERE created > NOW() - INTERVAL 1 DAY",
                 "SELECT UPPER(name) FROM t WHERE id = 1",
-                "SELECT id FROM t WHERE (a, b) = (1, 2)",
+                "SELECT id FROM t WHERE DATE(d) BETWEEN '2020-01-01' AND '2020-12-31'",
+                "SELECT id FROM t WHERE a IN (SELECT b FROM u)",
             ],
         );
         let h = hits("FUN.001", "SELECT id FROM t WHERE a = 1 AND LOWER(b) = 'x'");
@@ -456,13 +441,21 @@ mod tests {
     }
 
     #[test]
-    fn fun_003_needs_a_database() {
-        assert!(
-            super::super::rule("FUN.003")
-                .expect("FUN.003")
-                .check
-                .is_none()
+    fn fun_003_pipes() {
+        // SOAR (RuleStringConcatenation): any `||` in the statement.
+        assert_rule(
+            "FUN.003",
+            &[
+                "SELECT a || b FROM t",
+                "SELECT id FROM t WHERE name = first || ' ' || last",
+            ],
+            &[
+                "SELECT CONCAT(a, b) FROM t",
+                "SELECT id FROM t WHERE a = 'x||y'",
+                "SELECT id FROM t WHERE a = 1 OR b = 2",
+            ],
         );
+        assert_eq!(hits("FUN.003", "SELECT a || b || c FROM t").len(), 1);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod lock;
 mod result;
 pub mod rule;
 mod security;
+pub mod soar;
 mod style;
 mod subquery;
 mod table;
@@ -26,10 +27,12 @@ pub mod walk;
 
 use serde::{Deserialize, Serialize};
 
-use super::check::{Status, check_parsed};
+use std::collections::BTreeSet;
+
+use super::check::{CheckedStatement, Diagnostic, Parsed, Status, check_each};
 use super::split::Position;
 use crate::model::Lang;
-pub use rule::{Ctx, Hit, Rule, Text};
+pub use rule::{Check, Ctx, Hit, Rule, Text};
 
 /// Thresholds and lists of the configurable rules (SOAR's defaults).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -204,119 +207,184 @@ const SUPERSEDES: &[(&str, &str)] = &[
     ("JOI.008", "JOI.007"),
 ];
 
-/// Scores every statement of `sql`.
+/// Scores every statement of `sql`, keeping every statement's findings (see [`score_each`] for
+/// a large script).
 pub fn score(sql: &str, opts: &ScoreOptions, lang: Lang) -> ScoreReport {
-    // Each statement is split, tokenised and parsed once, by the check; the rules reuse it.
-    let (checked, parsed) = check_parsed(sql, lang);
-    let rules = rules();
-    let altered: Vec<Option<String>> = parsed
-        .iter()
-        .map(|p| alter::altered_table(&p.toks))
-        .collect();
     let mut statements = Vec::new();
-    for (index, (p, cs)) in parsed.iter().zip(&checked.statements).enumerate() {
-        let st = &p.split;
-        let mut found: Vec<(&Rule, Hit)> = Vec::new();
-        let toks = &p.toks;
-        let ast = if cs.status == Status::Ok {
-            p.ast.as_ref()
-        } else {
-            None
+    let totals = score_each(sql, opts, lang, |st| statements.push(st));
+    ScoreReport {
+        score: totals.score,
+        stars: totals.stars,
+        statements,
+        skipped: totals.skipped,
+    }
+}
+
+/// What [`score_each`] returns once every statement has been handed over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreTotals {
+    /// The lowest statement score; 100 for empty input.
+    pub score: u32,
+    pub stars: f64,
+    /// How many statements were scored.
+    pub statements: usize,
+    /// True when any statement does not parse (has ERR.000).
+    pub parse_error: bool,
+    /// Rules that need a live database and were not applied.
+    pub skipped: Vec<String>,
+}
+
+/// Scores every statement of `sql` and hands each one's score to `emit` as soon as it is
+/// known, keeping nothing of it: memory stays bounded by the input and one statement.
+pub fn score_each(
+    sql: &str,
+    opts: &ScoreOptions,
+    lang: Lang,
+    mut emit: impl FnMut(StatementScore),
+) -> ScoreTotals {
+    let rules = rules();
+    let offline: Vec<(&Rule, Check)> = rules
+        .iter()
+        .filter_map(|r| r.check.map(|c| (*r, c)))
+        .collect();
+    // The tables ALTERed by the statements already scored, for ALT.002.
+    let mut altered = BTreeSet::new();
+    let mut totals = ScoreTotals {
+        score: 100,
+        stars: 5.0,
+        statements: 0,
+        parse_error: false,
+        skipped: rules
+            .iter()
+            .filter(|r| r.check.is_none())
+            .map(|r| r.id.to_string())
+            .collect(),
+    };
+    // Each statement is split, tokenised and parsed once, by the check; the rules reuse it.
+    check_each(sql, lang, |one| {
+        let Some(p) = one.parsed else {
+            return;
         };
-        if cs.status == Status::Error {
-            let err = checked
-                .errors
-                .iter()
-                .find(|d| d.statement == cs.number)
-                .map(|d| match d.id {
-                    // A limit says where it was crossed: the statement may be one long line.
-                    super::MessageId::Limit => {
-                        format!(
-                            "{} (at {}:{})",
-                            d.message, d.position.line, d.position.column
-                        )
-                    }
-                    _ => d.message.clone(),
-                });
-            found.push((
-                &ERR_000,
-                Hit {
-                    at: None,
-                    detail: err,
-                },
-            ));
+        let st = score_one(
+            &one.statement,
+            &one.errors,
+            &p,
+            &offline,
+            &altered,
+            opts,
+            lang,
+        );
+        if let Some(name) = alter::altered_table(&p.toks) {
+            altered.insert(name);
         }
+        totals.statements += 1;
+        totals.score = totals.score.min(st.score);
+        totals.parse_error |= st.findings.iter().any(|f| f.id == ERR_000.id);
+        emit(st);
+    });
+    totals.stars = f64::from(totals.score) / 20.0;
+    totals
+}
+
+/// The score of one checked statement.
+fn score_one(
+    cs: &CheckedStatement,
+    errors: &[Diagnostic],
+    p: &Parsed,
+    offline: &[(&'static Rule, Check)],
+    altered: &BTreeSet<String>,
+    opts: &ScoreOptions,
+    lang: Lang,
+) -> StatementScore {
+    let st = &p.split;
+    let mut found: Vec<(&Rule, Hit)> = Vec::new();
+    let ast = if cs.status == Status::Ok {
+        p.ast.as_ref()
+    } else {
+        None
+    };
+    if cs.status == Status::Error {
+        let err = errors.first().map(|d| match d.id {
+            // A limit says where it was crossed: the statement may be one long line.
+            super::MessageId::Limit => {
+                format!(
+                    "{} (at {}:{})",
+                    d.message, d.position.line, d.position.column
+                )
+            }
+            _ => d.message.clone(),
+        });
+        found.push((
+            &ERR_000,
+            Hit {
+                at: None,
+                detail: err,
+            },
+        ));
+    }
+    // A statement refused by a limit (too large, too deep) gets no rule: they would walk it.
+    let limited = errors.iter().any(|d| d.id == super::MessageId::Limit);
+    if !limited {
         let ctx = Ctx {
             text: &st.text,
-            toks,
+            toks: &p.toks,
             ast,
             terminated: st.terminated,
             delimiter: &st.delimiter,
             opts,
-            altered: &altered,
-            index,
+            altered,
         };
-        // A statement refused by a limit (too large, too deep) gets no rule: they would walk it.
-        let limited = checked
-            .errors
-            .iter()
-            .any(|d| d.statement == cs.number && d.id == super::MessageId::Limit);
-        for r in rules.iter().filter(|_| !limited) {
-            if let Some(check) = r.check {
-                for h in check(&ctx) {
-                    found.push((r, h));
-                }
+        for (r, check) in offline {
+            for h in check(&ctx) {
+                found.push((r, h));
             }
         }
-        let ids: Vec<&str> = found.iter().map(|(r, _)| r.id).collect();
-        found.retain(|(r, _)| {
-            !SUPERSEDES
-                .iter()
-                .any(|(by, gone)| *gone == r.id && ids.contains(by))
-        });
-        let parse_error = found.iter().any(|(r, _)| r.id == ERR_000.id);
-        let sum: u32 = found.iter().map(|(r, _)| u32::from(r.level)).sum();
-        let score = if parse_error {
-            0
-        } else {
-            100u32.saturating_sub(5 * sum)
-        };
-        found.sort_by_key(|(r, h)| (r.id, h.at));
-        let mut findings: Vec<Finding> = found
-            .iter()
-            .map(|(r, h)| Finding {
-                id: r.id.to_string(),
-                level: r.level,
-                severity: format!("L{}", r.level),
-                summary: r.summary.get(lang).to_string(),
-                explanation: r.explain.get(lang).to_string(),
-                position: h.at.map(|at| absolute(st.start, at)),
-                detail: h.detail.clone(),
-            })
-            .collect();
-        if findings.is_empty() {
-            findings.push(ok_finding());
-        }
-        statements.push(StatementScore {
-            number: cs.number,
-            text: st.text.clone(),
-            start: st.start,
-            score,
-            stars: f64::from(score) / 20.0,
-            findings,
-        });
     }
-    let score = statements.iter().map(|s| s.score).min().unwrap_or(100);
-    let skipped = rules
-        .iter()
-        .filter(|r| r.check.is_none())
-        .map(|r| r.id.to_string())
+    let ids: Vec<&str> = found.iter().map(|(r, _)| r.id).collect();
+    found.retain(|(r, _)| {
+        !SUPERSEDES
+            .iter()
+            .any(|(by, gone)| *gone == r.id && ids.contains(by))
+    });
+    let parse_error = found.iter().any(|(r, _)| r.id == ERR_000.id);
+    found.sort_by_key(|(r, h)| (r.id, h.at));
+    // As SOAR (its findings are a map keyed by rule id): a rule found several times in one
+    // statement costs its level once.
+    let mut sum = 0u32;
+    let mut last = "";
+    for (r, _) in &found {
+        if r.id != last {
+            sum += u32::from(r.level);
+            last = r.id;
+        }
+    }
+    let score = if parse_error {
+        0
+    } else {
+        100u32.saturating_sub(5 * sum)
+    };
+    let mut findings: Vec<Finding> = found
+        .into_iter()
+        .map(|(r, h)| Finding {
+            id: r.id.to_string(),
+            level: r.level,
+            severity: format!("L{}", r.level),
+            summary: r.summary.get(lang).to_string(),
+            explanation: r.explain.get(lang).to_string(),
+            position: h.at.map(|at| absolute(st.start, at)),
+            detail: h.detail,
+        })
         .collect();
-    ScoreReport {
+    if findings.is_empty() {
+        findings.push(ok_finding());
+    }
+    StatementScore {
+        number: cs.number,
+        text: st.text.clone(),
+        start: st.start,
         score,
         stars: f64::from(score) / 20.0,
-        statements,
-        skipped,
+        findings,
     }
 }
 
@@ -414,15 +482,39 @@ mod tests {
 
     #[test]
     fn score_is_100_minus_five_times_levels_floored_at_zero() {
+        let distinct_sum = |r: &ScoreReport| {
+            let mut d: Vec<(&str, u8)> = r.findings().map(|f| (f.id.as_str(), f.level)).collect();
+            d.dedup();
+            d.iter().map(|(_, l)| u32::from(*l)).sum::<u32>()
+        };
         let r = score("SELECT * FROM t;", &ScoreOptions::default(), Lang::En);
-        let sum: u32 = r.findings().map(|f| u32::from(f.level)).sum();
+        let sum = distinct_sum(&r);
         assert!(sum > 0);
         assert_eq!(r.score, 100u32.saturating_sub(5 * sum));
         let many = "SELECT * FROM a, b LEFT JOIN c ON a.x=c.x WHERE a.x LIKE '%q' OR a.x LIKE '%r' \
                     ORDER BY RAND() LIMIT 10, 20;";
         let r = score(many, &ScoreOptions::default(), Lang::En);
-        let sum: u32 = r.findings().map(|f| u32::from(f.level)).sum();
-        assert_eq!(r.score, 100u32.saturating_sub(5 * sum));
+        assert_eq!(r.score, 100u32.saturating_sub(5 * distinct_sum(&r)));
+    }
+
+    #[test]
+    fn a_rule_found_several_times_costs_its_level_once() {
+        // SOAR (advisor/rules.go, FormatSuggest/formatJSON) keys findings by rule id, so each
+        // rule found in a statement subtracts 5 x its level once.
+        let r = score(
+            "SELECT a FROM t WHERE LOWER(b) = 'x' AND UPPER(c) = 'Y' AND 1 = 1;",
+            &ScoreOptions::default(),
+            Lang::En,
+        );
+        let fun: Vec<_> = r.findings().filter(|f| f.id == "FUN.001").collect();
+        assert_eq!(fun.len(), 2, "{:?}", ids(&r));
+        let mut distinct: Vec<(&str, u8)> =
+            r.findings().map(|f| (f.id.as_str(), f.level)).collect();
+        distinct.dedup();
+        let sum: u32 = distinct.iter().map(|(_, l)| u32::from(*l)).sum();
+        let all: u32 = r.findings().map(|f| u32::from(f.level)).sum();
+        assert!(all > sum);
+        assert_eq!(r.score, 100 - 5 * sum);
     }
 
     #[test]

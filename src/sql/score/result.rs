@@ -446,9 +446,46 @@ fn always_false(c: &Ctx) -> Vec<Hit> {
     constant_conditions(c, false)
 }
 
-/// RES.007: `1 = 1`, `'a' = 'a'`, `1 <> 2`.
+/// The text of a plain literal as SOAR's parser keeps it (a number as written, a string
+/// without its quotes); `None` for anything else (NULL, TRUE, `-1`, `(1)`, expressions).
+fn raw_literal(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => Some(n),
+            Value::SingleQuotedString(s)
+            | Value::DoubleQuotedString(s)
+            | Value::HexStringLiteral(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// RES.007, as SOAR decides it: anywhere in the statement, two plain literals compared with
+/// `=`/`<=>` whose texts are equal (`1 = 1`, `'1' = 1`) or with `!=`/`<>` whose texts differ
+/// (`1 <> 2`). Like SOAR, `2 > 1`, `1 = 1.0`, `TRUE = 1`, `-1 = -1` and `(1) = 1` are not
+/// flagged.
 fn always_true(c: &Ctx) -> Vec<Hit> {
-    constant_conditions(c, true)
+    let Some(stmt) = c.ast else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    each_expr(stmt, |e| {
+        let Expr::BinaryOp { left, op, right } = e else {
+            return;
+        };
+        let equal = match op {
+            BinaryOperator::Eq | BinaryOperator::Spaceship => true,
+            BinaryOperator::NotEq => false,
+            _ => return,
+        };
+        if let (Some(l), Some(r)) = (raw_literal(left), raw_literal(right))
+            && (l == r) == equal
+        {
+            out.push(Hit::span(e.span()).with(e.to_string()));
+        }
+    });
+    out
 }
 
 /// RES.008: LOAD DATA/XML, SELECT ... INTO OUTFILE/DUMPFILE.
@@ -641,7 +678,22 @@ mod tests {
                 "SELECT a FROM tbl WHERE 1 = 2",
                 "SELECT a FROM tbl WHERE a = a + 0",
                 "SELECT a FROM tbl WHERE 'a' = 'b'",
+                // SOAR (RuleMeaninglessWhere) compares the literals' texts, only for = <=> != <>.
+                "SELECT a FROM tbl WHERE 2 > 1",
+                "SELECT a FROM tbl WHERE 1 = 1.0",
+                "SELECT a FROM tbl WHERE -1 = -1",
+                "SELECT a FROM tbl WHERE NULL = NULL",
             ],
+        );
+        assert_rule(
+            "RES.007",
+            &[
+                "SELECT a FROM tbl WHERE 'abc' <> 'ABC'",
+                "SELECT a FROM tbl WHERE 1 <> 'a'",
+                "SELECT a.x FROM a JOIN b ON 1 = 1",
+                "SELECT 1 <=> 1",
+            ],
+            &[],
         );
         let h = hits("RES.007", "SELECT a FROM t WHERE b = 2 AND 1 = 1");
         assert_eq!(h[0].at, Some((1, 33)));

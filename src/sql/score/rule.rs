@@ -1,5 +1,7 @@
 //! What a score rule is: its SOAR id, level, texts in both languages, and the function that finds it.
 
+use std::collections::BTreeSet;
+
 use sqlparser::ast::Statement;
 use sqlparser::tokenizer::Span;
 
@@ -89,11 +91,9 @@ pub struct Ctx<'a> {
     /// The delimiter in force (`;` unless a `DELIMITER` command changed it).
     pub delimiter: &'a str,
     pub opts: &'a ScoreOptions,
-    /// For every statement of the input, the table it alters (`ALTER TABLE`), if any: for
-    /// rules about the script as a whole, computed once per script.
-    pub altered: &'a [Option<String>],
-    /// This statement's index in `altered`.
-    pub index: usize,
+    /// The tables the earlier statements of the script ALTER (lower case), for rules about
+    /// the script as a whole.
+    pub altered: &'a BTreeSet<String>,
 }
 
 impl Ctx<'_> {

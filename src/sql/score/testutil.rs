@@ -24,9 +24,10 @@ pub fn hits_at(id: &str, sql: &str, index: usize, opts: &ScoreOptions) -> Vec<Hi
         .check
         .unwrap_or_else(|| panic!("{id} has no offline check"));
     let all = split(sql);
-    let altered: Vec<Option<String>> = all
+    let altered: std::collections::BTreeSet<String> = all
         .iter()
-        .map(|s| super::alter::altered_table(&significant(&s.text).unwrap_or_default()))
+        .take(index)
+        .filter_map(|s| super::alter::altered_table(&significant(&s.text).unwrap_or_default()))
         .collect();
     let st = all.into_iter().nth(index).expect("a statement");
     let toks = significant(&st.text).expect("tokens");
@@ -41,7 +42,6 @@ pub fn hits_at(id: &str, sql: &str, index: usize, opts: &ScoreOptions) -> Vec<Hi
         delimiter: &st.delimiter,
         opts,
         altered: &altered,
-        index,
     };
     check(&ctx)
 }
