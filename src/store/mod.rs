@@ -11,6 +11,7 @@ mod pg;
 pub(crate) mod sql;
 mod sql_results;
 mod stats;
+mod storable;
 mod tasks;
 mod templates;
 mod users;
@@ -26,6 +27,7 @@ pub use logs::{LogSender, LogWriter};
 pub use migrations::SCHEMA_VERSION;
 pub use nodes::NodeInfo;
 pub use pg::redact_url;
+pub use storable::{NUL_SHOWN, storable};
 pub use tasks::{ScheduledRef, TaskFilter, planned_steps};
 pub use templates::StoredTemplate;
 
