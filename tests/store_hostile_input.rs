@@ -146,6 +146,16 @@ fn hostile_input(url: Option<&str>) {
     let err = text(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("bad-inv.toml:3"), "{err}");
+    // TOML's `\u0000` escape is refused by validation, naming the step's command.
+    std::fs::write(&bad_tpl, TEMPLATE.replace("printf 'a", "printf '\\u0000a")).unwrap();
+    let out = opsdeck(d, url)
+        .args(["template", "import"])
+        .arg(&bad_tpl)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("command") && err.contains("NUL"), "{err}");
     let tpl = d.join("t.toml");
     std::fs::write(&tpl, TEMPLATE).unwrap();
     ok(opsdeck(d, url)
