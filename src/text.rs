@@ -10,6 +10,20 @@ fn is_control(c: char) -> bool {
     c.is_control()
 }
 
+/// What a NUL (`\0`) in host output or stored text becomes: U+2400 `␀`, visible, and distinct from
+/// U+FFFD (which already stands for bytes that were not UTF-8). PostgreSQL text cannot hold NUL.
+pub const NUL_SHOWN: char = '\u{2400}';
+
+/// `s` with every NUL replaced by [`NUL_SHOWN`], everything else kept. Text without NUL comes
+/// back borrowed.
+pub fn show_nul(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', "\u{2400}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// `s` with every control character except tab shown escaped: `\x1b`, `\r`, `\n`, `\u{9b}`.
 /// Plain text comes back borrowed.
 pub fn escape_controls(s: &str) -> Cow<'_, str> {

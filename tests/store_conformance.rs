@@ -31,6 +31,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("inventory", inventory),
     ("sql_results", sql_results),
     ("task_counts", task_counts),
+    ("hostile_text", hostile_text),
 ];
 
 #[test]
@@ -885,4 +886,66 @@ fn inventory(store: &Store) {
         store.user_by_token_hash("tok").unwrap().map(|u| u.name),
         Some("alice".to_string())
     );
+}
+
+/// Text PostgreSQL cannot hold (NUL) and other controls reach every text column the same way on
+/// both stores: NUL is stored as U+2400 `␀`, other characters as they are, nothing fails.
+fn hostile_text(store: &Store) {
+    const NUL: &str = "a\0b\x1b[2J\r\u{9b}\u{FFFD}";
+    const SHOWN: &str = "a\u{2400}b\x1b[2J\r\u{9b}\u{FFFD}";
+    let mut t = template(1, "true");
+    t.name = NUL.into();
+    let v = store.put_template(&t, NUL, NUL).unwrap();
+    let got = store.template(1, None).unwrap().unwrap();
+    assert_eq!(
+        (got.source.as_str(), got.created_by.as_str()),
+        (SHOWN, SHOWN)
+    );
+    // JSON columns escape NUL (`\u0000`), so it comes back as it went in.
+    assert_eq!(got.template.name, NUL);
+    let mut s = spec(1, &["a"]);
+    s.name = NUL.into();
+    s.args.insert("K".into(), NUL.into());
+    let task = store.insert_task(&s, &t, v, TaskState::Running).unwrap();
+    let back = store.task(task.id).unwrap().unwrap();
+    assert_eq!(back.spec.args["K"], NUL);
+    let run = store.step_runs(task.id).unwrap().remove(0);
+    store
+        .set_step_state(run.id, StepState::Failed, Some(1), NUL)
+        .unwrap();
+    assert_eq!(store.step_run(run.id).unwrap().unwrap().reason, SHOWN);
+    store.put_capture(task.id, "OUT", NUL).unwrap();
+    assert_eq!(store.captures(task.id).unwrap()["OUT"], SHOWN);
+    store.audit(NUL, "submit", Some(task.id), NUL).unwrap();
+    let entry = store.audit_entries(Some(task.id), 10).unwrap().remove(0);
+    assert_eq!(
+        (entry.actor.as_str(), entry.detail.as_str()),
+        (SHOWN, SHOWN)
+    );
+    let user = User {
+        name: "eve".into(),
+        display_name: NUL.into(),
+        role: Role::Viewer,
+    };
+    store.put_user(&user, None).unwrap();
+    assert_eq!(store.user("eve").unwrap().unwrap().display_name, SHOWN);
+    // A batch of host output with NUL, controls and a 64 KiB line is stored, never retried forever.
+    let writer = opsdeck::store::LogWriter::spawn(store).unwrap();
+    let tx = writer.sender();
+    let mut l = line(task.id, 1);
+    l.text = NUL.into();
+    tx.blocking_send(l).unwrap();
+    let mut long = line(task.id, 2);
+    long.text = "\0".repeat(64 * 1024);
+    tx.blocking_send(long).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(tx.flush()).unwrap();
+    let logs = store.logs(task.id, 1, 10).unwrap();
+    assert_eq!(logs.len(), 2);
+    assert_eq!(logs[0].text, SHOWN);
+    assert_eq!(logs[1].text, "\u{2400}".repeat(64 * 1024));
+    drop(tx);
+    writer.shutdown();
 }

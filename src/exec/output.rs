@@ -40,7 +40,7 @@ impl RunOutcome {
 /// Turns a byte stream arriving in arbitrary packets into complete lines.
 ///
 /// Lines end at `\n`; a `\r` before it is dropped (CRLF). Bytes that are not UTF-8 are replaced
-/// with U+FFFD. A line longer than [`MAX_LINE_BYTES`] is split into pieces of at most that many
+/// with U+FFFD, NUL with U+2400 `␀`. A line longer than [`MAX_LINE_BYTES`] is split into pieces of at most that many
 /// bytes, cut on a character boundary when possible, so memory stays bounded.
 #[derive(Debug, Default)]
 pub struct LineSplitter {
@@ -63,7 +63,7 @@ impl LineSplitter {
                 self.buf.pop();
             }
             self.take_long_pieces(&mut lines);
-            lines.push(String::from_utf8_lossy(&self.buf).into_owned());
+            lines.push(decode(&self.buf));
             self.buf.clear();
         }
         self.buf.extend_from_slice(rest);
@@ -76,7 +76,7 @@ impl LineSplitter {
         if self.buf.is_empty() {
             return None;
         }
-        let line = String::from_utf8_lossy(&self.buf).into_owned();
+        let line = decode(&self.buf);
         self.buf.clear();
         Some(line)
     }
@@ -87,12 +87,22 @@ impl LineSplitter {
         let mut start = 0;
         while self.buf.len() - start > MAX_LINE_BYTES {
             let cut = char_boundary_before(&self.buf[start..], MAX_LINE_BYTES);
-            lines.push(String::from_utf8_lossy(&self.buf[start..start + cut]).into_owned());
+            lines.push(decode(&self.buf[start..start + cut]));
             start += cut;
         }
         if start > 0 {
             self.buf.drain(..start);
         }
+    }
+}
+
+/// A line's bytes as text: not UTF-8 → U+FFFD, NUL → U+2400 `␀` (what the store keeps too;
+/// PostgreSQL cannot hold NUL), so the live view and the stored log show the same line.
+fn decode(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    match crate::text::show_nul(&text) {
+        std::borrow::Cow::Owned(o) => o,
+        std::borrow::Cow::Borrowed(_) => text.into_owned(),
     }
 }
 
@@ -133,6 +143,13 @@ mod tests {
         let snow = "é".as_bytes();
         let got = all(&mut s, &[b"a\xffb\n", &snow[..1], &snow[1..], b"\n"]);
         assert_eq!(got, vec!["a\u{fffd}b", "é"]);
+    }
+
+    #[test]
+    fn nul_in_output_is_shown_as_the_nul_symbol() {
+        let mut s = LineSplitter::new();
+        let got = all(&mut s, &[b"a\0b\n\0", b"\xff\0"]);
+        assert_eq!(got, vec!["a\u{2400}b", "\u{2400}\u{fffd}\u{2400}"]);
     }
 
     #[test]

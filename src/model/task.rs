@@ -81,6 +81,25 @@ impl TaskSpec {
         if self.submitter.trim().is_empty() {
             errs.push("submitter", "is empty");
         }
+        // One-line fields hold no control character; free text and arg values may span lines
+        // but hold no NUL (a shell command cannot carry it, PostgreSQL text cannot store it).
+        // Values are never quoted back: an arg may be a secret.
+        for (field, value) in [("name", &self.name), ("submitter", &self.submitter)] {
+            if value.chars().any(char::is_control) {
+                errs.push(
+                    field,
+                    "contains a control character (e.g. NUL, ESC, a newline)",
+                );
+            }
+        }
+        if self.details.contains('\0') {
+            errs.push("details", "contains a NUL character");
+        }
+        for (k, v) in &self.args {
+            if v.contains('\0') {
+                errs.push(format!("args.{k}"), "contains a NUL character");
+            }
+        }
         if self.template_id != template.id {
             errs.push(
                 "template_id",
@@ -496,6 +515,25 @@ mod tests {
     #[test]
     fn a_good_spec_validates() {
         spec().validate(&tpl(), &inv(), 100).unwrap();
+    }
+
+    #[test]
+    fn nul_and_controls_are_refused_naming_the_field_without_quoting_values() {
+        let mut s = spec();
+        s.name = "deploy\0now".into();
+        s.submitter = "al\x1bice".into();
+        s.details = "line one\nline two\0".into();
+        s.args.insert("V".into(), "top\0secret".into());
+        let msg = s.validate(&tpl(), &inv(), 100).unwrap_err().to_string();
+        for field in ["name", "submitter", "details", "args.V"] {
+            assert!(msg.contains(field), "{field} in {msg}");
+        }
+        assert!(!msg.contains("secret"), "{msg}");
+        // Newlines and tabs stay allowed in free text and arg values.
+        let mut ok = spec();
+        ok.details = "a\n\tb".into();
+        ok.args.insert("V".into(), "SELECT 1;\nSELECT 2;".into());
+        ok.validate(&tpl(), &inv(), 100).unwrap();
     }
 
     #[test]

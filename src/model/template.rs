@@ -253,6 +253,14 @@ impl Template {
                 );
             }
         }
+        if self.name.contains('\0') {
+            errs.push("name", "contains a NUL character");
+        }
+        for (i, a) in self.args.iter().enumerate() {
+            if a.default.as_deref().is_some_and(|d| d.contains('\0')) {
+                errs.push(format!("args[{i}].default"), "contains a NUL character");
+            }
+        }
         if self.steps.is_empty() {
             errs.push("steps", "a template needs at least one step");
         }
@@ -276,6 +284,14 @@ impl Template {
             }
             if s.command.trim().is_empty() {
                 errs.push(format!("{f}.command"), "is empty");
+            }
+            // A NUL (TOML's `\u0000`) cannot reach a shell, nor be stored on PostgreSQL.
+            let mut texts = vec![("name", &s.name), ("command", &s.command)];
+            texts.extend(s.stdin.iter().map(|l| ("stdin", l)));
+            for (field, text) in texts {
+                if text.contains('\0') {
+                    errs.push(format!("{f}.{field}"), "contains a NUL character");
+                }
             }
             if let Some(t) = &s.timeout
                 && let Err(e) = super::time::parse_duration(t)
@@ -417,6 +433,17 @@ mod tests {
             e.contains("inside double quotes") && e.contains("write ${VERSION} bare"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_nul_is_refused_naming_the_field() {
+        let mut t = tpl(vec![step(1, 1, "echo a\0b")]);
+        t.name = "t\0".into();
+        t.steps[0].stdin = vec!["x\0".into()];
+        let e = t.validate().unwrap_err().to_string();
+        for field in ["name", "steps[0].command", "steps[0].stdin"] {
+            assert!(e.contains(field), "{field} in {e}");
+        }
     }
 
     #[test]

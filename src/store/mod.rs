@@ -12,6 +12,7 @@ mod pg;
 pub(crate) mod sql;
 mod sql_results;
 mod stats;
+mod storable;
 mod tasks;
 mod templates;
 mod users;
@@ -28,6 +29,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use nodes::NodeInfo;
 pub use notify::{CHANGE_CHANNEL, LOG_CHANNEL, Listener, Notice};
 pub use pg::redact_url;
+pub use storable::{NUL_SHOWN, storable};
 pub use tasks::{ScheduledRef, TaskFilter, planned_steps};
 pub use templates::StoredTemplate;
 

@@ -1,9 +1,12 @@
 //! The one SQL surface both backends share: values, rows, and a connection handle that runs a
 //! statement written once (`?N` placeholders) on SQLite or PostgreSQL.
 
+use std::borrow::Cow;
+
 use bytes::BytesMut;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
+use super::storable::storable;
 use super::{Result, StoreError};
 
 /// A parameter or column value: the store only ever uses integers, text and NULL.
@@ -257,7 +260,11 @@ impl rusqlite::ToSql for Val {
         Ok(match self {
             Val::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Val::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
-            Val::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            // NUL replaced as on PostgreSQL (which cannot store it), so both stores hold the same.
+            Val::Text(s) => match storable(s) {
+                Cow::Borrowed(b) => ToSqlOutput::Borrowed(ValueRef::Text(b.as_bytes())),
+                Cow::Owned(o) => ToSqlOutput::Owned(rusqlite::types::Value::Text(o)),
+            },
         })
     }
 }
@@ -281,12 +288,8 @@ impl ToSql for Val {
             },
             Val::Text(s) => match *ty {
                 Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
-                    // PostgreSQL text cannot hold NUL (remote output may): store U+FFFD instead.
-                    if s.contains('\0') {
-                        s.replace('\0', "\u{FFFD}").as_str().to_sql(ty, out)
-                    } else {
-                        s.as_str().to_sql(ty, out)
-                    }
+                    // PostgreSQL text cannot hold NUL: the same replacement as on SQLite.
+                    storable(s).as_ref().to_sql(ty, out)
                 }
                 _ => Err(format!("text cannot be sent as {ty}").into()),
             },

@@ -346,6 +346,11 @@ const FIELD_ERRORS: &[(&str, &str)] = &[
     ("is empty", "为空"),
     ("is required by the template", "模板要求填写"),
     (
+        "contains a control character (e.g. NUL, ESC, a newline)",
+        "含有控制字符（如 NUL、ESC、换行）",
+    ),
+    ("contains a NUL character", "含有 NUL 字符"),
+    (
         "arg names use letters, digits and `_` only",
         "参数名只能使用字母、数字和 `_`",
     ),
