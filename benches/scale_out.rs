@@ -103,16 +103,26 @@ fn run_ok(c: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A node process, stopped (its whole process group) when dropped, also when the run panics.
+struct Node(Child);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        support::stop_child(&mut self.0, Duration::from_secs(10));
+    }
+}
+
 /// Starts `opsdeck serve` on an ephemeral port; returns it with its API base URL.
-fn serve(dir: &Path, node: usize, url: Option<&str>) -> (Child, String) {
-    let mut child = opsdeck(dir, node, url)
+fn serve(dir: &Path, node: usize, url: Option<&str>) -> (Node, String) {
+    let child = opsdeck(dir, node, url)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .expect("spawn serve");
-    let err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut child = Node(child);
+    let err = BufReader::new(child.0.stderr.take().expect("stderr"));
     let (tx, rx) = std::sync::mpsc::channel::<Result<String, String>>();
     std::thread::spawn(move || {
         let mut said = Vec::new();
@@ -296,9 +306,7 @@ async fn run(kind: Kind, nodes: usize, pg: Option<&Postgres>, p: &Params, n: usi
             .unwrap_or_else(|_| "(no owner column)".into()),
         _ => "one node".into(),
     };
-    for mut c in children {
-        support::stop_child(&mut c, Duration::from_secs(10));
-    }
+    drop(children);
     Report {
         label,
         submit_rate: ids.len() as f64 / took.as_secs_f64(),
