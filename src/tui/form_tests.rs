@@ -557,3 +557,12 @@ fn the_empty_tag_hint_wraps_at_80_columns() {
         );
     }
 }
+
+#[test]
+fn an_arrow_down_enters_a_form_like_enter() {
+    let mut app = with_forms(Lang::En);
+    app.update(key('9'));
+    app.update(code(KeyCode::Down));
+    let form = &app.modules.forms[&Module::Custom];
+    assert_eq!(form.focused().map(|f| f.name), Some("tag"));
+}

@@ -419,7 +419,8 @@ impl FormState {
         let n = self.fields.list.len();
         let Some(i) = self.focus else {
             return match k.code {
-                KeyCode::Enter | KeyCode::Tab | KeyCode::Char('i') => {
+                // ↓ too: a new user's first key on a form is often an arrow.
+                KeyCode::Enter | KeyCode::Tab | KeyCode::Char('i') | KeyCode::Down => {
                     self.focus = Some(0);
                     Outcome::Handled
                 }
