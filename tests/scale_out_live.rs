@@ -4,10 +4,9 @@
 
 mod support;
 
+use support::serve_node::{Node, ok, opsdeck, serve};
+
 use std::collections::BTreeMap;
-use std::io::BufRead;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,19 +24,6 @@ const TEMPLATES: &[&str] = &[
     "id = 73\nname = \"failing\"\n[[steps]]\ngroup = 1\nlevel = 1\nname = \"no\"\ncommand = \"exit 3\"\n",
 ];
 
-/// A `serve` node, killed when dropped.
-struct Node {
-    child: Child,
-    api: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct Cluster {
     _pg: Postgres,
     url: String,
@@ -45,28 +31,6 @@ struct Cluster {
     /// Tokens of the admins `root` (submits) and `bob` (approves).
     root: String,
     bob: String,
-}
-
-fn opsdeck(dir: &Path, url: &str) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("opsdeck"));
-    c.env("OPSDECK_CONFIG", dir.join("config.toml"))
-        .env("OPSDECK_DATA_DIR", dir.join("data"))
-        .env("OPSDECK_DATABASE_URL", url)
-        .env_remove("OPSDECK_SERVER")
-        .env_remove("OPSDECK_LEASE_SECS")
-        .env("USER", "tester")
-        .stdin(Stdio::null());
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl Cluster {
@@ -110,21 +74,7 @@ impl Cluster {
         let d = self.dir.path().join(format!("node{n}"));
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("config.toml"), config).unwrap();
-        let mut child = opsdeck(&d, &self.url)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        for l in lines.by_ref() {
-            let l = l.unwrap();
-            if let Some(i) = l.find("http://") {
-                std::thread::spawn(move || lines.for_each(drop));
-                let api = l[i..].split("/api/v1").next().unwrap().to_string();
-                return Node { child, api };
-            }
-        }
-        panic!("node {n} printed no address: {:?}", child.wait());
+        serve(&d, &self.url, &[])
     }
 
     fn store(&self) -> Store {

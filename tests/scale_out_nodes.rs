@@ -6,10 +6,10 @@
 
 mod support;
 
+use support::serve_node::{Node, ok, opsdeck, serve};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use opsdeck::model::{TaskFilter, TaskState};
@@ -23,19 +23,6 @@ const LEASE_SECS: u64 = 3;
 /// (300 SSH sessions starting at once) cannot miss.
 const BURST_LEASE_SECS: u64 = 15;
 
-/// A `serve` node, killed when dropped.
-struct Node {
-    child: Child,
-    api: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The database, the sshd host, the admin token and a place for markers, shared by the nodes.
 struct Cluster {
     pg: Postgres,
@@ -44,28 +31,6 @@ struct Cluster {
     token: String,
     dir: tempfile::TempDir,
     markers: PathBuf,
-}
-
-fn opsdeck(dir: &Path, url: &str) -> Command {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("opsdeck"));
-    c.env("OPSDECK_CONFIG", dir.join("config.toml"))
-        .env("OPSDECK_DATA_DIR", dir.join("data"))
-        .env("OPSDECK_DATABASE_URL", url)
-        .env_remove("OPSDECK_SERVER")
-        .env_remove("OPSDECK_LEASE_SECS")
-        .env("USER", "tester")
-        .stdin(Stdio::null());
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl Cluster {
@@ -134,22 +99,7 @@ impl Cluster {
             ),
         )
         .unwrap();
-        let mut child = opsdeck(&d, &self.url)
-            .args(["serve", "--listen", "127.0.0.1:0", "--lease-secs"])
-            .arg(lease.to_string())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        for l in lines.by_ref() {
-            let l = l.unwrap();
-            if let Some(i) = l.find("http://") {
-                std::thread::spawn(move || lines.for_each(drop));
-                let api = l[i..].split("/api/v1").next().unwrap().to_string();
-                return Node { child, api };
-            }
-        }
-        panic!("node {n} printed no address: {:?}", child.wait());
+        serve(&d, &self.url, &["--lease-secs".into(), lease.to_string()])
     }
 
     fn store(&self) -> Store {

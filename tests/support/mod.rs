@@ -7,6 +7,7 @@
 pub mod mariadb;
 pub mod pg_engine;
 pub mod postgres;
+pub mod serve_node;
 pub mod sql_tag;
 pub mod sshd;
 pub mod tmux;
