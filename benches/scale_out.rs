@@ -14,6 +14,8 @@
 //! Without `--bench` (under `cargo test --all-targets`) a smoke run of 12 tasks on one SQLite node,
 //! then on two PostgreSQL nodes when PostgreSQL is installed.
 
+mod common;
+
 #[path = "../tests/support/mod.rs"]
 #[allow(unused_imports)]
 mod support;
@@ -25,6 +27,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use common::{INVENTORY, env_num, percentile};
 use opsdeck::model::TaskState;
 use opsdeck::store::{Store, TaskFilter};
 use serde_json::json;
@@ -43,28 +46,6 @@ name = "mark"
 trigger = "timed"
 command = "echo x >> ${MARKERS}"
 "#;
-
-const INVENTORY: &str = r#"
-[[hosts]]
-name = "local1"
-address = "127.0.0.1"
-connection = "local"
-"#;
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {

@@ -11,9 +11,12 @@
 //! Prints p50/p90/p99/max and how long submission took. No timing assertion: it is a measurement.
 //! Without `--bench` (i.e. under `cargo test --all-targets`) it does a 20-task smoke run.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use common::{INVENTORY, env_num, percentile};
 use opsdeck::backend::{Backend, LocalBackend};
 use opsdeck::config::Config;
 use opsdeck::engine::Engine;
@@ -30,28 +33,6 @@ name = "tick"
 trigger = "timed"
 command = "true"
 "#;
-
-const INVENTORY: &str = r#"
-[[hosts]]
-name = "local1"
-address = "127.0.0.1"
-connection = "local"
-"#;
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 fn summary(name: &str, mut ms: Vec<f64>) {
     ms.sort_by(|a, b| a.total_cmp(b));
