@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use opsdeck::backend::Backend;
@@ -80,6 +80,16 @@ async fn a_full_buffer_drops_the_oldest_lines_and_says_so_on_the_task() {
     for seq in 1..=2_000 {
         tx.send(line(7, seq)).await.unwrap();
         tx.send(line(8, seq)).await.unwrap();
+    }
+    // The writer must have taken every line in while the server is down (a loaded machine may
+    // lag): only then did the buffer overflow.
+    let taken_in = Instant::now();
+    while tx.queued() > 0 {
+        assert!(
+            taken_in.elapsed() < Duration::from_secs(30),
+            "the writer did not take the lines in"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::task::block_in_place(|| pg.start_again());
     tokio::time::timeout(Duration::from_secs(20), tx.flush())

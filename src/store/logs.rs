@@ -40,6 +40,11 @@ pub struct LogSender {
 }
 
 impl LogSender {
+    /// Lines and requests sent but not yet taken in by the writer (its queue is separate).
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
     pub async fn send(&self, line: LogLine) -> Result<()> {
         self.tx
             .send(Msg::Line(line))
