@@ -99,7 +99,8 @@ impl Mariadb {
                         dir,
                         child,
                     };
-                    db.sql(
+                    // On stdin, not `-e`: tests look for the password in every command line.
+                    db.sql_stdin(
                         "CREATE USER 'opsdeck'@'127.0.0.1' IDENTIFIED BY 'opsdeck-test-pw';\
                          CREATE USER 'opsdeck'@'%' IDENTIFIED BY 'opsdeck-test-pw';\
                          GRANT ALL PRIVILEGES ON *.* TO 'opsdeck'@'127.0.0.1' WITH GRANT OPTION;\
@@ -124,6 +125,31 @@ impl Mariadb {
         run_client(&self.socket, &["-uroot"], sql)
     }
 
+    /// Runs SQL as root over the unix socket, the SQL on the client's stdin (kept out of `ps`).
+    pub fn sql_stdin(&self, sql: &str) -> anyhow::Result<String> {
+        use std::io::Write;
+        let mut child = Command::new(CLIENT)
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", self.socket.display()))
+            .args(["-uroot", "--batch", "--skip-column-names"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("run mariadb client")?;
+        child
+            .stdin
+            .take()
+            .context("mariadb client stdin")?
+            .write_all(sql.as_bytes())
+            .context("write SQL to the mariadb client")?;
+        finish(
+            child
+                .wait_with_output()
+                .context("wait for the mariadb client")?,
+        )
+    }
+
     /// Runs SQL as the `opsdeck` user over TCP (exercises password authentication).
     pub fn sql_tcp(&self, sql: &str) -> anyhow::Result<String> {
         let out = Command::new(CLIENT)
@@ -132,7 +158,7 @@ impl Mariadb {
             .arg(format!("--host={}", self.host))
             .arg(format!("--port={}", self.port))
             .arg(format!("--user={}", self.user))
-            .arg(format!("--password={}", self.password))
+            .env("MYSQL_PWD", &self.password)
             .args(["--batch", "--skip-column-names", "-e", sql])
             .stdin(Stdio::null())
             .output()
