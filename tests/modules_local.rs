@@ -121,6 +121,19 @@ fn builtin(id: &str) -> &'static str {
 fn stand_in_path() {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        // One per test process; those of finished processes are removed here, so runs do not
+        // pile them up in the temp dir.
+        for e in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name
+                .strip_prefix("opsdeck-kubeadm-")
+                .and_then(|p| p.parse::<i32>().ok())
+                // SAFETY: signal 0 only checks whether the process exists.
+                && unsafe { libc::kill(pid, 0) } != 0
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
         let dir = std::env::temp_dir().join(format!("opsdeck-kubeadm-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let kubeadm = "#!/bin/sh\ncase \"$1\" in\n\
