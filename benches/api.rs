@@ -4,6 +4,8 @@
 //! `cargo bench --bench api` (env: BENCH_CLIENTS=50, BENCH_SUBMITS=4000, BENCH_SUBSCRIBERS=100,
 //! BENCH_LINES=20000). Without `--bench` (under `cargo test --all-targets`) it does a small smoke run.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use opsdeck::api::auth::new_token;
@@ -96,40 +98,7 @@ async fn main() {
 
     // 1. Submits: `clients` loops, each submitting its share back to back.
     let per = submits.div_ceil(clients);
-    let start = Instant::now();
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        let (client, base, token) = (client.clone(), base.clone(), token.clone());
-        handles.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(per);
-            for i in 0..per {
-                let body = json!({
-                    "name": format!("bench-{c}-{i}"),
-                    "template_id": 1,
-                    "hosts": {"1": ["h1"]},
-                    "exec_time": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
-                });
-                let t = Instant::now();
-                let r = client
-                    .post(format!("{base}/tasks"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("send");
-                assert_eq!(r.status().as_u16(), 201);
-                let _ = r.bytes().await;
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat = Vec::new();
-    for h in handles {
-        lat.extend(h.await.expect("client"));
-    }
-    let took = start.elapsed();
-    lat.sort();
+    let (lat, took) = common::post_tasks(std::slice::from_ref(&base), &token, clients, per).await;
     println!(
         "submits: {} by {clients} clients in {:.2}s = {:.0}/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         lat.len(),

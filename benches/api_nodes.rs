@@ -7,7 +7,9 @@
 //! nodes, then 1 node again (the table grows between runs), and prints the ratio. Without
 //! BENCH_DATABASE_URL it says so and does nothing (so `cargo test --all-targets` passes).
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use opsdeck::api::auth::new_token;
 use opsdeck::api::server::{AppState, serve};
@@ -15,7 +17,6 @@ use opsdeck::config::Config;
 use opsdeck::engine::Engine;
 use opsdeck::model::{Inventory, Role, Template, User};
 use opsdeck::store::Store;
-use serde_json::json;
 
 const ECHO: &str = r#"
 id = 1
@@ -89,46 +90,9 @@ async fn run(
     for _ in 0..nodes {
         ns.push(node(url, config).await);
     }
-    let client = reqwest::Client::new();
     let per = submits.div_ceil(clients);
-    let start = Instant::now();
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        let (client, base, token) = (
-            client.clone(),
-            ns[c % nodes].base.clone(),
-            token.to_string(),
-        );
-        handles.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(per);
-            for i in 0..per {
-                let body = json!({
-                    "name": format!("bench-{c}-{i}"),
-                    "template_id": 1,
-                    "hosts": {"1": ["h1"]},
-                    "exec_time": (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339(),
-                });
-                let t = Instant::now();
-                let r = client
-                    .post(format!("{base}/tasks"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await
-                    .expect("send");
-                assert_eq!(r.status().as_u16(), 201);
-                let _ = r.bytes().await;
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat = Vec::new();
-    for h in handles {
-        lat.extend(h.await.expect("client"));
-    }
-    let took = start.elapsed();
-    lat.sort();
+    let bases: Vec<String> = ns.iter().map(|n| n.base.clone()).collect();
+    let (lat, took) = common::post_tasks(&bases, token, clients, per).await;
     let rate = lat.len() as f64 / took.as_secs_f64();
     println!(
         "{nodes} node(s): {} submits by {clients} clients in {:.2}s = {rate:.0}/s; latency p50 {:.1} ms, p99 {:.1} ms",
