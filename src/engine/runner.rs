@@ -118,13 +118,14 @@ impl TaskRun {
 
 /// A task due outside the maintenance windows of its hosts' tags (a late approval, the engine
 /// down) never starts outside them: it waits, still scheduled, for the next common opening, or
-/// fails when a tag says `outside_window = "fail"`. Returns whether it may start now.
+/// fails when a tag says `outside_window = "fail"`. Returns the inventory it checked when the
+/// task may start now (the run uses it: one read of the inventory per task), `None` otherwise.
 async fn wait_for_window(
     inner: &Arc<Inner>,
     task: &Task,
     cancel: &CancellationToken,
     changed: &Notify,
-) -> Result<bool, EngineError> {
+) -> Result<Option<Inventory>, EngineError> {
     use crate::model::inventory::OutsideWindow;
     let store = &inner.store;
     let hosts = task.spec.all_hosts();
@@ -132,7 +133,7 @@ async fn wait_for_window(
     loop {
         let inv = store.load_inventory()?;
         let Some(o) = crate::model::maintenance::check(&inv, &hosts, Utc::now()) else {
-            return Ok(true);
+            return Ok(Some(inv));
         };
         let id = task.id;
         let Some(next) = o.next.filter(|_| o.policy == OutsideWindow::Wait) else {
@@ -145,7 +146,7 @@ async fn wait_for_window(
                 inner.hub.state_changed(id, TaskState::Failed);
                 inner.hub.flush().await;
             }
-            return Ok(false);
+            return Ok(None);
         };
         if !told {
             let line = format!("task {id} waits: now is {o}");
@@ -158,10 +159,10 @@ async fn wait_for_window(
             _ = tokio::time::sleep(wait) => {}
             // A cancel or an inventory change: look again.
             _ = changed.notified() => {}
-            _ = cancel.cancelled() => return Ok(false),
+            _ = cancel.cancelled() => return Ok(None),
         }
         if store.task(id)?.map(|t| t.state) != Some(TaskState::Scheduled) {
-            return Ok(false);
+            return Ok(None);
         }
     }
 }
@@ -183,11 +184,14 @@ pub(super) async fn run_task(
     let Some(task) = store.task(id)? else {
         return Ok(());
     };
-    if task.state == TaskState::Scheduled
-        && !wait_for_window(inner, &task, &cancel, &changed).await?
-    {
-        return Ok(());
-    }
+    let checked = if task.state == TaskState::Scheduled {
+        match wait_for_window(inner, &task, &cancel, &changed).await? {
+            Some(inv) => Some(inv),
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
     // Conditional on this node still holding the task (PostgreSQL): never running on two nodes.
     if !store.transition_task_owned(
         id,
@@ -209,7 +213,10 @@ pub(super) async fn run_task(
             ))
         })?
         .template;
-    let inv = store.load_inventory()?;
+    let inv = match checked {
+        Some(inv) => inv,
+        None => store.load_inventory()?,
+    };
     let values = ArgValues::new(&task.spec, &tpl, id.to_string());
     let captures = store.captures(id)?;
     // Secret captures made before a restart stay masked.

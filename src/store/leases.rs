@@ -44,20 +44,26 @@ impl Store {
             return Ok(Claim::Claimed);
         };
         super::off_worker(|| {
-            let client = db.client()?;
-            let n = block_on(client.execute(
-                "UPDATE tasks SET owner = $2, lease_until = now() + make_interval(secs => $3)
-                 WHERE id = $1 AND state = 'scheduled'
-                   AND (lease_until IS NULL OR lease_until < now() OR owner = $2)",
-                &[&id, &node, &secs(lease)],
-            ))?;
+            let conn = db.client()?;
+            let n = block_on(async {
+                let st = conn
+                    .stmt(
+                        "UPDATE tasks SET owner = $2, lease_until = now() + make_interval(secs => $3)
+                         WHERE id = $1 AND state = 'scheduled'
+                           AND (lease_until IS NULL OR lease_until < now() OR owner = $2)",
+                    )
+                    .await?;
+                conn.client.execute(&st, &[&id, &node, &secs(lease)]).await
+            })?;
             if n == 1 {
                 return Ok(Claim::Claimed);
             }
-            let scheduled = block_on(client.query_opt(
-                "SELECT 1 FROM tasks WHERE id = $1 AND state = 'scheduled'",
-                &[&id],
-            ))?;
+            let scheduled = block_on(async {
+                let st = conn
+                    .stmt("SELECT 1 FROM tasks WHERE id = $1 AND state = 'scheduled'")
+                    .await?;
+                conn.client.query_opt(&st, &[&id]).await
+            })?;
             Ok(if scheduled.is_some() {
                 Claim::Taken
             } else {
@@ -72,11 +78,13 @@ impl Store {
             return Ok(None);
         };
         super::off_worker(|| {
-            let client = db.client()?;
-            let row = block_on(client.query_opt(
-                "SELECT owner FROM tasks WHERE id = $1 AND lease_until > now()",
-                &[&id],
-            ))?;
+            let conn = db.client()?;
+            let row = block_on(async {
+                let st = conn
+                    .stmt("SELECT owner FROM tasks WHERE id = $1 AND lease_until > now()")
+                    .await?;
+                conn.client.query_opt(&st, &[&id]).await
+            })?;
             Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
         })
     }

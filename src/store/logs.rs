@@ -403,7 +403,7 @@ impl Store {
                    host = excluded.host, ts = excluded.ts, stream = excluded.stream, text = excluded.text",
                 &rows,
             )?;
-            if let Q::Pg(_) = q {
+            if let Q::Pg(..) = q {
                 // Followers on other nodes wake on this (delivered when the batch commits).
                 let mut last: BTreeMap<i64, u64> = BTreeMap::new();
                 for l in batch {

@@ -9,6 +9,7 @@ mod migrations;
 mod nodes;
 mod notify;
 mod pg;
+mod pg_pool;
 pub(crate) mod sql;
 mod sql_results;
 mod stats;
@@ -29,6 +30,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use nodes::NodeInfo;
 pub use notify::{CHANGE_CHANNEL, LOG_CHANNEL, Listener, Notice};
 pub use pg::redact_url;
+pub use pg_pool::MAX_CONNECTIONS as PG_POOL_CONNECTIONS;
 pub use storable::{NUL_SHOWN, storable};
 pub use tasks::{ScheduledRef, TaskFilter, planned_steps};
 pub use templates::StoredTemplate;
@@ -210,7 +212,7 @@ impl Store {
                     });
                 }
                 let id = nodes::local_node_id(&host);
-                nodes::register(&*db.client()?, &id, &host)?;
+                nodes::register(&db.client()?.client, &id, &host)?;
                 Ok(EngineClaim {
                     db: Some(Box::new(db)),
                     node: Some((id, host)),
@@ -224,8 +226,8 @@ impl Store {
         off_worker(|| match &*self.backend {
             Backend::Lite { conn, .. } => f(Q::Lite(&lock(conn))),
             Backend::Pg(db) => {
-                let client = db.client()?;
-                f(Q::Pg(&client))
+                let conn = db.client()?;
+                f(Q::Pg(&conn.client, &conn.stmts))
             }
         })
     }
@@ -241,9 +243,10 @@ impl Store {
                 Ok(out)
             }
             Backend::Pg(db) => {
-                let mut client = db.client()?;
+                let mut conn = db.client()?;
+                let pg_pool::Conn { client, stmts } = &mut *conn;
                 let tx = sql::block_on(client.transaction())?;
-                let out = f(Q::Pg(tx.client()))?;
+                let out = f(Q::Pg(tx.client(), stmts))?;
                 sql::block_on(tx.commit())?;
                 Ok(out)
             }
@@ -296,7 +299,7 @@ impl EngineClaim {
     /// Blocks: call it from a blocking thread.
     pub fn renew(&self) -> Result<()> {
         if let (Some(db), Some((id, host))) = (&self.db, &self.node) {
-            nodes::heartbeat(&*db.client()?, id, host)?;
+            nodes::heartbeat(&db.client()?.client, id, host)?;
         }
         Ok(())
     }
@@ -308,16 +311,17 @@ impl EngineClaim {
         let (Some(db), Some((id, host))) = (&self.db, &self.node) else {
             return Ok(Tick::default());
         };
-        let mut client = db.client()?;
-        nodes::heartbeat(&client, id, host)?;
-        let held = leases::renew(&client, id, running, lease)?;
+        let mut conn = db.client()?;
+        let client = &mut conn.client;
+        nodes::heartbeat(client, id, host)?;
+        let held = leases::renew(client, id, running, lease)?;
         let lost = running
             .iter()
             .copied()
             .filter(|t| !held.contains(t))
             .collect();
-        let recovered = leases::interrupt_expired(&mut client, id)?;
-        leases::forget_old_nodes(&client, id)?;
+        let recovered = leases::interrupt_expired(client, id)?;
+        leases::forget_old_nodes(client, id)?;
         Ok(Tick { lost, recovered })
     }
 }

@@ -74,7 +74,8 @@ impl Store {
         match &*self.backend {
             Backend::Lite { .. } => Ok(Vec::new()),
             Backend::Pg(db) => {
-                let client = db.client()?;
+                let conn = db.client()?;
+                let client = &conn.client;
                 let rows = block_on(client.query(
                     "SELECT n.id, n.hostname, n.pid, n.version,
                             extract(epoch FROM now() - n.heartbeat_at)::float8,

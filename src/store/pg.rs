@@ -2,13 +2,14 @@
 //! the runtime thread that drives the socket, reconnecting after a lost connection, and migrations.
 
 use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 
 use super::migrations::{PG_MIGRATIONS, SCHEMA_VERSION};
+use super::pg_pool::{Conn, Lent, MAX_CONNECTIONS, Pool};
 use super::sql::block_on;
 use super::{Result, StoreError};
 
@@ -23,7 +24,7 @@ const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct PgDb {
     config: tokio_postgres::Config,
     shown: String,
-    client: Mutex<Client>,
+    pool: Pool,
 }
 
 /// The runtime whose one thread drives every PostgreSQL socket of this process. Store calls wait
@@ -70,7 +71,7 @@ impl PgDb {
         Ok(PgDb {
             config,
             shown,
-            client: Mutex::new(client),
+            pool: Pool::new(Conn::new(client), MAX_CONNECTIONS),
         })
     }
 
@@ -79,7 +80,7 @@ impl PgDb {
         Ok(PgDb {
             config: self.config.clone(),
             shown: self.shown.clone(),
-            client: Mutex::new(open(&self.config, &self.shown)?),
+            pool: Pool::new(Conn::new(open(&self.config, &self.shown)?), MAX_CONNECTIONS),
         })
     }
 
@@ -92,27 +93,22 @@ impl PgDb {
         &self.config
     }
 
-    /// The connection, re-established first when the server closed it (a restart, a failover).
-    pub fn client(&self) -> Result<MutexGuard<'_, Client>> {
-        let mut c = self.client.lock().unwrap_or_else(|p| p.into_inner());
-        if c.is_closed() {
-            tracing::warn!(
-                "the PostgreSQL connection to {} was lost; reconnecting",
-                self.shown
-            );
-            *c = open(&self.config, &self.shown)?;
-        }
-        Ok(c)
+    /// A connection of the pool for the caller alone (one transaction, or a statement sequence
+    /// that must share a session), re-established first when the server closed it (a restart, a
+    /// failover).
+    pub fn client(&self) -> Result<Lent<'_>> {
+        self.pool.get(|| open(&self.config, &self.shown))
     }
 
     /// Brings the schema to [`SCHEMA_VERSION`]. Reads the version before writing anything, so a
     /// schema from a newer opsdeck is refused untouched; nodes starting together migrate one at a time.
     pub fn migrate(&self) -> Result<()> {
-        let mut client = self.client()?;
-        if version(&client)? == SCHEMA_VERSION {
+        let mut conn = self.client()?;
+        let client = &mut conn.client;
+        if version(client)? == SCHEMA_VERSION {
             return Ok(());
         }
-        self.refuse_newer(&client)?;
+        self.refuse_newer(client)?;
         let result = (|| -> std::result::Result<(), tokio_postgres::Error> {
             let tx = block_on(client.transaction())?;
             block_on(tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]))?;
@@ -137,7 +133,7 @@ impl PgDb {
             if code == Some(SqlState::INSUFFICIENT_PRIVILEGE)
                 || code == Some(SqlState::INVALID_SCHEMA_NAME)
             {
-                let (user, database) = whoami(&client).unwrap_or_default();
+                let (user, database) = whoami(client).unwrap_or_default();
                 return Err(StoreError::SchemaRights {
                     user,
                     database,
@@ -147,7 +143,7 @@ impl PgDb {
             return Err(e.into());
         }
         // Another node may have migrated further in the meantime.
-        self.refuse_newer(&client)
+        self.refuse_newer(client)
     }
 
     /// A second connection with the same settings, named `label` in `pg_stat_activity`.
@@ -155,7 +151,7 @@ impl PgDb {
         let mut config = self.config.clone();
         config.application_name(label);
         Ok(PgDb {
-            client: Mutex::new(open(&config, &self.shown)?),
+            pool: Pool::new(Conn::new(open(&config, &self.shown)?), MAX_CONNECTIONS),
             config,
             shown: self.shown.clone(),
         })
@@ -164,7 +160,9 @@ impl PgDb {
     /// Who holds the one-engine lock of opsdeck versions before node leases (an engine of an
     /// older opsdeck still running on this database), if anyone.
     pub fn legacy_engine(&self) -> Result<Option<String>> {
-        let client = self.client()?;
+        // The try and the unlock must run on one session: one lent connection.
+        let conn = self.client()?;
+        let client = &conn.client;
         let got: bool =
             block_on(client.query_one("SELECT pg_try_advisory_lock($1)", &[&LEGACY_ENGINE_LOCK]))?
                 .get(0);

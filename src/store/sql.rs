@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use bytes::BytesMut;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
+use super::pg_pool::StmtCache;
 use super::storable::storable;
 use super::{Result, StoreError};
 
@@ -121,7 +122,8 @@ impl Row {
 #[derive(Clone, Copy)]
 pub(crate) enum Q<'a> {
     Lite(&'a rusqlite::Connection),
-    Pg(&'a tokio_postgres::Client),
+    /// A connection (or a transaction on it) and the statements prepared on that connection.
+    Pg(&'a tokio_postgres::Client, &'a StmtCache),
 }
 
 impl Q<'_> {
@@ -132,11 +134,13 @@ impl Q<'_> {
                 let mut stmt = c.prepare_cached(sql)?;
                 Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
             }
-            Q::Pg(c) => {
-                let sql = pg_sql(sql);
+            Q::Pg(c, cache) => {
                 let p: Vec<&(dyn ToSql + Sync)> =
                     params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                Ok(block_on(c.execute(sql.as_str(), &p))?)
+                Ok(block_on(async {
+                    let stmt = cache.get(c, sql, || pg_sql(sql)).await?;
+                    c.execute(&stmt, &p).await
+                })?)
             }
         }
     }
@@ -151,10 +155,9 @@ impl Q<'_> {
                 }
                 Ok(())
             }
-            Q::Pg(c) => {
-                let sql = pg_sql(sql);
+            Q::Pg(c, cache) => {
                 block_on(async {
-                    let stmt = c.prepare(&sql).await?;
+                    let stmt = cache.get(c, sql, || pg_sql(sql)).await?;
                     let runs = rows.iter().map(|p| {
                         let p: Vec<&(dyn ToSql + Sync)> =
                             p.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
@@ -200,11 +203,13 @@ impl Q<'_> {
                 }
                 Ok(out)
             }
-            Q::Pg(c) => {
-                let sql = pg_sql(sql);
+            Q::Pg(c, cache) => {
                 let p: Vec<&(dyn ToSql + Sync)> =
                     params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-                let rows = block_on(c.query(sql.as_str(), &p))?;
+                let rows = block_on(async {
+                    let stmt = cache.get(c, sql, || pg_sql(sql)).await?;
+                    c.query(&stmt, &p).await
+                })?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in rows {
                     let mut cols = Vec::with_capacity(r.len());
@@ -226,7 +231,7 @@ impl Q<'_> {
     /// Serializes this transaction with every other one taking the same key. SQLite's write
     /// transactions are already exclusive (`BEGIN IMMEDIATE`); PostgreSQL takes an advisory lock.
     pub fn lock(&self, key: i64) -> Result<()> {
-        if let Q::Pg(c) = self {
+        if let Q::Pg(c, _) = self {
             block_on(c.execute("SELECT pg_advisory_xact_lock($1)", &[&key]))?;
         }
         Ok(())
