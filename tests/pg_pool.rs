@@ -110,11 +110,17 @@ fn a_call_waiting_on_a_lock_does_not_hold_up_the_others() {
         })
     };
     std::thread::sleep(Duration::from_millis(300));
-    assert!(!waiting.is_finished(), "the update did not wait for the row lock");
+    assert!(
+        !waiting.is_finished(),
+        "the update did not wait for the row lock"
+    );
 
     // …while the others go on, reads and writes alike.
     let t = Instant::now();
-    assert_eq!(store.task(other).unwrap().unwrap().state, TaskState::Scheduled);
+    assert_eq!(
+        store.task(other).unwrap().unwrap().state,
+        TaskState::Scheduled
+    );
     assert!(
         store
             .transition_task(other, &[TaskState::Scheduled], TaskState::Cancelled, None)
@@ -130,7 +136,10 @@ fn a_call_waiting_on_a_lock_does_not_hold_up_the_others() {
     release.join().unwrap();
     let (changed, waited) = waiting.join().unwrap();
     assert!(changed);
-    assert!(waited >= Duration::from_millis(2500), "waited only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(2500),
+        "waited only {waited:?}"
+    );
     assert_eq!(store.task(id).unwrap().unwrap().state, TaskState::Cancelled);
 }
 

@@ -258,6 +258,86 @@ fn postgres_leases_give_each_task_to_one_node_and_survivors_interrupt_a_dead_one
 }
 
 #[test]
+fn postgres_batch_claims_split_overlapping_due_tasks_between_nodes() {
+    if !postgres::available() {
+        return;
+    }
+    let pg = Postgres::start();
+    let url = pg.create_db("batch_claims");
+    let store = Store::connect(&url).unwrap();
+    let ids: Vec<i64> = (0..5).map(|_| scheduled(&store)).collect();
+    let gone = ids[4];
+    assert!(
+        store
+            .transition_task(gone, &[TaskState::Scheduled], TaskState::Cancelled, None)
+            .unwrap()
+    );
+    let a = store
+        .claim_tasks(&[ids[0], ids[1], ids[2]], "node-a", LEASE)
+        .unwrap();
+    assert_eq!(
+        a,
+        vec![
+            (ids[0], Claim::Claimed),
+            (ids[1], Claim::Claimed),
+            (ids[2], Claim::Claimed)
+        ]
+    );
+    // Node b asks for an overlapping batch, with a duplicate and a cancelled task: it gets only
+    // the free one, each id answered once, in its order.
+    let b = store
+        .claim_tasks(&[ids[2], ids[3], ids[1], ids[3], gone], "node-b", LEASE)
+        .unwrap();
+    assert_eq!(
+        b,
+        vec![
+            (ids[2], Claim::Taken),
+            (ids[3], Claim::Claimed),
+            (ids[1], Claim::Taken),
+            (gone, Claim::Gone)
+        ]
+    );
+    assert_eq!(
+        store.lease_holder(ids[3]).unwrap().as_deref(),
+        Some("node-b")
+    );
+    assert_eq!(
+        store.lease_holder(ids[0]).unwrap().as_deref(),
+        Some("node-a")
+    );
+    // A holder claiming again keeps what it holds (a renewal, not a loss).
+    assert_eq!(
+        store.claim_tasks(&[ids[0]], "node-a", LEASE).unwrap(),
+        vec![(ids[0], Claim::Claimed)]
+    );
+    assert!(store.claim_tasks(&[], "node-a", LEASE).unwrap().is_empty());
+
+    // Racing batches over the same 40 tasks: each task is claimed exactly once.
+    let many: Vec<i64> = (0..40).map(|_| scheduled(&store)).collect();
+    let results: Vec<Vec<(i64, Claim)>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|i| {
+                let (url, mut mine) = (url.clone(), many.clone());
+                s.spawn(move || {
+                    mine.rotate_left(i * 10);
+                    let st = Store::connect(&url).unwrap();
+                    st.claim_tasks(&mine, &format!("racer-{i}"), LEASE).unwrap()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for id in &many {
+        let winners = results
+            .iter()
+            .flatten()
+            .filter(|(t, c)| t == id && *c == Claim::Claimed)
+            .count();
+        assert_eq!(winners, 1, "task {id}: {results:?}");
+    }
+}
+
+#[test]
 fn a_node_refuses_to_join_an_engine_of_an_older_opsdeck_that_takes_no_leases() {
     if !postgres::available() {
         return;

@@ -10,6 +10,9 @@ use super::{EngineError, Inner, notify_inner, runner};
 use crate::model::{StepState, TaskState, Trigger};
 use crate::store::Claim;
 
+/// Due tasks claimed in one store call at most; more due go round the loop again at once.
+const CLAIM_BATCH: usize = 256;
+
 /// When a scheduled task should start: at its exec time when its first step is timed,
 /// otherwise as soon as it is scheduled (order and manual steps start when reached).
 fn due_time(
@@ -195,14 +198,25 @@ pub(super) async fn run(inner: Arc<Inner>) {
             }
         }
         let now = Utc::now();
+        let mut due_now = Vec::new();
         while let Some((due, id)) = queue.first() {
-            if due > now {
+            if due > now || due_now.len() >= CLAIM_BATCH {
                 break;
             }
             queue.remove(id);
-            match claim(&inner, id) {
+            due_now.push((id, due));
+        }
+        if due_now.len() == CLAIM_BATCH {
+            // More are due: go round again without sleeping.
+            inner.wake.notify_one();
+        }
+        let dues: HashMap<i64, DateTime<Utc>> = due_now.iter().copied().collect();
+        for (id, c) in claim(&inner, &due_now) {
+            match c {
                 Claim::Claimed => {
-                    crate::metrics::scheduler_lateness(now - due);
+                    if let Some(due) = dues.get(&id) {
+                        crate::metrics::scheduler_lateness(now - *due);
+                    }
                     start(&inner, id);
                 }
                 // Another node runs it (or is about to): look again when its lease could expire.
@@ -231,23 +245,27 @@ fn lease_span(inner: &Inner) -> chrono::Duration {
     chrono::Duration::from_std(inner.config.lease()).unwrap_or(chrono::Duration::seconds(30))
 }
 
-/// Claims a due task for this node before running it (PostgreSQL; always granted on SQLite). A
-/// task this node already runs is `Gone` here; a store error retries after a second.
-fn claim(inner: &Inner, id: i64) -> Claim {
+/// Claims the due tasks for this node before running them, in one store call (PostgreSQL; always
+/// granted on SQLite). A task this node already runs is `Gone` here; on a store error none is
+/// claimed and the scheduler re-reads the store (the tasks are still scheduled, so they come back).
+fn claim(inner: &Inner, due: &[(i64, DateTime<Utc>)]) -> Vec<(i64, Claim)> {
     let Some(node) = &inner.node else {
-        return Claim::Claimed;
+        return due.iter().map(|&(id, _)| (id, Claim::Claimed)).collect();
     };
-    if running_ids(inner).contains(&id) {
-        return Claim::Gone;
-    }
-    match inner.store.claim_task(id, node, inner.config.lease()) {
-        Ok(c) => c,
+    let running = running_ids(inner);
+    let (mine, wanted): (Vec<i64>, Vec<i64>) = due
+        .iter()
+        .map(|&(id, _)| id)
+        .partition(|id| running.contains(id));
+    let mut out: Vec<(i64, Claim)> = mine.into_iter().map(|id| (id, Claim::Gone)).collect();
+    match inner.store.claim_tasks(&wanted, node, inner.config.lease()) {
+        Ok(c) => out.extend(c),
         Err(e) => {
-            tracing::error!("scheduler cannot claim task {id}: {e}");
+            tracing::error!("scheduler cannot claim {} due task(s): {e}", wanted.len());
             inner.rescan.store(true, Ordering::SeqCst);
-            Claim::Gone
         }
     }
+    out
 }
 
 fn running_ids(inner: &Inner) -> BTreeSet<i64> {
