@@ -509,3 +509,98 @@ async fn a_node_whose_task_was_taken_over_stops_running_it() {
     );
     drop(node);
 }
+
+/// A node that is cut off rather than killed (here: stopped with SIGSTOP, so its SSH connection
+/// stays open and sshd keeps the step running) has its task interrupted by a survivor, which
+/// also logs in to the host and ends the step's process group, checked by its recorded tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_survivor_ends_the_remote_steps_of_a_node_that_was_cut_off() {
+    if !postgres::available() || !require_system(support::sshd::SSHD) {
+        return;
+    }
+    let c = Cluster::start();
+    let frozen = c.node(0, LEASE_SECS);
+    let client = reqwest::Client::new();
+    let store = c.store();
+    let started = Instant::now();
+    let id = submit(
+        &client,
+        &frozen,
+        &c.token,
+        "cut off",
+        14,
+        chrono::Utc::now(),
+    )
+    .await;
+    until(&store, Duration::from_secs(30), "the task running", || {
+        c.markers().contains_key(&("start".to_string(), id))
+    })
+    .await;
+    // The running step's process group on the host, recorded as `PGID TAG`.
+    let mut recorded = String::new();
+    until(
+        &store,
+        Duration::from_secs(10),
+        "the process group recorded",
+        || {
+            recorded =
+                c.pg.sql(
+                    "nodes",
+                    &format!(
+                        "SELECT coalesce(remote_group, '') FROM step_runs WHERE task_id = {id}"
+                    ),
+                )
+                .unwrap();
+            !recorded.is_empty()
+        },
+    )
+    .await;
+    let pgid: i32 = recorded.split(' ').next().unwrap().parse().unwrap();
+    let alive = |pg: i32| unsafe { libc::kill(-pg, 0) } == 0;
+    assert!(alive(pgid), "group {pgid} ({recorded}) is not running");
+
+    let survivor = c.node(1, LEASE_SECS);
+    // SAFETY: stopping our own child process.
+    unsafe { libc::kill(frozen.child.id() as i32, libc::SIGSTOP) };
+    let stopped = Instant::now();
+    until(
+        &store,
+        Duration::from_secs(LEASE_SECS + 20),
+        "the step's processes ended",
+        || !alive(pgid),
+    )
+    .await;
+    eprintln!(
+        "the survivor ended the cut-off node's step {:.2} s after the node stopped",
+        stopped.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        store.task(id).unwrap().unwrap().state,
+        TaskState::Interrupted
+    );
+    until(&store, Duration::from_secs(10), "the log line", || {
+        store.logs(id, 0, 200).unwrap().iter().any(|l| {
+            l.text
+                .contains("of the lost node: its processes (process group")
+        })
+    })
+    .await;
+    let log: Vec<String> = store
+        .logs(id, 0, 200)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains(&format!("process group {pgid}) were ended"))),
+        "{log:#?}"
+    );
+    // The step would have written `end` after 14 s: it never does.
+    tokio::time::sleep(Duration::from_secs(16).saturating_sub(started.elapsed())).await;
+    assert_eq!(c.markers().get(&("end".to_string(), id)), None);
+    // SAFETY: our own child; SIGKILL ends a stopped process.
+    unsafe { libc::kill(frozen.child.id() as i32, libc::SIGKILL) };
+    drop(frozen);
+    drop(survivor);
+}

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod events;
 pub mod listen;
 mod lock;
+mod remote_end;
 mod runner;
 mod scheduler;
 
@@ -171,6 +172,8 @@ async fn heartbeat(inner: Arc<Inner>, claim: Arc<crate::store::EngineClaim>) {
             inner.hub.flush().await;
             for r in &tick.recovered {
                 inner.hub.forget(r.task_id);
+                // Its steps may still run on their hosts (a node cut off, not killed).
+                remote_end::spawn(&inner, r);
             }
         }
         // New tasks reach the scheduler by notification (and the listener's polling fallback

@@ -660,6 +660,16 @@ async fn run_step(run: &TaskRun, step: &Step, sr_id: i64, host: &str) -> StepSta
         let stream = match chunk.stream {
             OutputStream::Stdout => Stream::Stdout,
             OutputStream::Stderr => Stream::Stderr,
+            OutputStream::Group => {
+                // Where another node finds the step's processes if this node is cut off
+                // (PostgreSQL only: on SQLite no other node takes over).
+                if store.is_postgres()
+                    && let Err(e) = store.set_remote_group(sr_id, &chunk.line)
+                {
+                    tracing::warn!(task = id, "cannot record step {sr_id}'s process group: {e}");
+                }
+                continue;
+            }
         };
         if step.capture.is_some() && stream == Stream::Stdout && !capture_full {
             if captured.len() + chunk.line.len() > CAPTURE_LIMIT {

@@ -4,6 +4,7 @@ pub mod error;
 pub mod local;
 pub mod output;
 pub mod plan;
+pub mod remote_group;
 pub mod render;
 pub mod ssh;
 pub mod tunnel;
@@ -18,6 +19,7 @@ use crate::model::{Connection, ExecUser, Host, Inventory};
 
 pub use error::ExecError;
 pub use output::{LineSplitter, MAX_LINE_BYTES, OutputChunk, OutputStream, RunOutcome};
+pub use remote_group::RemoteGroup;
 pub use ssh::{SshSession, SshTarget};
 
 /// A host's connection, opened once and reused for every step the host runs in a task.

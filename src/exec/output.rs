@@ -8,6 +8,9 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 pub enum OutputStream {
     Stdout,
     Stderr,
+    /// Not output: the step's remote process group as `PGID TAG` ([`super::RemoteGroup`]), sent
+    /// once by an SSH step when its wrapper reported it.
+    Group,
 }
 
 /// One complete line of output (without its line terminator), decoded as UTF-8 lossily.

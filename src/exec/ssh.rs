@@ -28,6 +28,7 @@ use tokio_util::task::AbortOnDropHandle;
 
 use super::error::ExecError;
 use super::output::{LineSplitter, OutputChunk, OutputStream, RunOutcome};
+use super::remote_group::{RemoteGroup, TAG_VAR};
 
 /// How long to wait after `kill -TERM` before `kill -KILL`, unless changed per session.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(2);
@@ -465,14 +466,15 @@ impl SshSession {
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<RunOutcome, ExecError> {
-        let marker = format!("__OPSDECK_PGID_{}=", nonce());
+        let tag = nonce();
+        let marker = format!("__OPSDECK_PGID_{tag}=");
         let mut channel = self
             .handle
             .channel_open_session()
             .await
             .map_err(|e| self.channel_error("open a channel", e))?;
         channel
-            .exec(true, wrap_command(command, &marker))
+            .exec(true, wrap_command(command, &marker, &tag))
             .await
             .map_err(|e| self.channel_error("start the command", e))?;
 
@@ -545,6 +547,8 @@ impl SshSession {
                                 && let Some(found) = parse_marker(&line, &marker)
                             {
                                 pgid = Some(found);
+                                let group = RemoteGroup { pgid: found, tag: tag.clone() };
+                                emit(&out, OutputStream::Group, group.field()).await;
                                 continue;
                             }
                             emit(&out, stream, line).await;
@@ -675,11 +679,16 @@ impl SshSession {
 }
 
 /// Wraps a command so that it runs under `/bin/sh` whatever the login shell is, first reports
-/// its process group on stderr as `MARKER<pgid>`, and dies with the connection (the orphan guard).
-fn wrap_command(command: &str, marker: &str) -> String {
+/// its process group on stderr as `MARKER<pgid>`, exports `OPSDECK_STEP=TAG` (so another node can
+/// tell the group is still this step's before ending it), and dies with the connection (the
+/// orphan guard).
+fn wrap_command(command: &str, marker: &str, tag: &str) -> String {
     let inner = format!(
-        "printf '%s%s\\n' {} \"$$\" >&2; {}",
+        "printf '%s%s\\n' {} \"$$\" >&2; {}={}; export {}; {}",
         quote(marker),
+        TAG_VAR,
+        quote(tag),
+        TAG_VAR,
         super::render::guarded(command)
     );
     format!("exec /bin/sh -c {}", quote(&inner))
@@ -742,7 +751,7 @@ mod tests {
 
     #[test]
     fn wrapped_command_runs_the_original_under_sh() {
-        let wrapped = wrap_command("echo 'a b'; exit 3", "__M=");
+        let wrapped = wrap_command("echo 'a b'; exit 3", "__M=", "t1");
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg(&wrapped)

@@ -27,10 +27,22 @@ pub enum Claim {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovered {
     pub task_id: i64,
+    /// The SSH steps that were running with a recorded process group: what a survivor ends.
+    pub remote: Vec<RemoteStep>,
     /// The node that stopped renewing its lease.
     pub owner: String,
     /// The reason stored on the task (names the node and when its lease ended).
     pub reason: String,
+}
+
+/// A step that ran on a host when its node was lost, and its process group there (`PGID TAG`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteStep {
+    pub host: String,
+    pub group_no: u32,
+    pub level: u32,
+    pub step_name: String,
+    pub remote_group: String,
 }
 
 fn secs(lease: Duration) -> f64 {
@@ -205,12 +217,31 @@ pub(super) fn interrupt_expired(client: &mut Client, me: &str) -> Result<Vec<Rec
         .iter()
         .map(|r| Recovered {
             task_id: r.get(0),
+            remote: Vec::new(),
             owner: r.get(1),
             reason: r.get(2),
         })
         .collect();
+    let mut out = out;
     if !out.is_empty() {
         let ids: Vec<i64> = out.iter().map(|r| r.task_id).collect();
+        for r in block_on(tx.query(
+            "SELECT task_id, host, grp, level, step_name, remote_group FROM step_runs
+             WHERE task_id = ANY($1) AND state = 'running' AND remote_group IS NOT NULL
+             ORDER BY id",
+            &[&ids],
+        ))? {
+            let task: i64 = r.get(0);
+            if let Some(rec) = out.iter_mut().find(|x| x.task_id == task) {
+                rec.remote.push(RemoteStep {
+                    host: r.get(1),
+                    group_no: u32::try_from(r.get::<_, i64>(2)).unwrap_or(0),
+                    level: u32::try_from(r.get::<_, i64>(3)).unwrap_or(0),
+                    step_name: r.get(4),
+                    remote_group: r.get(5),
+                });
+            }
+        }
         block_on(tx.execute(
             "UPDATE step_runs SET state = 'failed', finished_at = $2,
                     reason = 'interrupted: the node running it stopped renewing its lease'

@@ -119,6 +119,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN owner TEXT;
     ALTER TABLE tasks ADD COLUMN lease_until TEXT;
     "#,
+    // 5: the remote process group of a running SSH step (`PGID TAG`), so another node can end it.
+    r#"
+    ALTER TABLE step_runs ADD COLUMN remote_group TEXT;
+    "#,
 ];
 
 /// The same schema on PostgreSQL: integers are BIGINT, times the same UTC text as on SQLite (so both
@@ -236,6 +240,12 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     ALTER TABLE tasks ADD COLUMN owner TEXT;
     ALTER TABLE tasks ADD COLUMN lease_until TIMESTAMPTZ;
     CREATE INDEX tasks_running_by_owner ON tasks (owner) WHERE state = 'running';
+    "#,
+    // 5: the remote process group of a running SSH step (`PGID TAG`: the step's process group on
+    // its host and the random tag in its environment), so a survivor can end it after the node
+    // running it was cut off.
+    r#"
+    ALTER TABLE step_runs ADD COLUMN remote_group TEXT;
     "#,
 ];
 

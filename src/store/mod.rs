@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-pub use leases::{Claim, Recovered};
+pub use leases::{Claim, Recovered, RemoteStep};
 pub use logs::{LogSender, LogWriter};
 pub use migrations::SCHEMA_VERSION;
 pub use nodes::NodeInfo;

@@ -341,9 +341,22 @@ impl Store {
                    started_at = CASE WHEN ?2 = 'running' THEN ?4 ELSE started_at END,
                    finished_at = CASE WHEN ?2 IN ('done','failed','timed_out','skipped','cancelled') THEN ?4
                                       WHEN ?2 = 'running' THEN NULL ELSE finished_at END,
-                   reason = ?5
+                   reason = ?5,
+                   remote_group = CASE WHEN ?2 = 'running' THEN NULL ELSE remote_group END
                  WHERE id = ?1",
                 &vals![id, state.as_str(), exit_code, now, reason],
+            )
+        })?;
+        Ok(())
+    }
+
+    /// Records the remote process group of running step run `id` (`PGID TAG`, see
+    /// [`crate::exec::RemoteGroup`]), so another node can end it if this one is cut off.
+    pub fn set_remote_group(&self, id: i64, group: &str) -> Result<()> {
+        self.with(|q| {
+            q.exec(
+                "UPDATE step_runs SET remote_group = ?2 WHERE id = ?1 AND state = 'running'",
+                &vals![id, group],
             )
         })?;
         Ok(())
