@@ -381,7 +381,12 @@ pub fn kind(text: &str) -> String {
 
 /// [`kind`] from the statement's tokens.
 fn kind_of(toks: &[Tok]) -> String {
-    let words: Vec<String> = toks.iter().take(12).filter_map(word).collect();
+    let words: Vec<String> = toks
+        .iter()
+        .take(12)
+        .filter_map(word)
+        .map(String::from)
+        .collect();
     let Some(first) = words.first() else {
         return String::new();
     };

@@ -8,7 +8,7 @@ use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
-use super::tokens::{Tok, significant, word};
+use super::tokens::{Tok, Upper, significant};
 
 /// The largest SQL text (a whole script) opsdeck analyses, in bytes.
 pub const MAX_SQL_BYTES: usize = 4 << 20;
@@ -77,7 +77,7 @@ const OPERATOR_WORDS: &[&str] = &[
 
 fn is_operator(t: &Tok) -> bool {
     match &t.token {
-        Token::Word(_) => word(t).is_some_and(|w| OPERATOR_WORDS.contains(&w.as_str())),
+        Token::Word(_) => Upper::of(t).is_some_and(|w| OPERATOR_WORDS.contains(&w.as_str())),
         Token::Comma
         | Token::SemiColon
         | Token::Period

@@ -429,7 +429,7 @@ fn hints(c: &Ctx) -> Vec<Hit> {
         if hint {
             let detail = match w.as_str() {
                 "USE" | "FORCE" | "IGNORE" => format!("{w} INDEX"),
-                _ => w,
+                _ => w.into(),
             };
             out.push(Hit::tok(&t[i]).with(detail));
         }

@@ -352,7 +352,7 @@ fn created_kind(c: &Ctx) -> Option<(String, usize)> {
                     | "TEMPORARY"
                     | "RESOURCE"
             )
-            .then_some((w, i))
+            .then_some((w.into(), i))
         })
 }
 
