@@ -72,7 +72,7 @@ pub fn check(sql: &str) -> CheckReport {
 
 /// Checks every statement of `sql`, with messages in `lang`.
 pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
-    check_statements(sql, lang)
+    super::limits::with_stack(|| check_statements(sql, lang))
 }
 
 /// What the check already computed for one statement, for the score to reuse: the split

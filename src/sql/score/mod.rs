@@ -240,6 +240,15 @@ pub fn score_each(
     sql: &str,
     opts: &ScoreOptions,
     lang: Lang,
+    emit: impl FnMut(StatementScore),
+) -> ScoreTotals {
+    super::limits::with_stack(|| score_each_on_stack(sql, opts, lang, emit))
+}
+
+fn score_each_on_stack(
+    sql: &str,
+    opts: &ScoreOptions,
+    lang: Lang,
     mut emit: impl FnMut(StatementScore),
 ) -> ScoreTotals {
     let rules = rules();
