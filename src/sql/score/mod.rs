@@ -7,6 +7,8 @@ mod arg;
 mod clause;
 mod column;
 mod distinct;
+#[cfg(test)]
+mod findings_tests;
 mod function;
 mod group;
 mod join;
