@@ -110,10 +110,12 @@ pub fn unverifiable(toks: &[Tok], err_at: Option<(usize, usize)>) -> Option<Stri
         for i in 0..toks.len() {
             // `OVER (PARTITION …`, `AS (PARTITION …` and `(PARTITION BY …` are windows;
             // `ADD PARTITION (PARTITION p …` is a partition definition.
-            let in_window_spec = i > 0
-                && toks[i - 1].token == Token::LParen
-                && (is_word(toks, i + 1, "BY") || (i > 1 && is_seq(toks, i - 2, &["OVER|AS"])));
-            if is_seq(toks, i, seq) && near_error(i, seq.len()) && !in_window_spec {
+            let in_window_spec = || {
+                i > 0
+                    && toks[i - 1].token == Token::LParen
+                    && (is_word(toks, i + 1, "BY") || (i > 1 && is_seq(toks, i - 2, &["OVER|AS"])))
+            };
+            if is_seq(toks, i, seq) && near_error(i, seq.len()) && !in_window_spec() {
                 let words: Vec<String> = (i..i + seq.len())
                     .filter_map(|k| word(&toks[k]))
                     .map(String::from)

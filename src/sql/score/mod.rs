@@ -345,10 +345,16 @@ fn score_one(
             opts,
             altered,
         };
-        for (r, check) in offline {
-            for h in check(&ctx) {
-                found.push((r, h));
+        let mut run = || {
+            for (r, check) in offline {
+                for h in check(&ctx) {
+                    found.push((r, h));
+                }
             }
+        };
+        match ast {
+            Some(stmt) => walk::with_query_count(stmt, run),
+            None => run(),
         }
     }
     let ids: Vec<&str> = found.iter().map(|(r, _)| r.id).collect();

@@ -1,6 +1,8 @@
 //! Small read-only walks over sqlparser's tree that many score rules share: every expression,
 //! every SELECT with its nesting depth, the top-level WHERE, AND-conjuncts, table names.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
@@ -56,14 +58,52 @@ impl<F: FnMut(&Query, usize)> Visitor for Queries<F> {
 
 /// Calls `f` on every query (the statement's own, CTEs, derived tables, subqueries) with its
 /// nesting depth: 0 for the outermost.
-pub fn each_query<V: Visit>(node: &V, f: impl FnMut(&Query, usize)) {
+pub fn each_query<V: Visit + Any>(node: &V, mut f: impl FnMut(&Query, usize)) {
+    if let Some(stmt) = (node as &dyn Any).downcast_ref::<Statement>()
+        && let Some((addr, count)) = KNOWN.get()
+        && addr == std::ptr::from_ref(stmt) as usize
+    {
+        match (count, top_query(stmt)) {
+            (0, _) => return,
+            (1, Some(q)) => {
+                f(q, 0);
+                return;
+            }
+            _ => {}
+        }
+    }
+    walk_queries(node, f);
+}
+
+fn walk_queries<V: Visit>(node: &V, f: impl FnMut(&Query, usize)) {
     let mut v = Queries { depth: 0, f };
     let _ = node.visit(&mut v);
 }
 
+thread_local! {
+    /// The address of the statement being scored and how many queries it holds.
+    static KNOWN: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (the score's rules) with the number of queries in `stmt` counted once, so that
+/// [`each_query`] and [`each_select`] on `stmt` itself need no walk of their own when it holds
+/// none or only its top-level one, as most statements do (about 40 rules ask).
+pub fn with_query_count<R>(stmt: &Statement, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<(usize, usize)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            KNOWN.set(self.0);
+        }
+    }
+    let mut count = 0;
+    walk_queries(stmt, |_, _| count += 1);
+    let _restore = Restore(KNOWN.replace(Some((std::ptr::from_ref(stmt) as usize, count))));
+    f()
+}
+
 /// Calls `f` on every SELECT block with the depth of the query it belongs to (0 = outermost;
 /// every branch of a top-level UNION is depth 0).
-pub fn each_select<V: Visit>(node: &V, mut f: impl FnMut(&Select, usize)) {
+pub fn each_select<V: Visit + Any>(node: &V, mut f: impl FnMut(&Select, usize)) {
     each_query(node, |q, depth| {
         selects_of(&q.body, &mut |s| f(s, depth));
     });
