@@ -120,7 +120,11 @@ pub(crate) fn written(r: std::io::Result<()>) -> anyhow::Result<()> {
 /// `sql fingerprint`: statements streamed from the input, one output line (or JSON array
 /// element) each as they come, through a buffered stdout.
 /// The query id (an MD5) is only computed when it is printed.
-fn fingerprint_stream(file: &Option<PathBuf>, json: bool, id: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn fingerprint_stream(
+    file: &Option<PathBuf>,
+    json: bool,
+    id: bool,
+) -> anyhow::Result<ExitCode> {
     let (input, name) = open(file)?;
     let mut out = BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     let mut fp = sql::Fingerprinter::default();
