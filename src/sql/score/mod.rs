@@ -353,7 +353,7 @@ fn score_one(
             }
         };
         match ast {
-            Some(stmt) => walk::with_query_count(stmt, run),
+            Some(stmt) => walk::with_census(stmt, run),
             None => run(),
         }
     }

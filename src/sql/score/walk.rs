@@ -1,5 +1,6 @@
 //! Small read-only walks over sqlparser's tree that many score rules share: every expression,
-//! every SELECT with its nesting depth, the top-level WHERE, AND-conjuncts, table names.
+//! every SELECT with its nesting depth, the top-level WHERE, AND-conjuncts, table names; and the
+//! one census walk per scored statement that lets many of those walks be skipped.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -49,7 +50,7 @@ fn kind_of(e: &Expr) -> u32 {
 }
 
 /// [`each_expr`] for an `f` that does nothing unless the expression is one of `kinds`: on the
-/// statement being scored (see [`with_query_count`]) that holds none of them, no walk at all.
+/// statement being scored (see [`with_census`]) that holds none of them, no walk at all.
 pub fn each_expr_of<V: Visit + Any>(node: &V, kinds: u32, f: impl FnMut(&Expr)) {
     if let Some(stmt) = (node as &dyn Any).downcast_ref::<Statement>()
         && let Some(known) = KNOWN.get()
@@ -159,7 +160,7 @@ thread_local! {
 /// expression noted in one walk, so that [`each_query`] and [`each_select`] on `stmt` itself
 /// need no walk of their own when it holds no query or only its top-level one (most
 /// statements; about 40 rules ask), nor [`each_expr_of`] when it holds none of the kinds asked.
-pub fn with_query_count<R>(stmt: &Statement, f: impl FnOnce() -> R) -> R {
+pub fn with_census<R>(stmt: &Statement, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Known>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -382,7 +383,7 @@ mod tests {
                     }
                 });
                 let mut known = Vec::new();
-                with_query_count(stmt, || {
+                with_census(stmt, || {
                     assert_eq!(queries(stmt), walked, "{sql}");
                     each_expr_of(stmt, kinds, |e| {
                         if kind_of(e) & kinds != 0 {
