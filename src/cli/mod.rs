@@ -156,8 +156,15 @@ fn connect_remote(flag: Option<String>, ctx: &Context) -> anyhow::Result<()> {
 }
 
 pub fn main() -> ExitCode {
+    if let Some(file) = plain_fingerprint(std::env::args_os()) {
+        return finish(sql::fingerprint_stream(&file, false, false));
+    }
     let cli = Cli::parse();
-    match run(cli) {
+    finish(run(cli))
+}
+
+fn finish(r: anyhow::Result<ExitCode>) -> ExitCode {
+    match r {
         Ok(code) => code,
         Err(e) => {
             // Errors quote files, names and remote answers: never let them drive the terminal.
@@ -165,6 +172,30 @@ pub fn main() -> ExitCode {
             eprintln!("error: {}", opsdeck::text::escape_for_terminal(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The file of `opsdeck sql fingerprint [FILE]` given with no option at all (the form a DBA runs
+/// over a large file, side by side with `pt-fingerprint FILE`): it needs no option parsing,
+/// config, logging or language, so it skips building clap's command tree, whose code and heap
+/// were a tenth of the process's peak memory. Anything else (an option, `--help`, a second
+/// argument) goes through clap. Unlike clap, this path does not validate the environment
+/// variables of options that `sql fingerprint` does not use.
+fn plain_fingerprint(
+    mut args: impl Iterator<Item = std::ffi::OsString>,
+) -> Option<Option<PathBuf>> {
+    let _program = args.next()?;
+    if args.next()? != "sql" || args.next()? != "fingerprint" {
+        return None;
+    }
+    let file = args.next();
+    if args.next().is_some() {
+        return None;
+    }
+    match file {
+        None => Some(None),
+        Some(f) if f == "-" || !f.as_encoded_bytes().starts_with(b"-") => Some(Some(f.into())),
+        Some(_) => None,
     }
 }
 
@@ -358,4 +389,37 @@ fn overview(ctx: &Context) -> anyhow::Result<ExitCode> {
     inventory::run(ctx, inventory::InventoryCmd::List { json: false })?;
     println!();
     template::run(ctx, template::TemplateCmd::List { json: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(args: &[&str]) -> Option<Option<PathBuf>> {
+        plain_fingerprint(args.iter().map(std::ffi::OsString::from))
+    }
+
+    #[test]
+    fn only_a_bare_sql_fingerprint_skips_clap() {
+        assert_eq!(plain(&["opsdeck", "sql", "fingerprint"]), Some(None));
+        assert_eq!(
+            plain(&["opsdeck", "sql", "fingerprint", "fp.sql"]),
+            Some(Some("fp.sql".into()))
+        );
+        assert_eq!(
+            plain(&["opsdeck", "sql", "fingerprint", "-"]),
+            Some(Some("-".into()))
+        );
+        for other in [
+            &["opsdeck"][..],
+            &["opsdeck", "sql", "check", "fp.sql"],
+            &["opsdeck", "sql", "fingerprint", "--id", "fp.sql"],
+            &["opsdeck", "sql", "fingerprint", "--json"],
+            &["opsdeck", "sql", "fingerprint", "--help"],
+            &["opsdeck", "sql", "fingerprint", "a.sql", "b.sql"],
+            &["opsdeck", "--lang", "zh", "sql", "fingerprint", "a.sql"],
+        ] {
+            assert_eq!(plain(other), None, "{other:?}");
+        }
+    }
 }

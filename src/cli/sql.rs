@@ -120,7 +120,11 @@ pub(crate) fn written(r: std::io::Result<()>) -> anyhow::Result<()> {
 /// `sql fingerprint`: statements streamed from the input, one output line (or JSON array
 /// element) each as they come, through a buffered stdout.
 /// The query id (an MD5) is only computed when it is printed.
-fn fingerprint_stream(file: &Option<PathBuf>, json: bool, id: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn fingerprint_stream(
+    file: &Option<PathBuf>,
+    json: bool,
+    id: bool,
+) -> anyhow::Result<ExitCode> {
     let (input, name) = open(file)?;
     let mut out = BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
     let mut fp = sql::Fingerprinter::default();
@@ -130,16 +134,17 @@ fn fingerprint_stream(file: &Option<PathBuf>, json: bool, id: bool) -> anyhow::R
     }
     for st in sql::StatementReader::new(input) {
         let st = st.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        let f = fp.fingerprint(&st);
         if json {
+            let f = fp.fingerprint(&st);
             let sep = if first { "\n  " } else { ",\n  " };
             let obj = serde_json::json!({"query_id": sql::query_id(f), "fingerprint": f});
             written(write!(out, "{sep}{obj}"))?;
+        } else if id {
+            let f = fp.fingerprint(&st);
+            written(writeln!(out, "{}  {f}", sql::query_id(f)))?;
         } else {
-            if id {
-                written(write!(out, "{}  ", sql::query_id(f)))?;
-            }
-            written(out.write_all(f.as_bytes()))?;
+            // Bytes as they are: the text needs no second UTF-8 check on its way out.
+            written(out.write_all(fp.fingerprint_bytes(&st)))?;
             written(out.write_all(b"\n"))?;
         }
         first = false;

@@ -125,6 +125,10 @@ pub fn online_advice(sql: &str, output: &str, lang: Lang) -> Result<OnlineAdvice
 /// The tables a statement reads or writes (`t` or `schema.t`, as written, without quotes), in order,
 /// without CTE names and repeats. Empty when the statement does not parse.
 pub fn statement_tables(sql: &str) -> Vec<String> {
+    crate::sql::limits::with_stack(|| statement_tables_on_stack(sql))
+}
+
+fn statement_tables_on_stack(sql: &str) -> Vec<String> {
     let Ok(stmts) = crate::sql::limits::parse(sql) else {
         return Vec::new();
     };

@@ -72,7 +72,7 @@ pub fn check(sql: &str) -> CheckReport {
 
 /// Checks every statement of `sql`, with messages in `lang`.
 pub fn check_in(sql: &str, lang: Lang) -> CheckReport {
-    check_statements(sql, lang)
+    super::limits::with_stack(|| check_statements(sql, lang))
 }
 
 /// What the check already computed for one statement, for the score to reuse: the split
@@ -381,7 +381,12 @@ pub fn kind(text: &str) -> String {
 
 /// [`kind`] from the statement's tokens.
 fn kind_of(toks: &[Tok]) -> String {
-    let words: Vec<String> = toks.iter().take(12).filter_map(word).collect();
+    let words: Vec<String> = toks
+        .iter()
+        .take(12)
+        .filter_map(word)
+        .map(String::from)
+        .collect();
     let Some(first) = words.first() else {
         return String::new();
     };

@@ -1,14 +1,15 @@
 //! Bounds on the work one SQL text may cause: its size, the depth of the tree it would parse
-//! into, and sqlparser's own recursion limit. Every place opsdeck parses SQL goes through
-//! [`parse`], so no statement can build a tree the walkers (score rules, advice, checks) or
-//! the tree's own `Drop` cannot handle on a normal thread stack.
+//! into, sqlparser's own recursion limit, and the stack the analysis of such a tree runs on.
+//! Every place opsdeck parses SQL goes through [`parse`] and every analysis through
+//! [`with_stack`], so no statement can build a tree the parser, the walkers (score rules,
+//! advice, checks), `Display` or the tree's own `Drop` cannot handle, whatever thread calls.
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Token;
 
-use super::tokens::{Tok, significant, word};
+use super::tokens::{Tok, Upper, significant};
 
 /// The largest SQL text (a whole script) opsdeck analyses, in bytes.
 pub const MAX_SQL_BYTES: usize = 4 << 20;
@@ -17,6 +18,21 @@ pub const MAX_SQL_BYTES: usize = 4 << 20;
 pub const MAX_DEPTH: usize = 500;
 /// sqlparser's recursion limit (nested parentheses, subqueries, prefix operators).
 pub const PARSER_RECURSION_LIMIT: usize = 100;
+
+/// Stack an analysis of trees within these limits is sure to have: the deepest accepted
+/// statements need between 8 and 16 MiB in a debug build (far less optimised).
+pub const STACK_RED_ZONE: usize = 32 << 20;
+/// Stack allocated when less than [`STACK_RED_ZONE`] is left (mapped lazily: only the pages
+/// used count).
+pub const STACK_SIZE: usize = 64 << 20;
+
+/// Runs `f` with at least [`STACK_RED_ZONE`] of stack: on the current thread when it has that
+/// much left, else on a fresh stack of [`STACK_SIZE`]. sqlparser is built without its per-call
+/// stack probes, so each public analysis (check, score, advice) enters through here once; the
+/// calls inside it then cost one comparison.
+pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SIZE, f)
+}
 
 /// Why a text was not parsed: too large or too deep (with where), else sqlparser's error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +93,7 @@ const OPERATOR_WORDS: &[&str] = &[
 
 fn is_operator(t: &Tok) -> bool {
     match &t.token {
-        Token::Word(_) => word(t).is_some_and(|w| OPERATOR_WORDS.contains(&w.as_str())),
+        Token::Word(_) => Upper::of(t).is_some_and(|w| OPERATOR_WORDS.contains(&w.as_str())),
         Token::Comma
         | Token::SemiColon
         | Token::Period
@@ -170,6 +186,10 @@ pub fn parse(text: &str) -> Result<Vec<Statement>, ParseFail> {
 
 /// Parses a text whose tokens already passed [`check_depth`].
 pub fn parse_checked(text: &str) -> Result<Vec<Statement>, ParseFail> {
+    with_stack(|| parse_on_stack(text))
+}
+
+fn parse_on_stack(text: &str) -> Result<Vec<Statement>, ParseFail> {
     let dialect = MySqlDialect {};
     Parser::new(&dialect)
         .with_recursion_limit(PARSER_RECURSION_LIMIT)

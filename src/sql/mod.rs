@@ -4,6 +4,8 @@
 pub mod advise;
 mod body;
 pub mod check;
+#[cfg(test)]
+mod deep_stack_tests;
 pub mod digest;
 pub mod fingerprint;
 pub mod format;

@@ -62,32 +62,59 @@ impl<R: BufRead> StatementReader<R> {
     }
 
     /// Reads whole lines until at least `want` more bytes, more than the limit pending, or the
-    /// end of the input.
+    /// end of the input: as many whole lines at a time as the reader's buffer holds.
     fn fill(&mut self, want: usize) -> Result<(), StreamError> {
         let mut added = 0;
         while added < want && self.pending.len() <= self.max {
             self.raw.clear();
-            // A line longer than the limit is cut off by `take`; the check below then stops.
-            let room = (self.max + 1).saturating_sub(self.pending.len()) as u64;
-            let n = std::io::Read::take(self.input.by_ref(), room.max(1))
-                .read_until(b'\n', &mut self.raw)
-                .map_err(|source| StreamError::Read {
-                    bytes: self.bytes,
-                    source,
-                })?;
-            if n == 0 {
+            self.read_lines()?;
+            if self.raw.is_empty() {
                 self.eof = true;
                 break;
             }
-            self.bytes += n as u64;
-            added += n;
+            self.bytes += self.raw.len() as u64;
+            added += self.raw.len();
             // `from_utf8` is the fast check; only invalid input pays for the lossy copy.
             match std::str::from_utf8(&self.raw) {
-                Ok(line) => self.pending.push_str(line),
+                Ok(lines) => self.pending.push_str(lines),
                 Err(_) => self.pending.push_str(&String::from_utf8_lossy(&self.raw)),
             }
         }
         Ok(())
+    }
+
+    /// Appends to `raw` the whole lines in the reader's buffer, reading on until at least one
+    /// line ends (or the input does). A line longer than the limit is cut off at the limit; the
+    /// caller then stops.
+    fn read_lines(&mut self) -> Result<(), StreamError> {
+        loop {
+            let room = (self.max + 1)
+                .saturating_sub(self.pending.len() + self.raw.len())
+                .max(1);
+            let buf = match self.input.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(StreamError::Read {
+                        bytes: self.bytes + self.raw.len() as u64,
+                        source,
+                    });
+                }
+            };
+            if buf.is_empty() {
+                return Ok(());
+            }
+            let avail = &buf[..buf.len().min(room)];
+            let (take, done) = match memchr::memrchr(b'\n', avail) {
+                Some(last) => (last + 1, true),
+                None => (avail.len(), avail.len() == room),
+            };
+            self.raw.extend_from_slice(&avail[..take]);
+            self.input.consume(take);
+            if done {
+                return Ok(());
+            }
+        }
     }
 
     /// Splits what is pending: finished statements go to `ready`; at the end of the input, all.
@@ -106,7 +133,8 @@ impl<R: BufRead> StatementReader<R> {
         if self.eof {
             consumed = self.pending.len();
         }
-        self.line += self.pending[..consumed].matches('\n').count() as u64;
+        self.line +=
+            memchr::memchr_iter(b'\n', &self.pending.as_bytes()[..consumed]).count() as u64;
         self.pending.drain(..consumed);
     }
 }

@@ -5,7 +5,7 @@
 use sqlparser::tokenizer::Token;
 
 use super::messages::MessageId;
-use super::tokens::{Tok, is_seq, is_word, word};
+use super::tokens::{Tok, Upper, is_seq, is_word};
 
 /// A strictness violation: the index of the offending token and what it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,10 @@ fn is_identifier_context(prev: Option<&Tok>) -> bool {
         None => true,
         Some(t) => match &t.token {
             Token::Period | Token::Comma | Token::LParen => true,
-            _ => matches!(word(t).as_deref(), Some("SELECT" | "AS" | "BY")),
+            _ => matches!(
+                Upper::of(t).as_ref().map(Upper::as_str),
+                Some("SELECT" | "AS" | "BY")
+            ),
         },
     }
 }
@@ -31,7 +34,10 @@ fn followed_as_identifier(next: Option<&Tok>) -> bool {
         None => true,
         Some(t) => match &t.token {
             Token::Comma | Token::RParen | Token::Period | Token::Eq => true,
-            _ => matches!(word(t).as_deref(), Some("FROM" | "AS")),
+            _ => matches!(
+                Upper::of(t).as_ref().map(Upper::as_str),
+                Some("FROM" | "AS")
+            ),
         },
     }
 }
@@ -81,7 +87,7 @@ pub fn violations(toks: &[Tok]) -> Vec<Violation> {
             Token::Word(w) if w.quote_style.is_none() => word_rule(
                 toks,
                 i,
-                &w.value.to_ascii_uppercase(),
+                Upper::spell(&w.value).as_str(),
                 is_update,
                 depth,
                 &mut seen_set,
@@ -103,13 +109,13 @@ fn word_rule(
     depth: usize,
     seen_set: &mut bool,
 ) -> Option<MessageId> {
-    let prev = i.checked_sub(1).and_then(|p| word(&toks[p]));
+    let prev_word = i.checked_sub(1).and_then(|p| Upper::of(&toks[p]));
+    let prev = prev_word.as_ref().map(Upper::as_str);
     let next = toks.get(i + 1);
     match w {
         "ILIKE" if keyword_use(toks, i) => Some(MessageId::Ilike),
         "TOP"
-            if matches!(prev.as_deref(), Some("SELECT" | "DISTINCT" | "ALL"))
-                && is_number_or_paren(next) =>
+            if matches!(prev, Some("SELECT" | "DISTINCT" | "ALL")) && is_number_or_paren(next) =>
         {
             Some(MessageId::SelectTop)
         }
@@ -148,23 +154,19 @@ fn word_rule(
             None
         }
         "FROM" if is_update && depth == 0 && *seen_set => Some(MessageId::UpdateFrom),
-        "CONCURRENTLY" | "ILIKE" | "SIMILAR" if prev.as_deref() == Some("INDEX") => {
+        "CONCURRENTLY" | "ILIKE" | "SIMILAR" if prev == Some("INDEX") => {
             Some(MessageId::PostgresOnly)
         }
-        "IDENTITY" if prev.as_deref() == Some("AS") => Some(MessageId::PostgresOnly),
+        "IDENTITY" if prev == Some("AS") => Some(MessageId::PostgresOnly),
         "TYPE" if i >= 3 && is_word(toks, i - 2, "COLUMN") && is_word(toks, i - 3, "ALTER") => {
             Some(MessageId::PostgresOnly)
         }
-        "VALUES" if prev.as_deref() == Some("DEFAULT") => Some(MessageId::PostgresOnly),
-        "TO" if prev.as_deref() == Some("SIMILAR") => Some(MessageId::PostgresOnly),
-        "ALL" if prev.as_deref() == Some("LIMIT") => Some(MessageId::PostgresOnly),
-        "TEMP" if prev.as_deref() == Some("CREATE") => Some(MessageId::PostgresOnly),
-        "TRANSACTION" if i == 1 && prev.as_deref() == Some("BEGIN") => {
-            Some(MessageId::PostgresOnly)
-        }
-        "APPLY" if matches!(prev.as_deref(), Some("OUTER" | "CROSS")) => {
-            Some(MessageId::PostgresOnly)
-        }
+        "VALUES" if prev == Some("DEFAULT") => Some(MessageId::PostgresOnly),
+        "TO" if prev == Some("SIMILAR") => Some(MessageId::PostgresOnly),
+        "ALL" if prev == Some("LIMIT") => Some(MessageId::PostgresOnly),
+        "TEMP" if prev == Some("CREATE") => Some(MessageId::PostgresOnly),
+        "TRANSACTION" if i == 1 && prev == Some("BEGIN") => Some(MessageId::PostgresOnly),
+        "APPLY" if matches!(prev, Some("OUTER" | "CROSS")) => Some(MessageId::PostgresOnly),
         "WITH" if i > 0 && next.is_some_and(|t| t.token == Token::LParen) => {
             Some(MessageId::PostgresOnly)
         }

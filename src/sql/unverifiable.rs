@@ -97,7 +97,7 @@ pub fn unverifiable(toks: &[Tok], err_at: Option<(usize, usize)>) -> Option<Stri
         && toks
             .get(e + 1)
             .is_some_and(|t| matches!(t.token, Token::Word(_)))
-        && !toks[..e].iter().any(|t| word(t).as_deref() == Some("SET"))
+        && !(0..e).any(|k| is_word(toks, k, "SET"))
     {
         return Some("multi-table UPDATE".to_string());
     }
@@ -110,12 +110,16 @@ pub fn unverifiable(toks: &[Tok], err_at: Option<(usize, usize)>) -> Option<Stri
         for i in 0..toks.len() {
             // `OVER (PARTITION …`, `AS (PARTITION …` and `(PARTITION BY …` are windows;
             // `ADD PARTITION (PARTITION p …` is a partition definition.
-            let in_window_spec = i > 0
-                && toks[i - 1].token == Token::LParen
-                && (is_word(toks, i + 1, "BY") || (i > 1 && is_seq(toks, i - 2, &["OVER|AS"])));
-            if is_seq(toks, i, seq) && near_error(i, seq.len()) && !in_window_spec {
-                let words: Vec<String> =
-                    (i..i + seq.len()).filter_map(|k| word(&toks[k])).collect();
+            let in_window_spec = || {
+                i > 0
+                    && toks[i - 1].token == Token::LParen
+                    && (is_word(toks, i + 1, "BY") || (i > 1 && is_seq(toks, i - 2, &["OVER|AS"])))
+            };
+            if is_seq(toks, i, seq) && near_error(i, seq.len()) && !in_window_spec() {
+                let words: Vec<String> = (i..i + seq.len())
+                    .filter_map(|k| word(&toks[k]))
+                    .map(String::from)
+                    .collect();
                 return Some(words.join(" "));
             }
         }
@@ -164,6 +168,7 @@ fn leading(toks: &[Tok]) -> Option<String> {
         toks.iter()
             .take(n)
             .filter_map(word)
+            .map(String::from)
             .collect::<Vec<_>>()
             .join(" ")
     };

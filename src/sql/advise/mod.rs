@@ -61,6 +61,10 @@ fn tr(lang: Lang, en: String, zh: String) -> String {
 
 /// Advises indexes for every statement of `sql`; `live` adds existing indexes and cardinality.
 pub fn advise(sql: &str, live: Option<&LiveMeta>, lang: Lang) -> AdviseReport {
+    super::limits::with_stack(|| advise_on_stack(sql, live, lang))
+}
+
+fn advise_on_stack(sql: &str, live: Option<&LiveMeta>, lang: Lang) -> AdviseReport {
     let mut report = AdviseReport {
         live: live.is_some(),
         ..Default::default()

@@ -3,7 +3,9 @@
 //! pt-query-digest and SOAR.
 //!
 //! Each of Percona's regex rewrites is a hand-written byte scanner here, run in the same order
-//! over two reused buffers: no regex engine, no allocation per step, linear time on any input.
+//! over two reused buffers (the five from the numbers to `null` fused into one scan): no regex
+//! engine, no allocation per step, linear time on any input. One scan of the query first notes
+//! which trigger bytes occur, and a rewrite whose trigger is absent is skipped.
 //! Bytes, not characters, as Perl sees the query: `\s`, `\w` and `lc` are ASCII only, so
 //! non-ASCII text passes through unchanged, as it does in pt-fingerprint.
 
@@ -23,7 +25,51 @@ use passes::*;
 pub struct Fingerprinter {
     a: Vec<u8>,
     b: Vec<u8>,
-    out: String,
+    out: Vec<u8>,
+    /// The text of `out` when it is not valid UTF-8 (never, by construction; kept to return
+    /// `&str` without `unsafe`).
+    lossy: String,
+}
+
+/// Trigger bytes of the optional rewrites, one bit each (see [`TRIGGERS`]).
+const STAR: u16 = 1;
+const COMMENT: u16 = 1 << 1;
+const BACKSLASH: u16 = 1 << 2;
+const DOUBLE_QUOTE: u16 = 1 << 3;
+const SINGLE_QUOTE: u16 = 1 << 4;
+const PAREN: u16 = 1 << 5;
+const U: u16 = 1 << 6;
+
+/// Which rewrites a byte may trigger.
+static TRIGGERS: [u16; 256] = {
+    let mut t = [0u16; 256];
+    t[b'*' as usize] = STAR;
+    t[b'#' as usize] = COMMENT;
+    t[b'-' as usize] = COMMENT;
+    t[b'\\' as usize] = BACKSLASH;
+    t[b'"' as usize] = DOUBLE_QUOTE;
+    t[b'\'' as usize] = SINGLE_QUOTE;
+    t[b'(' as usize] = PAREN;
+    t[b'u' as usize] = U;
+    t[b'U' as usize] = U;
+    t
+};
+
+/// The trigger bits of every byte of `q`; rewrites only remove bytes or add `?`, so these
+/// stay a superset for every later step.
+fn triggers(q: &[u8]) -> u16 {
+    let mut chunks = q.chunks_exact(4);
+    let (mut w, mut x, mut y, mut z) = (0u16, 0u16, 0u16, 0u16);
+    for c in chunks.by_ref() {
+        w |= TRIGGERS[c[0] as usize];
+        x |= TRIGGERS[c[1] as usize];
+        y |= TRIGGERS[c[2] as usize];
+        z |= TRIGGERS[c[3] as usize];
+    }
+    for &c in chunks.remainder() {
+        w |= TRIGGERS[c as usize];
+    }
+    w | x | y | z
 }
 
 /// The pt-fingerprint form of one query: literals become `?`, IN/VALUES lists `(?+)`, comments
@@ -35,73 +81,78 @@ pub fn fingerprint(query: &str) -> String {
 impl Fingerprinter {
     /// The fingerprint of `query`, borrowed from the scratch buffers until the next call.
     pub fn fingerprint(&mut self, query: &str) -> &str {
+        self.fingerprint_bytes(query);
+        // The rewrites only remove or replace runs that start and end at ASCII bytes, so the
+        // result of valid UTF-8 is valid UTF-8; the lossy branch is never taken.
+        match std::str::from_utf8(&self.out) {
+            Ok(text) => text,
+            Err(_) => {
+                self.lossy = String::from_utf8_lossy(&self.out).into_owned();
+                &self.lossy
+            }
+        }
+    }
+
+    /// [`fingerprint`](Self::fingerprint) as bytes (valid UTF-8), for writing out without
+    /// checking the text again.
+    pub fn fingerprint_bytes(&mut self, query: &str) -> &[u8] {
         self.out.clear();
         let q = query.as_bytes();
         if query.starts_with("SELECT /*!40001 SQL_NO_CACHE */ * FROM `") {
-            self.out.push_str("mysqldump");
+            self.out.extend_from_slice(b"mysqldump");
             return &self.out;
         }
         if has_percona_marker(q) {
-            self.out.push_str("percona-toolkit");
+            self.out.extend_from_slice(b"percona-toolkit");
             return &self.out;
         }
         if query.starts_with("administrator command: ") {
-            self.out.push_str(query);
+            self.out.extend_from_slice(q);
             return &self.out;
         }
         if let Some(end) = call_name_end(q) {
             let start = q.len() - query.trim_start_matches(is_perl_space_char).len();
-            self.out.push_str(&query[start..end]);
+            self.out.extend_from_slice(&q[start..end]);
             self.out.make_ascii_lowercase();
             return &self.out;
         }
         let q = &q[..multi_insert_end(q).unwrap_or(q.len())];
+        // A rewrite whose trigger byte is absent would copy its input unchanged: skip it.
+        let found = triggers(q);
         self.a.clear();
-        // A pass whose trigger byte is absent would copy its input unchanged: skip it (the
-        // `contains` checks are memchr scans).
-        if q.contains(&b'*') {
+        if found & STAR != 0 {
             strip_block_comments(q, &mut self.a);
         } else {
             self.a.extend_from_slice(q);
         }
-        if self.a.contains(&b'#') || self.a.contains(&b'-') {
+        if found & COMMENT != 0 {
             self.step(strip_line_comments);
         }
         if let Some(newline) = use_statement(&self.a) {
-            self.out.push_str(if newline { "use ?\n" } else { "use ?" });
+            self.out
+                .extend_from_slice(if newline { b"use ?\n" } else { b"use ?" });
             return &self.out;
         }
-        if self.a.contains(&b'\\') {
+        if found & BACKSLASH != 0 {
             self.step(drop_escaped_quotes);
         }
-        if self.a.contains(&b'"') {
+        if found & DOUBLE_QUOTE != 0 {
             self.step(|i, o| replace_quoted(i, o, b'"'));
         }
-        if self.a.contains(&b'\'') {
+        if found & SINGLE_QUOTE != 0 {
             self.step(|i, o| replace_quoted(i, o, b'\''));
         }
-        self.step(replace_numbers);
-        if self.a.contains(&b'?') {
-            self.step(drop_number_prefixes);
-        }
-        self.step(trim_collapse_lower);
-        if find(&self.a, 0, b"null").is_some() {
-            self.step(replace_nulls);
-        }
-        if self.a.contains(&b'(') {
+        self.step(normalize);
+        if found & PAREN != 0 {
             self.step(collapse_lists);
         }
-        if find(&self.a, 0, b"union").is_some() {
+        if found & U != 0 && find(&self.a, 0, b"union").is_some() {
             let collapsed = union::collapse_unions(&String::from_utf8_lossy(&self.a));
             self.a.clear();
             self.a.extend_from_slice(collapsed.as_bytes());
         }
         collapse_limit(&mut self.a);
-        // The passes only remove or replace whole ASCII runs of valid UTF-8, so this borrows.
-        match std::str::from_utf8(&self.a) {
-            Ok(text) => drop_asc_after_order_by(text, &mut self.out),
-            Err(_) => drop_asc_after_order_by(&String::from_utf8_lossy(&self.a), &mut self.out),
-        }
+        drop_asc_after_order_by(&self.a, &mut self.out);
         &self.out
     }
 

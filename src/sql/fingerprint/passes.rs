@@ -1,6 +1,9 @@
 //! The byte scanners of the fingerprint, one per rewrite of Percona's `fingerprint`, each named
 //! after the Perl statement it stands for and matching it exactly (leftmost, non-overlapping,
-//! with the same greedy/lazy choices), in linear time.
+//! with the same greedy/lazy choices), in linear time. Plain runs are found with `memchr` and
+//! copied whole.
+
+use memchr::{memchr, memchr2};
 
 /// Perl's `\s` on bytes: space, tab, newline, carriage return, form feed, vertical tab.
 pub(super) fn is_space(b: u8) -> bool {
@@ -25,7 +28,7 @@ pub(super) fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     let first = *needle.first()?;
     let mut i = from;
     while i + needle.len() <= b.len() {
-        let j = i + b[i..].iter().position(|&c| c == first)?;
+        let j = i + memchr(first, &b[i..])?;
         if b[j..].starts_with(needle) {
             return Some(j);
         }
@@ -174,15 +177,20 @@ pub(super) fn strip_block_comments(b: &[u8], o: &mut Vec<u8>) {
 pub(super) fn strip_line_comments(b: &[u8], o: &mut Vec<u8>) {
     let mut i = 0;
     while i < b.len() {
-        let body = match b[i] {
-            b'#' => i + 1,
-            b'-' if b.get(i + 1) == Some(&b'-') => i + 2,
-            c => {
-                o.push(c);
-                i += 1;
+        let Some(at) = memchr2(b'#', b'-', &b[i..]).map(|p| p + i) else {
+            o.extend_from_slice(&b[i..]);
+            return;
+        };
+        let body = match b[at] {
+            b'#' => at + 1,
+            _ if b.get(at + 1) == Some(&b'-') => at + 2,
+            _ => {
+                o.extend_from_slice(&b[i..=at]);
+                i = at + 1;
                 continue;
             }
         };
+        o.extend_from_slice(&b[i..at]);
         let mut j = body;
         while j < b.len() && !matches!(b[j], b'\'' | b'"' | b'\r' | b'\n') {
             j += 1;
@@ -194,7 +202,7 @@ pub(super) fn strip_line_comments(b: &[u8], o: &mut Vec<u8>) {
             o.push(b[j]);
         } else {
             // A quote: no match here nor at any start before it (each would stop at it too).
-            o.extend_from_slice(&b[i..=j]);
+            o.extend_from_slice(&b[at..=j]);
         }
         i = j + 1;
     }
@@ -216,21 +224,23 @@ pub(super) fn use_statement(b: &[u8]) -> Option<bool> {
 /// `s/\\["']//g`.
 pub(super) fn drop_escaped_quotes(b: &[u8], o: &mut Vec<u8>) {
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'"' | b'\'')) {
-            i += 2;
+    while let Some(at) = memchr(b'\\', &b[i..]).map(|p| p + i) {
+        if matches!(b.get(at + 1), Some(b'"' | b'\'')) {
+            o.extend_from_slice(&b[i..at]);
+            i = at + 2;
         } else {
-            o.push(b[i]);
-            i += 1;
+            o.extend_from_slice(&b[i..=at]);
+            i = at + 1;
         }
     }
+    o.extend_from_slice(&b[i..]);
 }
 
 /// `s/".*?"/?/sg` (or with `'`).
 pub(super) fn replace_quoted(b: &[u8], o: &mut Vec<u8>, q: u8) {
     let mut i = 0;
-    while let Some(s) = b[i..].iter().position(|&c| c == q).map(|p| p + i) {
-        let Some(e) = b[s + 1..].iter().position(|&c| c == q).map(|p| p + s + 1) else {
+    while let Some(s) = memchr(q, &b[i..]).map(|p| p + i) {
+        let Some(e) = memchr(q, &b[s + 1..]).map(|p| p + s + 1) else {
             break;
         };
         o.extend_from_slice(&b[i..s]);
@@ -240,78 +250,92 @@ pub(super) fn replace_quoted(b: &[u8], o: &mut Vec<u8>, q: u8) {
     o.extend_from_slice(&b[i..]);
 }
 
-/// `s/[0-9+-][0-9a-f.xb+-]*/?/g`.
-pub(super) fn replace_numbers(b: &[u8], o: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'0'..=b'9' | b'+' | b'-') {
-            i += 1;
-            while i < b.len()
-                && matches!(b[i], b'0'..=b'9' | b'a'..=b'f' | b'.' | b'x' | b'+' | b'-')
-            {
-                i += 1;
-            }
-            o.push(b'?');
-        } else {
-            // Copy the run up to the next digit or sign at once.
-            let run = b[i..]
-                .iter()
-                .position(|c| matches!(c, b'0'..=b'9' | b'+' | b'-'))
-                .unwrap_or(b.len() - i);
-            o.extend_from_slice(&b[i..i + run]);
-            i += run;
-        }
-    }
-}
-
-/// `s/[xb.+-]\?/?/g`.
-pub(super) fn drop_number_prefixes(b: &[u8], o: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'x' | b'b' | b'.' | b'+' | b'-') && b.get(i + 1) == Some(&b'?') {
-            o.push(b'?');
-            i += 2;
-        } else {
-            o.push(b[i]);
-            i += 1;
-        }
-    }
-}
-
-/// `s/\A\s+//; chomp; tr[ \n\t\r\f][ ]s; lc`.
-pub(super) fn trim_collapse_lower(b: &[u8], o: &mut Vec<u8>) {
+/// In one scan, as the five rewrites in a row would leave it:
+/// `s/[0-9+-][0-9a-f.xb+-]*/?/g; s/[xb.+-]\?/?/g; s/\A\s+//; chomp; tr[ \n\t\r\f][ ]s; lc;
+/// s/\bnull\b/?/g`. None of them makes or removes a space, so the numbers and prefixes are
+/// matched on the bytes as written (before lower-casing: `0XFF` is `?XFF`, then `?xff`), and a
+/// `null` is judged by the bytes the earlier rewrites leave around it.
+pub(super) fn normalize(b: &[u8], o: &mut Vec<u8>) {
     let start = b.iter().position(|&c| !is_space(c)).unwrap_or(b.len());
     let b = &b[start..];
     let b = b.strip_suffix(b"\n").unwrap_or(b);
+    // The byte as written behind the last output byte: a `?` drops it when it is a prefix.
+    let mut last = 0u8;
     let mut in_space = false;
-    for &c in b {
-        if matches!(c, b' ' | b'\n' | b'\t' | b'\r' | b'\x0c') {
-            if !in_space {
-                o.push(b' ');
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'0'..=b'9' | b'+' | b'-' | b'?' => {
+                if c != b'?' {
+                    while i + 1 < b.len() && is_number_tail(b[i + 1]) {
+                        i += 1;
+                    }
+                }
+                if matches!(last, b'x' | b'b' | b'.' | b'+' | b'-') {
+                    o.pop();
+                }
+                o.push(b'?');
+                last = b'?';
+                in_space = false;
+                i += 1;
             }
-            in_space = true;
-        } else {
-            o.push(c.to_ascii_lowercase());
-            in_space = false;
+            b' ' | b'\n' | b'\t' | b'\r' | b'\x0c' => {
+                if !in_space {
+                    o.push(b' ');
+                }
+                in_space = true;
+                last = c;
+                i += 1;
+            }
+            b'n' | b'N' if is_null(b, i, o.last().copied()) => {
+                o.push(b'?');
+                last = b'?';
+                in_space = false;
+                i += 4;
+            }
+            _ => {
+                // The run up to the next byte any rewrite acts on, lower-cased.
+                let run = b[i..]
+                    .iter()
+                    .position(|&x| is_normalize_stop(x))
+                    .unwrap_or(b.len() - i)
+                    .max(1);
+                o.extend(b[i..i + run].iter().map(u8::to_ascii_lowercase));
+                last = b[i + run - 1];
+                in_space = false;
+                i += run;
+            }
         }
     }
 }
 
-/// `s/\bnull\b/?/g`.
-pub(super) fn replace_nulls(b: &[u8], o: &mut Vec<u8>) {
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'n'
-            && b[i..].starts_with(b"null")
-            && word_start(b, i)
-            && !b.get(i + 4).copied().is_some_and(is_word)
-        {
-            o.push(b'?');
-            i += 4;
-        } else {
-            o.push(b[i]);
-            i += 1;
-        }
+/// `[0-9a-f.xb+-]`.
+fn is_number_tail(c: u8) -> bool {
+    matches!(c, b'0'..=b'9' | b'a'..=b'f' | b'.' | b'x' | b'+' | b'-')
+}
+
+/// Bytes where [`normalize`]'s plain copying stops: number starts, `?`, spaces and a possible
+/// `null`.
+fn is_normalize_stop(c: u8) -> bool {
+    matches!(
+        c,
+        b'0'..=b'9' | b'+' | b'-' | b'?' | b' ' | b'\n' | b'\t' | b'\r' | b'\x0c' | b'n' | b'N'
+    )
+}
+
+/// Whether `\bnull\b` matches at `b[i]` in the text the earlier rewrites make: `prev` is the
+/// output byte before it; after it, a digit or sign becomes `?`, and an `x` or `b` before a `?`
+/// (or a number) is dropped, which makes a boundary too.
+fn is_null(b: &[u8], i: usize, prev: Option<u8>) -> bool {
+    if !starts_with_ci(b, i, b"null") || prev.is_some_and(is_word) {
+        return false;
+    }
+    match b.get(i + 4) {
+        None => true,
+        Some(b'0'..=b'9') => true,
+        Some(b'x' | b'b') => matches!(b.get(i + 5), Some(b'0'..=b'9' | b'+' | b'-' | b'?')),
+        Some(&c) => !is_word(c),
     }
 }
 
@@ -319,7 +343,13 @@ pub(super) fn replace_nulls(b: &[u8], o: &mut Vec<u8>) {
 pub(super) fn collapse_lists(b: &[u8], o: &mut Vec<u8>) {
     let mut i = 0;
     while i < b.len() {
-        let word: &[u8] = if !matches!(b[i], b'i' | b'v') || !word_start(b, i) {
+        let Some(at) = memchr2(b'i', b'v', &b[i..]).map(|p| p + i) else {
+            o.extend_from_slice(&b[i..]);
+            return;
+        };
+        o.extend_from_slice(&b[i..at]);
+        i = at;
+        let word: &[u8] = if !word_start(b, i) {
             b""
         } else if b[i..].starts_with(b"in") {
             b"in"
@@ -393,20 +423,19 @@ pub(super) fn collapse_limit(b: &mut Vec<u8>) {
 
 /// `if (m/\bORDER BY /gi) { 1 while s/\G(.+?)\s+ASC/$1/gi && pos }`: after the first ORDER BY,
 /// every `\s+asc` reached through consecutive lazy matches goes. Writes the result to `out`.
-pub(super) fn drop_asc_after_order_by(q: &str, out: &mut String) {
-    let b = q.as_bytes();
+pub(super) fn drop_asc_after_order_by(b: &[u8], out: &mut Vec<u8>) {
     let mut from = 0;
     let start = loop {
         match find(b, from, b"order by ") {
             Some(i) if word_start(b, i) => break i + 9,
             Some(i) => from = i + 1,
             None => {
-                out.push_str(q);
+                out.extend_from_slice(b);
                 return;
             }
         }
     };
-    out.push_str(&q[..start]);
+    out.extend_from_slice(&b[..start]);
     let mut rest = start;
     'matches: loop {
         // `(.+?)\s+ASC` from `rest`: the first space run at least one byte in followed by "asc".
@@ -421,7 +450,7 @@ pub(super) fn drop_asc_after_order_by(q: &str, out: &mut String) {
                 e += 1;
             }
             if starts_with_ci(b, e, b"asc") {
-                out.push_str(&q[rest..k]);
+                out.extend_from_slice(&b[rest..k]);
                 rest = e + 3;
                 continue 'matches;
             }
@@ -429,5 +458,5 @@ pub(super) fn drop_asc_after_order_by(q: &str, out: &mut String) {
         }
         break;
     }
-    out.push_str(&q[rest..]);
+    out.extend_from_slice(&b[rest..]);
 }

@@ -6,7 +6,8 @@ use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
 
 use super::rule::{Ctx, Hit, Rule, Text};
 use super::walk::{
-    column_name, column_qualifier, disjuncts, each_expr, each_select, is_literal, unnest,
+    column_name, column_qualifier, disjuncts, each_expr, each_expr_of, each_select, is_literal,
+    kind, unnest,
 };
 use crate::sql::tokens::{is_word, word};
 
@@ -237,7 +238,7 @@ fn prefix_like(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::LIKE, |e| {
         if let Expr::Like {
             negated: false,
             pattern,
@@ -258,7 +259,7 @@ fn equal_like(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::LIKE, |e| {
         if let Expr::Like { pattern, .. } = e {
             let plain = match string_value(pattern) {
                 Some(p) => wildcards(p).is_empty(),
@@ -286,7 +287,7 @@ fn in_null(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::IN_LIST, |e| {
         if let Expr::InList { list, .. } = e
             && let Some(n) = list.iter().find(|v| is_null_value(v))
         {
@@ -303,7 +304,7 @@ fn in_too_long(c: &Ctx) -> Vec<Hit> {
     };
     let max = c.opts.max_in_count;
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::IN_LIST, |e| {
         if let Expr::InList {
             expr,
             list,
@@ -341,7 +342,7 @@ fn pattern_matching(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::LIKE | kind::RLIKE | kind::SIMILAR_TO, |e| {
         if let Expr::Like { expr, .. } | Expr::RLike { expr, .. } | Expr::SimilarTo { expr, .. } = e
         {
             out.push(Hit::span(expr.span()).with(e.to_string()));
@@ -429,7 +430,7 @@ fn hints(c: &Ctx) -> Vec<Hit> {
         if hint {
             let detail = match w.as_str() {
                 "USE" | "FORCE" | "IGNORE" => format!("{w} INDEX"),
-                _ => w,
+                _ => w.into(),
             };
             out.push(Hit::tok(&t[i]).with(detail));
         }
@@ -459,39 +460,43 @@ fn negative_predicate(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
-        let negated_expr = match e {
-            Expr::InList {
-                negated: true,
-                expr,
-                ..
+    each_expr_of(
+        stmt,
+        kind::IN_LIST | kind::IN_SUBQUERY | kind::LIKE | kind::RLIKE | kind::SIMILAR_TO,
+        |e| {
+            let negated_expr = match e {
+                Expr::InList {
+                    negated: true,
+                    expr,
+                    ..
+                }
+                | Expr::InSubquery {
+                    negated: true,
+                    expr,
+                    ..
+                }
+                | Expr::Like {
+                    negated: true,
+                    expr,
+                    ..
+                }
+                | Expr::RLike {
+                    negated: true,
+                    expr,
+                    ..
+                }
+                | Expr::SimilarTo {
+                    negated: true,
+                    expr,
+                    ..
+                } => Some(expr),
+                _ => None,
+            };
+            if let Some(x) = negated_expr {
+                out.push(Hit::span(x.span()).with(e.to_string()));
             }
-            | Expr::InSubquery {
-                negated: true,
-                expr,
-                ..
-            }
-            | Expr::Like {
-                negated: true,
-                expr,
-                ..
-            }
-            | Expr::RLike {
-                negated: true,
-                expr,
-                ..
-            }
-            | Expr::SimilarTo {
-                negated: true,
-                expr,
-                ..
-            } => Some(expr),
-            _ => None,
-        };
-        if let Some(x) = negated_expr {
-            out.push(Hit::span(x.span()).with(e.to_string()));
-        }
-    });
+        },
+    );
     out
 }
 
@@ -544,7 +549,7 @@ fn column_in_list(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::IN_LIST, |e| {
         if let Expr::InList { list, .. } = e {
             for v in list {
                 if let Some(name) = column_name(v) {

@@ -5,7 +5,7 @@ use sqlparser::ast::{Distinct, Expr, SelectItem, Spanned, Statement, TableFactor
 use super::arg::dedup;
 use super::function::{arg_list, func_name, is_distinct};
 use super::rule::{Ctx, Hit, Rule, Text};
-use super::walk::{each_expr, each_select, factors};
+use super::walk::{each_expr_of, each_select, factors, kind};
 use crate::sql::tokens::word;
 
 pub(super) const RULES: &[Rule] = &[
@@ -73,7 +73,7 @@ fn count_distinct_columns(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::FUNCTION, |e| {
         if let Expr::Function(f) = e
             && func_name(f) == "count"
             && let Some(l) = arg_list(f)

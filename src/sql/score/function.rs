@@ -10,7 +10,7 @@ use sqlparser::tokenizer::Token;
 
 use super::arg::dedup;
 use super::rule::{Ctx, Hit, Rule, Text};
-use super::walk::{any_expr, column_name, each_expr, is_literal, top_select};
+use super::walk::{any_expr, column_name, each_expr, each_expr_of, is_literal, kind, top_select};
 use crate::sql::tokens::word;
 
 pub(super) const RULES: &[Rule] = &[
@@ -235,7 +235,7 @@ fn count_with_where(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::FUNCTION, |e| {
         let counts = match simple_count(e) {
             Some(FunctionArgExpr::Wildcard) => true,
             Some(FunctionArgExpr::Expr(x)) => is_literal(x) || column_name(x).is_some(),
@@ -266,7 +266,7 @@ fn count_col_or_const(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::FUNCTION, |e| {
         if let Some(FunctionArgExpr::Expr(x)) = simple_count(e)
             && (is_literal(x) || column_name(x).is_some())
         {
@@ -289,7 +289,7 @@ fn sum_may_be_null(c: &Ctx) -> Vec<Hit> {
     let is_sum = |e: &Expr| matches!(e, Expr::Function(f) if func_name(f) == "sum");
     // SUMs inside IFNULL/COALESCE/ISNULL/NVL, or inside an IF whose arguments test ISNULL.
     let mut guarded = HashSet::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::FUNCTION, |e| {
         let Expr::Function(f) = e else { return };
         let name = func_name(f);
         let guard = match name.as_str() {
@@ -309,7 +309,7 @@ fn sum_may_be_null(c: &Ctx) -> Vec<Hit> {
         }
     });
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::FUNCTION, |e| {
         if is_sum(e) && !guarded.contains(&start(e)) {
             out.push(Hit::span(e.span()).with(e.to_string()));
         }
@@ -352,7 +352,7 @@ fn created_kind(c: &Ctx) -> Option<(String, usize)> {
                     | "TEMPORARY"
                     | "RESOURCE"
             )
-            .then_some((w, i))
+            .then_some((w.into(), i))
         })
 }
 

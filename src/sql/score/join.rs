@@ -11,7 +11,7 @@ use sqlparser::tokenizer::Token;
 
 use super::rule::{Ctx, Hit, Rule, Text};
 use super::walk::{
-    column_qualifier, conjuncts, each_expr, each_select, table_name, table_schema, unnest,
+    column_qualifier, conjuncts, each_expr_of, each_select, kind, table_name, table_schema, unnest,
 };
 
 pub(super) const RULES: &[Rule] = &[
@@ -370,14 +370,18 @@ fn nested_query(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
-        if matches!(
-            e,
-            Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
-        ) {
-            out.push(Hit::span(e.span()));
-        }
-    });
+    each_expr_of(
+        stmt,
+        kind::SUBQUERY | kind::IN_SUBQUERY | kind::EXISTS,
+        |e| {
+            if matches!(
+                e,
+                Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
+            ) {
+                out.push(Hit::span(e.span()));
+            }
+        },
+    );
     each_from(stmt, |from| {
         for f in all_factors(from) {
             if matches!(f, TableFactor::Derived { .. }) {

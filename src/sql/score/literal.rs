@@ -5,7 +5,7 @@ use sqlparser::tokenizer::Token;
 
 use super::key::ddl_columns;
 use super::rule::{Ctx, Hit, Rule, Text};
-use super::walk::{column_name, each_expr};
+use super::walk::{column_name, each_expr_of, kind};
 use crate::sql::tokens::{Tok, word};
 
 pub(super) const RULES: &[Rule] = &[
@@ -159,7 +159,7 @@ fn multi_value_column(c: &Ctx) -> Vec<Hit> {
             out.push(Hit::span(col.name.span).with(col.name.value.clone()));
         }
     }
-    each_expr(stmt, |e| match e {
+    each_expr_of(stmt, kind::RLIKE | kind::FUNCTION, |e| match e {
         Expr::RLike { expr, .. } => {
             if let Some(n) = column_name(expr).filter(|n| id_like(n)) {
                 out.push(Hit::span(sqlparser::ast::Spanned::span(e)).with(n));

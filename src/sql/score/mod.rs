@@ -7,6 +7,8 @@ mod arg;
 mod clause;
 mod column;
 mod distinct;
+#[cfg(test)]
+mod findings_tests;
 mod function;
 mod group;
 mod join;
@@ -240,6 +242,15 @@ pub fn score_each(
     sql: &str,
     opts: &ScoreOptions,
     lang: Lang,
+    emit: impl FnMut(StatementScore),
+) -> ScoreTotals {
+    super::limits::with_stack(|| score_each_on_stack(sql, opts, lang, emit))
+}
+
+fn score_each_on_stack(
+    sql: &str,
+    opts: &ScoreOptions,
+    lang: Lang,
     mut emit: impl FnMut(StatementScore),
 ) -> ScoreTotals {
     let rules = rules();
@@ -334,10 +345,16 @@ fn score_one(
             opts,
             altered,
         };
-        for (r, check) in offline {
-            for h in check(&ctx) {
-                found.push((r, h));
+        let mut run = || {
+            for (r, check) in offline {
+                for h in check(&ctx) {
+                    found.push((r, h));
+                }
             }
+        };
+        match ast {
+            Some(stmt) => walk::with_census(stmt, run),
+            None => run(),
         }
     }
     let ids: Vec<&str> = found.iter().map(|(r, _)| r.id).collect();

@@ -110,7 +110,11 @@ impl Ctx<'_> {
         self.toks
             .iter()
             .take(n)
-            .map(|t| crate::sql::tokens::word(t).unwrap_or_default())
+            .map(|t| {
+                crate::sql::tokens::word(t)
+                    .map(String::from)
+                    .unwrap_or_default()
+            })
             .collect()
     }
 }

@@ -7,7 +7,7 @@ use sqlparser::ast::{
 };
 
 use super::rule::{Ctx, Hit, Rule, Text};
-use super::walk::{each_expr, each_query, each_select};
+use super::walk::{each_expr_of, each_query, each_select, kind};
 use crate::sql::tokens::is_word;
 
 pub(super) const RULES: &[Rule] = &[
@@ -110,14 +110,18 @@ fn subquery(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
-        if matches!(
-            e,
-            Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
-        ) {
-            out.push(Hit::span(e.span()));
-        }
-    });
+    each_expr_of(
+        stmt,
+        kind::SUBQUERY | kind::IN_SUBQUERY | kind::EXISTS,
+        |e| {
+            if matches!(
+                e,
+                Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
+            ) {
+                out.push(Hit::span(e.span()));
+            }
+        },
+    );
     out
 }
 
@@ -158,7 +162,7 @@ fn subquery_limit(c: &Ctx) -> Vec<Hit> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    each_expr(stmt, |e| {
+    each_expr_of(stmt, kind::IN_SUBQUERY | kind::ANY_ALL, |e| {
         let q = match e {
             Expr::InSubquery { subquery, .. } => Some(subquery.as_ref()),
             Expr::AnyOp { right, .. } | Expr::AllOp { right, .. } => match right.as_ref() {

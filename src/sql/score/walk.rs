@@ -1,6 +1,9 @@
 //! Small read-only walks over sqlparser's tree that many score rules share: every expression,
-//! every SELECT with its nesting depth, the top-level WHERE, AND-conjuncts, table names.
+//! every SELECT with its nesting depth, the top-level WHERE, AND-conjuncts, table names; and the
+//! one census walk per scored statement that lets many of those walks be skipped.
 
+use std::any::Any;
+use std::cell::Cell;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
@@ -14,6 +17,49 @@ pub fn each_expr<V: Visit>(node: &V, mut f: impl FnMut(&Expr)) {
         f(e);
         ControlFlow::<()>::Continue(())
     });
+}
+
+/// Kinds of expression, one bit each, for [`each_expr_of`].
+pub mod kind {
+    pub const LIKE: u32 = 1;
+    pub const RLIKE: u32 = 1 << 1;
+    pub const SIMILAR_TO: u32 = 1 << 2;
+    pub const IN_LIST: u32 = 1 << 3;
+    pub const IN_SUBQUERY: u32 = 1 << 4;
+    pub const SUBQUERY: u32 = 1 << 5;
+    pub const EXISTS: u32 = 1 << 6;
+    /// `op ANY (…)`, `op ALL (…)`.
+    pub const ANY_ALL: u32 = 1 << 7;
+    pub const FUNCTION: u32 = 1 << 8;
+}
+
+/// The [`kind`] bit of an expression (0 for the kinds without one).
+fn kind_of(e: &Expr) -> u32 {
+    match e {
+        Expr::Like { .. } => kind::LIKE,
+        Expr::RLike { .. } => kind::RLIKE,
+        Expr::SimilarTo { .. } => kind::SIMILAR_TO,
+        Expr::InList { .. } => kind::IN_LIST,
+        Expr::InSubquery { .. } => kind::IN_SUBQUERY,
+        Expr::Subquery(_) => kind::SUBQUERY,
+        Expr::Exists { .. } => kind::EXISTS,
+        Expr::AnyOp { .. } | Expr::AllOp { .. } => kind::ANY_ALL,
+        Expr::Function(_) => kind::FUNCTION,
+        _ => 0,
+    }
+}
+
+/// [`each_expr`] for an `f` that does nothing unless the expression is one of `kinds`: on the
+/// statement being scored (see [`with_census`]) that holds none of them, no walk at all.
+pub fn each_expr_of<V: Visit + Any>(node: &V, kinds: u32, f: impl FnMut(&Expr)) {
+    if let Some(stmt) = (node as &dyn Any).downcast_ref::<Statement>()
+        && let Some(known) = KNOWN.get()
+        && known.addr == std::ptr::from_ref(stmt) as usize
+        && known.kinds & kinds == 0
+    {
+        return;
+    }
+    each_expr(node, f);
 }
 
 /// True when any expression of `node` satisfies `pred`.
@@ -41,6 +87,25 @@ struct Queries<F> {
     f: F,
 }
 
+/// Counts the queries and notes the [`kind`]s of expression of one tree.
+#[derive(Default)]
+struct Census {
+    queries: usize,
+    kinds: u32,
+}
+
+impl Visitor for Census {
+    type Break = ();
+    fn pre_visit_query(&mut self, _q: &Query) -> ControlFlow<()> {
+        self.queries += 1;
+        ControlFlow::Continue(())
+    }
+    fn pre_visit_expr(&mut self, e: &Expr) -> ControlFlow<()> {
+        self.kinds |= kind_of(e);
+        ControlFlow::Continue(())
+    }
+}
+
 impl<F: FnMut(&Query, usize)> Visitor for Queries<F> {
     type Break = ();
     fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
@@ -56,14 +121,65 @@ impl<F: FnMut(&Query, usize)> Visitor for Queries<F> {
 
 /// Calls `f` on every query (the statement's own, CTEs, derived tables, subqueries) with its
 /// nesting depth: 0 for the outermost.
-pub fn each_query<V: Visit>(node: &V, f: impl FnMut(&Query, usize)) {
+pub fn each_query<V: Visit + Any>(node: &V, mut f: impl FnMut(&Query, usize)) {
+    if let Some(stmt) = (node as &dyn Any).downcast_ref::<Statement>()
+        && let Some(known) = KNOWN.get()
+        && known.addr == std::ptr::from_ref(stmt) as usize
+    {
+        match (known.queries, top_query(stmt)) {
+            (0, _) => return,
+            (1, Some(q)) => {
+                f(q, 0);
+                return;
+            }
+            _ => {}
+        }
+    }
+    walk_queries(node, f);
+}
+
+fn walk_queries<V: Visit>(node: &V, f: impl FnMut(&Query, usize)) {
     let mut v = Queries { depth: 0, f };
     let _ = node.visit(&mut v);
 }
 
+/// What one walk found in the statement being scored.
+#[derive(Clone, Copy)]
+struct Known {
+    /// The statement's address (it is borrowed for as long as this is set).
+    addr: usize,
+    queries: usize,
+    kinds: u32,
+}
+
+thread_local! {
+    static KNOWN: Cell<Option<Known>> = const { Cell::new(None) };
+}
+
+/// Runs `f` (the score's rules) with the queries of `stmt` counted and its [`kind`]s of
+/// expression noted in one walk, so that [`each_query`] and [`each_select`] on `stmt` itself
+/// need no walk of their own when it holds no query or only its top-level one (most
+/// statements; about 40 rules ask), nor [`each_expr_of`] when it holds none of the kinds asked.
+pub fn with_census<R>(stmt: &Statement, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Known>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            KNOWN.set(self.0);
+        }
+    }
+    let mut census = Census::default();
+    let _ = stmt.visit(&mut census);
+    let _restore = Restore(KNOWN.replace(Some(Known {
+        addr: std::ptr::from_ref(stmt) as usize,
+        queries: census.queries,
+        kinds: census.kinds,
+    })));
+    f()
+}
+
 /// Calls `f` on every SELECT block with the depth of the query it belongs to (0 = outermost;
 /// every branch of a top-level UNION is depth 0).
-pub fn each_select<V: Visit>(node: &V, mut f: impl FnMut(&Select, usize)) {
+pub fn each_select<V: Visit + Any>(node: &V, mut f: impl FnMut(&Select, usize)) {
     each_query(node, |q, depth| {
         selects_of(&q.body, &mut |s| f(s, depth));
     });
@@ -224,4 +340,61 @@ pub fn factors(from: &[TableWithJoins]) -> Vec<&TableFactor> {
     from.iter()
         .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATEMENTS: &[&str] = &[
+        "SELECT 1",
+        "SELECT a FROM t WHERE b LIKE 'x%' AND c IN (1, 2)",
+        "SELECT COUNT(*) FROM t WHERE a IN (SELECT a FROM u WHERE b RLIKE 'x')",
+        "UPDATE t SET a = 1 WHERE b IN (SELECT b FROM u)",
+        "DELETE FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.a = t.a)",
+        "INSERT INTO t (a) SELECT a FROM u WHERE a > ALL (SELECT a FROM v)",
+        "INSERT INTO t (a) VALUES (1), (2)",
+        "CREATE VIEW v AS SELECT a FROM t WHERE a NOT LIKE 'b'",
+        "WITH c AS (SELECT a FROM t) SELECT * FROM c, (SELECT 1 AS x) d",
+        "SELECT a FROM t UNION SELECT (SELECT MAX(b) FROM u) FROM v",
+        "CREATE TABLE t (a INT)",
+        "EXPLAIN SELECT a FROM t WHERE a SIMILAR TO 'x'",
+    ];
+
+    fn queries<V: Visit + Any>(node: &V) -> Vec<(String, usize)> {
+        let mut out = Vec::new();
+        each_query(node, |q, d| out.push((q.to_string(), d)));
+        out
+    }
+
+    #[test]
+    fn the_shortcuts_on_the_scored_statement_see_what_a_walk_sees() {
+        for sql in STATEMENTS {
+            let stmts = crate::sql::limits::parse(sql).expect(sql);
+            let stmt = &stmts[0];
+            let mut walked = Vec::new();
+            walk_queries(stmt, |q, d| walked.push((q.to_string(), d)));
+            for bit in 0..9 {
+                let kinds = 1u32 << bit;
+                let mut plain = Vec::new();
+                each_expr(stmt, |e| {
+                    if kind_of(e) & kinds != 0 {
+                        plain.push(e.to_string());
+                    }
+                });
+                let mut known = Vec::new();
+                with_census(stmt, || {
+                    assert_eq!(queries(stmt), walked, "{sql}");
+                    each_expr_of(stmt, kinds, |e| {
+                        if kind_of(e) & kinds != 0 {
+                            known.push(e.to_string());
+                        }
+                    });
+                });
+                assert_eq!(known, plain, "{sql}: kind bit {bit}");
+            }
+            // Outside the score (no statement known), every walk is a real one.
+            assert_eq!(queries(stmt), walked, "{sql}");
+        }
+    }
 }
