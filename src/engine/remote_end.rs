@@ -98,6 +98,11 @@ async fn end(inner: &Inner, task_id: i64, step: &RemoteStep) -> Result<String, S
             "its processes (process group {}) had already ended",
             group.pgid
         ),
+        "unverifiable" => format!(
+            "process group {} was left alone: the host has no /proc to check it is still the \
+             step's; check the host before a retry",
+            group.pgid
+        ),
         "refused" => format!(
             "its processes (process group {}) could not be signalled; check the host before a retry",
             group.pgid

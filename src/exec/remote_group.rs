@@ -38,13 +38,17 @@ impl RemoteGroup {
 
     /// A `/bin/sh` script that ends the group if, and only if, its leader is still the step
     /// (Linux `/proc`: the leader's environment holds `OPSDECK_STEP=TAG`): TERM, up to `grace` for
-    /// it to go, then KILL. Prints `ended`, `gone` (nothing to end, or not the step any more) or
-    /// `refused` (the group is there but could not be signalled).
+    /// it to go, then KILL. Prints `ended`, `gone` (nothing to end, or not the step any more),
+    /// `refused` (the group is there but could not be read or signalled as this user) or `unverifiable` (no Linux
+    /// `/proc` on the host, so nothing is signalled).
     pub fn end_script(&self, grace: Duration) -> String {
         let tenths = (grace.as_millis() / 100).max(1);
         let want = quote(&format!("{TAG_VAR}={}", self.tag));
         format!(
-            "pg={pg}; tr '\\000' '\\n' < /proc/$pg/environ 2>/dev/null | grep -qxF {want} \
+            "pg={pg}; [ -r /proc/self/environ ] || {{ echo unverifiable; exit 0; }}; \
+             [ -e /proc/$pg ] || {{ echo gone; exit 0; }}; \
+             [ -r /proc/$pg/environ ] || {{ echo refused; exit 0; }}; \
+             tr '\\000' '\\n' < /proc/$pg/environ 2>/dev/null | grep -qxF {want} \
              || {{ echo gone; exit 0; }}; \
              kill -TERM -$pg 2>/dev/null || {{ echo refused; exit 0; }}; i=0; \
              while [ $i -lt {tenths} ]; do kill -0 -$pg 2>/dev/null || {{ echo ended; exit 0; }}; \
