@@ -8,52 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use opsdeck::model::{ModuleKind, Step, TaskSpec, TaskState, Template, Trigger};
+use opsdeck::model::TaskState;
 use opsdeck::store::{PG_POOL_CONNECTIONS, Store, TaskFilter};
 use support::postgres::{self, Postgres};
+use support::store_tasks::scheduled_task;
 
 fn scheduled(store: &Store, name: &str) -> i64 {
-    let t = Template {
-        id: 1,
-        name: "t".into(),
-        description: String::new(),
-        approvers: vec![],
-        args: vec![],
-        steps: vec![Step {
-            group: 1,
-            level: 1,
-            name: "run".into(),
-            command: "true".into(),
-            timeout: None,
-            trigger: Trigger::Order,
-            exec_user: None,
-            force_host: None,
-            capture: None,
-            capture_secret: false,
-            stdin: vec![],
-        }],
-    };
-    let v = match store.template(1, None).unwrap() {
-        Some(s) => s.version,
-        None => store.put_template(&t, "", "me").unwrap(),
-    };
-    let spec = TaskSpec {
-        name: name.into(),
-        module: ModuleKind::Custom,
-        submitter: "alice".into(),
-        template_id: 1,
-        args: Default::default(),
-        hosts: [(1, vec!["a".to_string()])].into(),
-        exec_time: Utc::now() + chrono::Duration::hours(1),
-        approvers: vec![],
-        needs_approval: false,
-        details: String::new(),
-        extra: serde_json::Value::Null,
-    };
-    store
-        .insert_task(&spec, &t, v, TaskState::Scheduled)
-        .unwrap()
-        .id
+    scheduled_task(store, name, Utc::now() + chrono::Duration::hours(1))
 }
 
 /// The store's own sessions on `db` (the pool names them `opsdeck`).

@@ -8,56 +8,13 @@ mod support;
 use std::time::Duration;
 
 use chrono::Utc;
-use opsdeck::model::{ModuleKind, Step, StepState, TaskSpec, TaskState, Template, Trigger};
+use opsdeck::model::{StepState, TaskState};
 use opsdeck::store::{Claim, Store};
 use support::postgres::{self, Postgres};
-
-fn template() -> Template {
-    Template {
-        id: 1,
-        name: "t".into(),
-        description: String::new(),
-        approvers: vec![],
-        args: vec![],
-        steps: vec![Step {
-            group: 1,
-            level: 1,
-            name: "run".into(),
-            command: "true".into(),
-            timeout: None,
-            trigger: Trigger::Order,
-            exec_user: None,
-            force_host: None,
-            capture: None,
-            capture_secret: false,
-            stdin: vec![],
-        }],
-    }
-}
+use support::store_tasks::scheduled_task;
 
 fn scheduled(store: &Store) -> i64 {
-    let t = template();
-    let v = match store.template(1, None).unwrap() {
-        Some(s) => s.version,
-        None => store.put_template(&t, "", "me").unwrap(),
-    };
-    let spec = TaskSpec {
-        name: "lease".into(),
-        module: ModuleKind::Custom,
-        submitter: "alice".into(),
-        template_id: 1,
-        args: Default::default(),
-        hosts: [(1, vec!["a".to_string()])].into(),
-        exec_time: Utc::now(),
-        approvers: vec![],
-        needs_approval: false,
-        details: String::new(),
-        extra: serde_json::Value::Null,
-    };
-    store
-        .insert_task(&spec, &t, v, TaskState::Scheduled)
-        .unwrap()
-        .id
+    scheduled_task(store, "lease", Utc::now())
 }
 
 const LEASE: Duration = Duration::from_secs(30);

@@ -10,6 +10,7 @@ pub mod postgres;
 pub mod serve_node;
 pub mod sql_tag;
 pub mod sshd;
+pub mod store_tasks;
 pub mod tmux;
 
 #[allow(unused_imports)]

@@ -10,9 +10,7 @@ use sqlparser::ast::{
 use sqlparser::tokenizer::Token;
 
 use super::rule::{Ctx, Hit, Rule, Text};
-use super::walk::{
-    column_qualifier, conjuncts, each_expr_of, each_select, kind, table_name, table_schema, unnest,
-};
+use super::walk::{column_qualifier, conjuncts, each_select, table_name, table_schema, unnest};
 
 pub(super) const RULES: &[Rule] = &[
     Rule {
@@ -369,19 +367,7 @@ fn nested_query(c: &Ctx) -> Vec<Hit> {
     let Some(stmt) = c.ast else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    each_expr_of(
-        stmt,
-        kind::SUBQUERY | kind::IN_SUBQUERY | kind::EXISTS,
-        |e| {
-            if matches!(
-                e,
-                Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. }
-            ) {
-                out.push(Hit::span(e.span()));
-            }
-        },
-    );
+    let mut out = super::subquery::subquery_exprs(stmt);
     each_from(stmt, |from| {
         for f in all_factors(from) {
             if matches!(f, TableFactor::Derived { .. }) {

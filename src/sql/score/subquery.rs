@@ -106,9 +106,14 @@ pub(super) const RULES: &[Rule] = &[
 
 /// SUB.001: a subquery inside an expression (`IN (SELECT …)`, `EXISTS (…)`, scalar subquery).
 fn subquery(c: &Ctx) -> Vec<Hit> {
-    let Some(stmt) = c.ast else {
-        return Vec::new();
-    };
+    match c.ast {
+        Some(stmt) => subquery_exprs(stmt),
+        None => Vec::new(),
+    }
+}
+
+/// Every subquery expression (`(SELECT …)`, `IN (SELECT …)`, `EXISTS`) of `stmt`, in tree order.
+pub(super) fn subquery_exprs(stmt: &Statement) -> Vec<Hit> {
     let mut out = Vec::new();
     each_expr_of(
         stmt,
