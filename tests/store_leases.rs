@@ -230,7 +230,7 @@ fn postgres_batch_claims_split_overlapping_due_tasks_between_nodes() {
             .unwrap()
     );
     let a = store
-        .claim_tasks(&[ids[0], ids[1], ids[2]], "node-a", LEASE)
+        .claim_tasks(&[ids[0], ids[1], ids[2]], "node-a", LEASE, 16)
         .unwrap();
     assert_eq!(
         a,
@@ -243,7 +243,7 @@ fn postgres_batch_claims_split_overlapping_due_tasks_between_nodes() {
     // Node b asks for an overlapping batch, with a duplicate and a cancelled task: it gets only
     // the free one, each id answered once, in its order.
     let b = store
-        .claim_tasks(&[ids[2], ids[3], ids[1], ids[3], gone], "node-b", LEASE)
+        .claim_tasks(&[ids[2], ids[3], ids[1], ids[3], gone], "node-b", LEASE, 16)
         .unwrap();
     assert_eq!(
         b,
@@ -264,21 +264,53 @@ fn postgres_batch_claims_split_overlapping_due_tasks_between_nodes() {
     );
     // A holder claiming again keeps what it holds (a renewal, not a loss).
     assert_eq!(
-        store.claim_tasks(&[ids[0]], "node-a", LEASE).unwrap(),
+        store.claim_tasks(&[ids[0]], "node-a", LEASE, 16).unwrap(),
         vec![(ids[0], Claim::Claimed)]
     );
-    assert!(store.claim_tasks(&[], "node-a", LEASE).unwrap().is_empty());
+    assert!(
+        store
+            .claim_tasks(&[], "node-a", LEASE, 16)
+            .unwrap()
+            .is_empty()
+    );
 
-    // Racing batches over the same 40 tasks: each task is claimed exactly once.
+    // A round claims at most its limit, earliest ids first; the rest are free for later.
+    let three: Vec<i64> = (0..3).map(|_| scheduled(&store)).collect();
+    assert_eq!(
+        store.claim_tasks(&three, "node-c", LEASE, 2).unwrap(),
+        vec![
+            (three[0], Claim::Claimed),
+            (three[1], Claim::Claimed),
+            (three[2], Claim::Later)
+        ]
+    );
+
+    // Racing batches over the same 40 tasks: each task is claimed exactly once, and the racers
+    // share them (a round skips the rows another racer is claiming).
     let many: Vec<i64> = (0..40).map(|_| scheduled(&store)).collect();
+    let ready = std::sync::Barrier::new(4);
     let results: Vec<Vec<(i64, Claim)>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..4)
             .map(|i| {
-                let (url, mut mine) = (url.clone(), many.clone());
+                let (url, mut mine, ready) = (url.clone(), many.clone(), &ready);
                 s.spawn(move || {
                     mine.rotate_left(i * 10);
                     let st = Store::connect(&url).unwrap();
-                    st.claim_tasks(&mine, &format!("racer-{i}"), LEASE).unwrap()
+                    ready.wait();
+                    // Rounds of 8, as the scheduler does, until nothing is left for later.
+                    let mut got = Vec::new();
+                    while !mine.is_empty() {
+                        let round = st
+                            .claim_tasks(&mine, &format!("racer-{i}"), LEASE, 8)
+                            .unwrap();
+                        mine = round
+                            .iter()
+                            .filter(|(_, c)| *c == Claim::Later)
+                            .map(|(id, _)| *id)
+                            .collect();
+                        got.extend(round.into_iter().filter(|(_, c)| *c != Claim::Later));
+                    }
+                    got
                 })
             })
             .collect();
@@ -292,6 +324,11 @@ fn postgres_batch_claims_split_overlapping_due_tasks_between_nodes() {
             .count();
         assert_eq!(winners, 1, "task {id}: {results:?}");
     }
+    let racers_with_claims = results
+        .iter()
+        .filter(|r| r.iter().any(|(_, c)| *c == Claim::Claimed))
+        .count();
+    assert!(racers_with_claims > 1, "one racer took all: {results:?}");
 }
 
 #[test]

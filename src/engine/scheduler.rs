@@ -10,8 +10,13 @@ use super::{EngineError, Inner, notify_inner, runner};
 use crate::model::{StepState, TaskState, Trigger};
 use crate::store::Claim;
 
-/// Due tasks claimed in one store call at most; more due go round the loop again at once.
+/// Due tasks looked at in one store call at most.
 const CLAIM_BATCH: usize = 256;
+/// Due tasks claimed in one round at most: nodes woken by the same due time each take a share
+/// (the rest go round again at once), so a burst spreads over the nodes.
+const CLAIM_ROUND: usize = 16;
+/// How soon a due task that was free but not claimed in a round is looked at again.
+const CLAIM_AGAIN: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// When a scheduled task should start: at its exec time when its first step is timed,
 /// otherwise as soon as it is scheduled (order and manual steps start when reached).
@@ -206,11 +211,8 @@ pub(super) async fn run(inner: Arc<Inner>) {
             queue.remove(id);
             due_now.push((id, due));
         }
-        if due_now.len() == CLAIM_BATCH {
-            // More are due: go round again without sleeping.
-            inner.wake.notify_one();
-        }
         let dues: HashMap<i64, DateTime<Utc>> = due_now.iter().copied().collect();
+        let mut later = false;
         for (id, c) in claim(&inner, &due_now) {
             match c {
                 Claim::Claimed => {
@@ -222,7 +224,20 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 // Another node runs it (or is about to): look again when its lease could expire.
                 Claim::Taken => queue.put(id, now + lease_span(&inner)),
                 Claim::Gone => {}
+                // Still due: back in the queue, looked at again in a moment (the others' share
+                // of this round is claimed meanwhile).
+                Claim::Later => {
+                    queue.put(id, dues.get(&id).copied().unwrap_or(now));
+                    later = true;
+                }
             }
+        }
+        if later || due_now.len() == CLAIM_BATCH {
+            tokio::select! {
+                _ = tokio::time::sleep(CLAIM_AGAIN) => {}
+                _ = inner.shutdown.cancelled() => break,
+            }
+            continue;
         }
         let sleep = queue
             .first()
@@ -245,8 +260,8 @@ fn lease_span(inner: &Inner) -> chrono::Duration {
     chrono::Duration::from_std(inner.config.lease()).unwrap_or(chrono::Duration::seconds(30))
 }
 
-/// Claims the due tasks for this node before running them, in one store call (PostgreSQL; always
-/// granted on SQLite). A task this node already runs is `Gone` here; on a store error none is
+/// Claims up to [`CLAIM_ROUND`] of the due tasks for this node before running them, in one store
+/// call (PostgreSQL; on SQLite the first [`CLAIM_ROUND`] are granted, the rest come next round). A task this node already runs is `Gone` here; on a store error none is
 /// claimed and the scheduler re-reads the store (the tasks are still scheduled, so they come back).
 fn claim(inner: &Inner, due: &[(i64, DateTime<Utc>)]) -> Vec<(i64, Claim)> {
     let Some(node) = &inner.node else {
@@ -258,7 +273,10 @@ fn claim(inner: &Inner, due: &[(i64, DateTime<Utc>)]) -> Vec<(i64, Claim)> {
         .map(|&(id, _)| id)
         .partition(|id| running.contains(id));
     let mut out: Vec<(i64, Claim)> = mine.into_iter().map(|id| (id, Claim::Gone)).collect();
-    match inner.store.claim_tasks(&wanted, node, inner.config.lease()) {
+    match inner
+        .store
+        .claim_tasks(&wanted, node, inner.config.lease(), CLAIM_ROUND)
+    {
         Ok(c) => out.extend(c),
         Err(e) => {
             tracing::error!("scheduler cannot claim {} due task(s): {e}", wanted.len());

@@ -21,6 +21,9 @@ pub enum Claim {
     Taken,
     /// No longer scheduled (started, finished, cancelled or deleted elsewhere): forget it.
     Gone,
+    /// Free, but not claimed in this round (past the round's limit, or another node was claiming
+    /// it at that moment): look again at once.
+    Later,
 }
 
 /// A running task of a dead node that this node marked interrupted.
@@ -51,47 +54,94 @@ fn secs(lease: Duration) -> f64 {
 
 impl Store {
     /// Claims the scheduled task `id` for `node` for `lease`, by the database's clock: granted when
-    /// nobody holds it, its lease expired, or `node` holds it already. One node wins a race.
+    /// nobody holds it, its lease expired, or `node` holds it already. One node wins a race (the
+    /// others wait for its claim to commit, then see it `Taken`).
     pub fn claim_task(&self, id: i64, node: &str, lease: Duration) -> Result<Claim> {
-        Ok(self
-            .claim_tasks(&[id], node, lease)?
-            .first()
-            .map_or(Claim::Gone, |c| c.1))
+        let Backend::Pg(db) = &*self.backend else {
+            return Ok(Claim::Claimed);
+        };
+        super::off_worker(|| {
+            let conn = db.client()?;
+            let n = block_on(async {
+                let st = conn
+                    .stmt(
+                        "UPDATE tasks SET owner = $2, lease_until = now() + make_interval(secs => $3)
+                         WHERE id = $1 AND state = 'scheduled'
+                           AND (lease_until IS NULL OR lease_until < now() OR owner = $2)",
+                    )
+                    .await?;
+                conn.client.execute(&st, &[&id, &node, &secs(lease)]).await
+            })?;
+            if n == 1 {
+                return Ok(Claim::Claimed);
+            }
+            let scheduled = block_on(async {
+                let st = conn
+                    .stmt("SELECT 1 FROM tasks WHERE id = $1 AND state = 'scheduled'")
+                    .await?;
+                conn.client.query_opt(&st, &[&id]).await
+            })?;
+            Ok(if scheduled.is_some() {
+                Claim::Taken
+            } else {
+                Claim::Gone
+            })
+        })
     }
 
-    /// [`claim_task`](Self::claim_task) for several due tasks at once, in two round trips whatever
-    /// their number: a node that falls behind catches up in one statement instead of one per task.
-    /// Answers each id once, in the order given.
+    /// Claims up to `limit` of the due tasks `ids` (earliest ids first) in two round trips
+    /// whatever their number. Rows another node is claiming at that moment are skipped, not waited
+    /// for (`FOR UPDATE SKIP LOCKED`), so nodes woken by the same due time each take a different
+    /// share instead of the first one taking all. Answers each id once, in the order given:
+    /// `Claimed`, `Taken` (another node's live lease), `Gone`, or `Later` (free but not claimed in
+    /// this round).
     pub fn claim_tasks(
         &self,
         ids: &[i64],
         node: &str,
         lease: Duration,
+        limit: usize,
     ) -> Result<Vec<(i64, Claim)>> {
+        let mut seen = HashSet::new();
+        let ids: Vec<i64> = ids.iter().copied().filter(|&id| seen.insert(id)).collect();
         let Backend::Pg(db) = &*self.backend else {
-            let mut seen = HashSet::new();
             return Ok(ids
                 .iter()
-                .filter(|&&id| seen.insert(id))
-                .map(|&id| (id, Claim::Claimed))
+                .enumerate()
+                .map(|(i, &id)| {
+                    (
+                        id,
+                        if i < limit {
+                            Claim::Claimed
+                        } else {
+                            Claim::Later
+                        },
+                    )
+                })
                 .collect());
         };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<i64> = ids.to_vec();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         super::off_worker(|| {
             let conn = db.client()?;
             let claimed: HashSet<i64> = block_on(async {
                 let st = conn
                     .stmt(
                         "UPDATE tasks SET owner = $2, lease_until = now() + make_interval(secs => $3)
-                         WHERE id = ANY($1) AND state = 'scheduled'
-                           AND (lease_until IS NULL OR lease_until < now() OR owner = $2)
+                         WHERE id IN (
+                           SELECT id FROM tasks
+                           WHERE id = ANY($1) AND state = 'scheduled'
+                             AND (lease_until IS NULL OR lease_until < now() OR owner = $2)
+                           ORDER BY id LIMIT $4
+                           FOR UPDATE SKIP LOCKED)
                          RETURNING id",
                     )
                     .await?;
-                conn.client.query(&st, &[&ids, &node, &secs(lease)]).await
+                conn.client
+                    .query(&st, &[&ids, &node, &secs(lease), &limit])
+                    .await
             })?
             .iter()
             .map(|r| r.get::<_, i64>(0))
@@ -101,30 +151,34 @@ impl Store {
                 .copied()
                 .filter(|i| !claimed.contains(i))
                 .collect();
-            let taken: HashSet<i64> = if rest.is_empty() {
-                HashSet::new()
+            // Of the rest, which are still scheduled, and whether another node holds them.
+            let state: std::collections::HashMap<i64, bool> = if rest.is_empty() {
+                Default::default()
             } else {
                 block_on(async {
                     let st = conn
-                        .stmt("SELECT id FROM tasks WHERE id = ANY($1) AND state = 'scheduled'")
+                        .stmt(
+                            "SELECT id, coalesce(owner <> $2 AND lease_until > now(), false)
+                             FROM tasks WHERE id = ANY($1) AND state = 'scheduled'",
+                        )
                         .await?;
-                    conn.client.query(&st, &[&rest]).await
+                    conn.client.query(&st, &[&rest, &node]).await
                 })?
                 .iter()
-                .map(|r| r.get::<_, i64>(0))
+                .map(|r| (r.get::<_, i64>(0), r.get::<_, bool>(1)))
                 .collect()
             };
-            let mut seen = HashSet::new();
             Ok(ids
                 .iter()
-                .filter(|&&id| seen.insert(id))
                 .map(|&id| {
                     let c = if claimed.contains(&id) {
                         Claim::Claimed
-                    } else if taken.contains(&id) {
-                        Claim::Taken
                     } else {
-                        Claim::Gone
+                        match state.get(&id) {
+                            Some(true) => Claim::Taken,
+                            Some(false) => Claim::Later,
+                            None => Claim::Gone,
+                        }
                     };
                     (id, c)
                 })
