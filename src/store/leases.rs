@@ -21,8 +21,7 @@ pub enum Claim {
     Taken,
     /// No longer scheduled (started, finished, cancelled or deleted elsewhere): forget it.
     Gone,
-    /// Free, but not claimed in this round (past the round's limit, or another node was claiming
-    /// it at that moment): look again at once.
+    /// Free, but past the round's limit: look again at once.
     Later,
 }
 
@@ -93,8 +92,9 @@ impl Store {
     /// whatever their number. Rows another node is claiming at that moment are skipped, not waited
     /// for (`FOR UPDATE SKIP LOCKED`), so nodes woken by the same due time each take a different
     /// share instead of the first one taking all. Answers each id once, in the order given:
-    /// `Claimed`, `Taken` (another node's live lease), `Gone`, or `Later` (free but not claimed in
-    /// this round).
+    /// `Claimed`, `Taken` (another node's live lease, or a claim in flight on another node: the
+    /// scheduler's re-reads catch the rare claim that then fails), `Gone`, or `Later` (free, but
+    /// past this round's limit).
     pub fn claim_tasks(
         &self,
         ids: &[i64],
@@ -168,6 +168,9 @@ impl Store {
                 .map(|r| (r.get::<_, i64>(0), r.get::<_, bool>(1)))
                 .collect()
             };
+            // A free row left unclaimed under the limit was skipped: another node was claiming it
+            // at that moment (its claim commits right after), so it is that node's.
+            let limit_hit = i64::try_from(claimed.len()).unwrap_or(i64::MAX) >= limit;
             Ok(ids
                 .iter()
                 .map(|&id| {
@@ -176,7 +179,8 @@ impl Store {
                     } else {
                         match state.get(&id) {
                             Some(true) => Claim::Taken,
-                            Some(false) => Claim::Later,
+                            Some(false) if limit_hit => Claim::Later,
+                            Some(false) => Claim::Taken,
                             None => Claim::Gone,
                         }
                     };
