@@ -89,9 +89,10 @@ impl Store {
     }
 
     /// Claims up to `limit` of the due tasks `ids` (earliest ids first) in two round trips
-    /// whatever their number. Rows another node is claiming at that moment are skipped, not waited
-    /// for (`FOR UPDATE SKIP LOCKED`), so nodes woken by the same due time each take a different
-    /// share instead of the first one taking all. Answers each id once, in the order given:
+    /// whatever their number. A row another node is claiming at that moment is waited for and then
+    /// passed over (its lease is live), and the limit counts only rows this node gets, so nodes
+    /// woken by the same due time take successive shares of a burst instead of the first one
+    /// taking all. Answers each id once, in the order given:
     /// `Claimed`, `Taken` (another node's live lease, or a claim in flight on another node: the
     /// scheduler's re-reads catch the rare claim that then fails), `Gone`, or `Later` (free, but
     /// past this round's limit).
@@ -135,7 +136,7 @@ impl Store {
                            WHERE id = ANY($1) AND state = 'scheduled'
                              AND (lease_until IS NULL OR lease_until < now() OR owner = $2)
                            ORDER BY id LIMIT $4
-                           FOR UPDATE SKIP LOCKED)
+                           FOR UPDATE)
                          RETURNING id",
                     )
                     .await?;
@@ -168,8 +169,8 @@ impl Store {
                 .map(|r| (r.get::<_, i64>(0), r.get::<_, bool>(1)))
                 .collect()
             };
-            // A free row left unclaimed under the limit was skipped: another node was claiming it
-            // at that moment (its claim commits right after), so it is that node's.
+            // A free row left unclaimed under the limit: another node's claim on it was in flight
+            // when this one read it; that node has it.
             let limit_hit = i64::try_from(claimed.len()).unwrap_or(i64::MAX) >= limit;
             Ok(ids
                 .iter()
