@@ -56,36 +56,10 @@ impl Store {
     /// nobody holds it, its lease expired, or `node` holds it already. One node wins a race (the
     /// others wait for its claim to commit, then see it `Taken`).
     pub fn claim_task(&self, id: i64, node: &str, lease: Duration) -> Result<Claim> {
-        let Backend::Pg(db) = &*self.backend else {
-            return Ok(Claim::Claimed);
-        };
-        super::off_worker(|| {
-            let conn = db.client()?;
-            let n = block_on(async {
-                let st = conn
-                    .stmt(
-                        "UPDATE tasks SET owner = $2, lease_until = now() + make_interval(secs => $3)
-                         WHERE id = $1 AND state = 'scheduled'
-                           AND (lease_until IS NULL OR lease_until < now() OR owner = $2)",
-                    )
-                    .await?;
-                conn.client.execute(&st, &[&id, &node, &secs(lease)]).await
-            })?;
-            if n == 1 {
-                return Ok(Claim::Claimed);
-            }
-            let scheduled = block_on(async {
-                let st = conn
-                    .stmt("SELECT 1 FROM tasks WHERE id = $1 AND state = 'scheduled'")
-                    .await?;
-                conn.client.query_opt(&st, &[&id]).await
-            })?;
-            Ok(if scheduled.is_some() {
-                Claim::Taken
-            } else {
-                Claim::Gone
-            })
-        })
+        Ok(self
+            .claim_tasks(&[id], node, lease, 1)?
+            .first()
+            .map_or(Claim::Gone, |c| c.1))
     }
 
     /// Claims up to `limit` of the due tasks `ids` (earliest ids first) in two round trips
